@@ -1,0 +1,79 @@
+"""Settings read from the environment, one place for every knob."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+DEFAULT_MAX_SCAN_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str | None = None
+    max_scan_bytes: int = DEFAULT_MAX_SCAN_BYTES
+    timezone: str = "Asia/Shanghai"
+    dealer_name: str = "示例汽车销售服务有限公司"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            home=Path(env.get("ARCHIVE_HOME") or "./var").resolve(),
+            database_url=env.get("ARCHIVE_DATABASE_URL") or None,
+            max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
+            timezone=env.get("ARCHIVE_TIMEZONE") or "Asia/Shanghai",
+            dealer_name=env.get("ARCHIVE_DEALER_NAME") or "示例汽车销售服务有限公司",
+        )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "archive.db"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.home / "blobs"
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment the eventsourcing library reads to build its recorders."""
+        if self.database_url:
+            env = postgres_env(self.database_url)
+        else:
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        env.update(self.extra_env)
+        return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """Translate ``postgresql://user:password@host:port/dbname`` for eventsourcing."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"ARCHIVE_DATABASE_URL must start with postgresql://, got {url!r}")
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+    }
+    return env

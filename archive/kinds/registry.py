@@ -1,0 +1,574 @@
+"""The registry: every document kind of DOMAIN.md, declared as data.
+
+CLI, API, web forms, the search index and the PDF all read these declarations; adding a kind
+means adding one ``Kind(...)`` here and touches no command code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive.kinds.fieldtypes import (
+    Boolean,
+    Choice,
+    Column,
+    Date,
+    DateTime,
+    DecimalNumber,
+    FieldType,
+    Integer,
+    Lines,
+    Mileage,
+    Money,
+    Phone,
+    Plate,
+    StaffList,
+    StaffRef,
+    Text,
+    Vin,
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    code: str
+    label: str
+    label_en: str
+    type: FieldType
+    required: bool = False
+    hint: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "label_en": self.label_en,
+            "required": self.required,
+            "hint": self.hint,
+            **self.type.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    label: str
+    label_en: str
+    number_label: str
+    fields: tuple[Field, ...]
+    signers: tuple[str, ...]
+    # A paper original must be scanned before the month can close (month volumes read this).
+    scan_required: bool = False
+    submittable: bool = False
+    print_template: str = "print/document.html"
+    field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field_map", {f.code: f for f in self.fields})
+
+    def field(self, code: str) -> Field | None:
+        return self.field_map.get(code)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "label_en": self.label_en,
+            "number_label": self.number_label,
+            "signers": list(self.signers),
+            "scan_required": self.scan_required,
+            "submittable": self.submittable,
+            "fields": [f.describe() for f in self.fields],
+        }
+
+
+# -- shared field declarations (one code everywhere: API, CLI, import, index) ---------------
+
+
+def _business_date(label: str = "业务日期") -> Field:
+    return Field("business_date", label, "business date", Date(), required=True)
+
+
+VIN = Field("vin", "VIN（车架号）", "VIN", Vin(), required=True, hint="17 位，不含 I、O、Q")
+VIN_OPTIONAL = Field("vin", "VIN（车架号）", "VIN", Vin(), hint="17 位，不含 I、O、Q")
+PLATE = Field("plate", "车牌号", "plate", Plate(), hint="如 京A12345")
+MODEL = Field("model", "车型", "model", Text(max_length=80))
+MILEAGE = Field("mileage_km", "行驶里程（km）", "mileage (km)", Mileage(), required=True)
+CUSTOMER = Field("customer_name", "客户姓名", "customer name", Text(max_length=60))
+CUSTOMER_REQUIRED = Field(
+    "customer_name", "客户姓名", "customer name", Text(max_length=60), required=True
+)
+PHONE = Field("customer_phone", "客户手机", "customer phone", Phone())
+PHONE_REQUIRED = Field("customer_phone", "客户手机", "customer phone", Phone(), required=True)
+ADVISOR = Field(
+    "service_advisor",
+    "服务顾问",
+    "service advisor",
+    StaffRef(role="service_advisor"),
+    required=True,
+)
+TECHNICIANS = Field("technicians", "维修技师", "technicians", StaffList(role="technician"))
+FAULT = Field("fault_description", "车辆故障描述", "fault description", Text(multiline=True))
+WORK_DONE = Field("work_done", "维修内容", "work done", Text(multiline=True))
+WORK_ORDER_NO = Field(
+    "work_order_no", "维修委托书号", "work order no", Text(max_length=40), required=True
+)
+SERVICE_FEE = Field("service_fee", "服务费用（元）", "service fee (yuan)", Money())
+CUSTOMER_WORDS = Field("customer_words", "用户原话", "customer's words", Text(multiline=True))
+
+LABOUR_LINES = Field(
+    "labour_lines",
+    "工时项目",
+    "labour lines",
+    Lines(
+        columns=(
+            Column("description", "项目", "description", Text(max_length=200), required=True),
+            Column("hours", "工时", "hours", DecimalNumber(places=1, maximum=1000)),
+            Column("amount", "金额（元）", "amount", Money(), required=True),
+        )
+    ),
+)
+PARTS_LINES = Field(
+    "parts_lines",
+    "配件",
+    "parts lines",
+    Lines(
+        columns=(
+            Column("part_no", "配件号", "part no", Text(max_length=40), required=True),
+            Column("name", "名称", "name", Text(max_length=100), required=True),
+            Column("qty", "数量", "quantity", DecimalNumber(places=2, maximum=10000), True),
+            Column("amount", "金额（元）", "amount", Money(), required=True),
+        )
+    ),
+)
+
+REPAIR_TYPES = (
+    ("maintenance", "保养"),
+    ("repair", "一般维修"),
+    ("warranty", "三包"),
+    ("accident", "事故车"),
+    ("first_service", "首保"),
+    ("return_repair", "返修"),
+)
+
+SCORE = Integer(minimum=1, maximum=5)
+
+
+KINDS: dict[str, Kind] = {
+    k.code: k
+    for k in (
+        Kind(
+            code="work_order",
+            label="维修委托书",
+            label_en="work order",
+            number_label="委托书号",
+            fields=(
+                _business_date("开单日期"),
+                VIN,
+                PLATE,
+                Field("model", "车型", "model", Text(max_length=80), required=True),
+                MILEAGE,
+                CUSTOMER_REQUIRED,
+                PHONE_REQUIRED,
+                ADVISOR,
+                TECHNICIANS,
+                Field("repair_type", "维修类别", "repair type", Choice(options=REPAIR_TYPES)),
+                FAULT,
+                WORK_DONE,
+                LABOUR_LINES,
+                PARTS_LINES,
+                Field("settled_at", "结帐时间", "settled at", DateTime()),
+            ),
+            signers=("service_advisor", "technician", "customer"),
+        ),
+        Kind(
+            code="warranty_claim",
+            label="三包索赔单",
+            label_en="warranty claim",
+            number_label="索赔单号",
+            fields=(
+                _business_date("维修日期"),
+                WORK_ORDER_NO,
+                VIN,
+                PLATE,
+                MODEL,
+                MILEAGE,
+                CUSTOMER,
+                PHONE,
+                TECHNICIANS,
+                Field(
+                    "fault_description",
+                    "车辆故障描述",
+                    "fault description",
+                    Text(multiline=True),
+                    required=True,
+                ),
+                Field(
+                    "handling_process",
+                    "处理故障过程描述",
+                    "handling process",
+                    Text(multiline=True),
+                    required=True,
+                ),
+                Field(
+                    "parts",
+                    "更换配件",
+                    "parts replaced",
+                    Lines(
+                        columns=(
+                            Column("part_no", "配件号", "part no", Text(max_length=40), True),
+                            Column("name", "名称", "name", Text(max_length=100)),
+                            Column(
+                                "qty", "数量", "quantity", Integer(minimum=1, maximum=999), True
+                            ),
+                            Column(
+                                "damaged_part_returned",
+                                "旧件已返回",
+                                "damaged part returned",
+                                Boolean(),
+                            ),
+                        )
+                    ),
+                ),
+                Field(
+                    "labour_hours",
+                    "工时",
+                    "labour hours",
+                    DecimalNumber(places=1, maximum=1000),
+                ),
+                Field(
+                    "service_fee",
+                    "服务费用（元）",
+                    "service fee (yuan)",
+                    Money(),
+                    required=True,
+                ),
+                Field(
+                    "offsite_mileage_claimed",
+                    "外出里程（申报 km）",
+                    "off-site mileage claimed",
+                    Mileage(),
+                ),
+                Field(
+                    "offsite_mileage_verified",
+                    "外出里程（核实 km）",
+                    "off-site mileage verified",
+                    Mileage(),
+                ),
+                Field("report_deadline", "上报截止日期", "report deadline", Date()),
+            ),
+            signers=("technician", "claims_clerk", "service_manager", "customer"),
+            scan_required=True,
+            submittable=True,
+        ),
+        Kind(
+            code="pdi_sheet",
+            label="PDI检查单",
+            label_en="PDI sheet",
+            number_label="PDI单号",
+            fields=(
+                _business_date("检查日期"),
+                VIN,
+                Field("model", "车型", "model", Text(max_length=80), required=True),
+                Field(
+                    "inspector",
+                    "检查人",
+                    "inspector",
+                    StaffRef(role="technician"),
+                    required=True,
+                ),
+                Field(
+                    "sales_consultant",
+                    "销售顾问",
+                    "sales consultant",
+                    StaffRef(role="sales_consultant"),
+                ),
+                Field("delivery_date", "预计交车日期", "delivery date", Date()),
+                Field(
+                    "checklist",
+                    "检查项目",
+                    "checklist",
+                    Lines(
+                        columns=(
+                            Column("item", "项目", "item", Text(max_length=100), required=True),
+                            Column("ok", "合格", "ok", Boolean(), required=True),
+                            Column("note", "备注", "note", Text(max_length=200)),
+                        )
+                    ),
+                    required=True,
+                ),
+            ),
+            signers=("technician", "sales_consultant"),
+            scan_required=True,
+        ),
+        Kind(
+            code="warranty_registration",
+            label="保修登记表",
+            label_en="warranty registration",
+            number_label="登记号",
+            fields=(
+                _business_date("登记日期"),
+                VIN,
+                MODEL,
+                CUSTOMER_REQUIRED,
+                PHONE_REQUIRED,
+                Field("purchase_date", "购车日期", "purchase date", Date(), required=True),
+                Field("delivery_date", "交车日期", "delivery date", Date(), required=True),
+                Field("mileage_km", "交车里程（km）", "odometer at delivery", Mileage()),
+                Field(
+                    "sales_consultant",
+                    "销售顾问",
+                    "sales consultant",
+                    StaffRef(role="sales_consultant"),
+                    required=True,
+                ),
+            ),
+            signers=("sales_consultant", "customer"),
+            scan_required=True,
+        ),
+        Kind(
+            code="first_service_voucher",
+            label="首保凭证",
+            label_en="first-service voucher",
+            number_label="凭证号",
+            fields=(
+                _business_date("首保日期"),
+                VIN,
+                PLATE,
+                MILEAGE,
+                CUSTOMER,
+                WORK_ORDER_NO,
+                Field(
+                    "service_advisor",
+                    "服务顾问",
+                    "service advisor",
+                    StaffRef(role="service_advisor"),
+                ),
+            ),
+            signers=("service_advisor",),
+            scan_required=True,
+        ),
+        Kind(
+            code="diagnostic_sheet",
+            label="问诊表",
+            label_en="diagnostic sheet",
+            number_label="问诊表号",
+            fields=(
+                _business_date("问诊日期"),
+                WORK_ORDER_NO,
+                VIN_OPTIONAL,
+                Field(
+                    "customer_words",
+                    "客户描述（原话）",
+                    "customer's description",
+                    Text(multiline=True),
+                    required=True,
+                ),
+                Field("occurs_when", "出现时机", "when it occurs", Text(max_length=200)),
+                Field(
+                    "frequency",
+                    "出现频率",
+                    "frequency",
+                    Choice(
+                        options=(
+                            ("always", "一直"),
+                            ("often", "经常"),
+                            ("sometimes", "偶尔"),
+                            ("once", "仅一次"),
+                        )
+                    ),
+                ),
+                Field(
+                    "advisor_findings",
+                    "服务顾问初步判断",
+                    "advisor's findings",
+                    Text(multiline=True),
+                    required=True,
+                ),
+                ADVISOR,
+            ),
+            signers=("service_advisor",),
+        ),
+        Kind(
+            code="offsite_service",
+            label="外出服务单",
+            label_en="off-site service order",
+            number_label="服务令号",
+            fields=(
+                _business_date("服务日期"),
+                VIN_OPTIONAL,
+                PLATE,
+                CUSTOMER,
+                PHONE,
+                Field("place", "服务地点", "place", Text(max_length=200), required=True),
+                Field(
+                    "technicians",
+                    "外出技师",
+                    "technicians",
+                    StaffList(role="technician"),
+                    required=True,
+                ),
+                Field(
+                    "handheld_terminal_id",
+                    "手持机编号",
+                    "handheld terminal id",
+                    Text(max_length=40),
+                    required=True,
+                ),
+                FAULT,
+                Field("departure_at", "出发时间", "departure", DateTime()),
+                Field("return_at", "返回时间", "return", DateTime()),
+                Field("odometer_out", "出发里程表（km）", "odometer out", Mileage()),
+                Field("odometer_in", "返回里程表（km）", "odometer in", Mileage()),
+                Field("mileage_claimed", "申报外出里程（km）", "mileage claimed", Mileage()),
+                Field("mileage_verified", "核实外出里程（km）", "mileage verified", Mileage()),
+            ),
+            signers=("clerk", "technician"),
+        ),
+        Kind(
+            code="callback",
+            label="回访记录",
+            label_en="callback",
+            number_label="回访编号",
+            fields=(
+                _business_date("回访日期"),
+                WORK_ORDER_NO,
+                CUSTOMER,
+                Field("customer_phone", "回访号码", "number called", Phone(), required=True),
+                Field("called_at", "回访时间", "called at", DateTime(), required=True),
+                Field(
+                    "outcome",
+                    "回访结果",
+                    "outcome",
+                    Choice(
+                        options=(
+                            ("reached", "已接通"),
+                            ("no_answer", "无人接听"),
+                            ("wrong_number", "号码错误"),
+                            ("refused", "拒绝回访"),
+                        )
+                    ),
+                    required=True,
+                ),
+                Field("score_reception", "接待速度", "reception speed", SCORE),
+                Field("score_completion", "完工速度", "completion speed", SCORE),
+                Field("score_settlement", "结算速度", "settlement speed", SCORE),
+                Field("score_price", "配件工时价格", "parts and labour prices", SCORE),
+                Field(
+                    "advisor_explained",
+                    "服务顾问事先报价并逐项解释",
+                    "advisor quoted and explained",
+                    Boolean(),
+                ),
+                Field("score_repair", "维修质量", "repair quality", SCORE),
+                Field("score_paint", "钣喷质量", "paint quality", SCORE),
+                Field("score_cleaning", "车辆清洁", "cleaning", SCORE),
+                Field("score_overall", "总体满意度", "overall satisfaction", SCORE),
+                CUSTOMER_WORDS,
+                Field("problem", "客户有问题", "customer has a problem", Boolean()),
+                Field(
+                    "quick_handling_no",
+                    "快速处理表号",
+                    "quick-handling form no",
+                    Text(max_length=40),
+                ),
+            ),
+            signers=("clerk",),
+        ),
+        Kind(
+            code="quick_handling",
+            label="快速处理表",
+            label_en="quick-handling form",
+            number_label="处理单号",
+            fields=(
+                _business_date("受理日期"),
+                Field(
+                    "source",
+                    "来源",
+                    "source",
+                    Choice(options=(("callback", "回访"), ("complaint", "投诉"))),
+                    required=True,
+                ),
+                Field("source_no", "来源单号", "source number", Text(max_length=40)),
+                Field("work_order_no", "维修委托书号", "work order no", Text(max_length=40)),
+                CUSTOMER,
+                PHONE,
+                Field(
+                    "department_at_fault",
+                    "责任部门",
+                    "department at fault",
+                    Choice(
+                        options=(
+                            ("service", "服务前台"),
+                            ("workshop", "车间"),
+                            ("parts", "配件"),
+                            ("sales", "销售"),
+                            ("other", "其他"),
+                        )
+                    ),
+                ),
+                Field(
+                    "description",
+                    "问题描述",
+                    "description",
+                    Text(multiline=True),
+                    required=True,
+                ),
+                Field("action", "处理措施", "action", Text(multiline=True), required=True),
+                Field("result", "处理结果", "result", Text(multiline=True)),
+                Field("customer_reaction", "客户反应", "customer's reaction", Text()),
+                Field("return_repair", "返修", "return repair", Boolean()),
+                Field("closed_at", "关闭时间", "closed at", DateTime()),
+            ),
+            signers=("service_manager",),
+        ),
+        Kind(
+            code="daily_report",
+            label="日报",
+            label_en="daily report",
+            number_label="日报编号",
+            fields=(
+                _business_date("日期"),
+                Field(
+                    "lines",
+                    "当日委托书",
+                    "work orders of the day",
+                    Lines(
+                        columns=(
+                            Column("work_order_no", "委托书号", "work order no", Text(), True),
+                            Column("plate", "车牌号", "plate", Plate()),
+                            Column(
+                                "repair_type", "类别", "repair type", Choice(options=REPAIR_TYPES)
+                            ),
+                            Column("amount", "金额（元）", "amount", Money()),
+                        ),
+                        max_lines=500,
+                    ),
+                ),
+                Field("work_order_count", "委托书数", "work orders", Integer(maximum=10000)),
+                Field("revenue", "产值（元）", "revenue (yuan)", Money()),
+                Field("notes", "备注", "notes", Text(multiline=True)),
+            ),
+            signers=("clerk", "service_manager"),
+        ),
+    )
+}
+
+
+class UnknownKind(KeyError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message_zh = f"没有“{code}”这种单据，可选：{'、'.join(KINDS)}"
+        self.message_en = f"unknown document kind {code!r}; choose one of {', '.join(KINDS)}"
+
+    def __str__(self) -> str:
+        return self.message_en
+
+
+def get_kind(code: str) -> Kind:
+    try:
+        return KINDS[code]
+    except KeyError:
+        raise UnknownKind(code) from None

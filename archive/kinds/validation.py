@@ -1,0 +1,114 @@
+"""Checking a whole document (or an amendment) against its kind, reporting every problem."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from archive.kinds.fieldtypes import Context, Invalid, LinesInvalid, is_empty
+from archive.kinds.registry import Kind
+
+_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message_zh: str
+    message_en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message_zh": self.message_zh, "message_en": self.message_en}
+
+
+class ValidationFailed(Exception):
+    """Input that cannot be filed; ``problems`` names each field and what to fix."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message_en}" for p in problems))
+        self.problems = problems
+
+
+def number_problem(number: Any, kind: Kind) -> FieldProblem | None:
+    if is_empty(number):
+        return FieldProblem("number", f"{kind.number_label}必填", "number is required")
+    if not isinstance(number, str) or not _NUMBER_RE.match(number.strip()):
+        return FieldProblem(
+            "number",
+            f"{kind.number_label}只能由字母、数字、- _ . 组成，最长 40 位",
+            "number may hold letters, digits, - _ . and at most 40 characters",
+        )
+    return None
+
+
+def check_number(number: Any, kind: Kind) -> str:
+    problem = number_problem(number, kind)
+    if problem:
+        raise ValidationFailed([problem])
+    return str(number).strip()
+
+
+def parse_fields(
+    kind: Kind,
+    data: Mapping[str, Any],
+    ctx: Context,
+    *,
+    partial: bool = False,
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Parse ``data`` into typed values.
+
+    With ``partial`` (an amendment) only the given fields are checked, and an empty value
+    means "clear this field", which a required field refuses.
+    """
+    values: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for code in data:
+        if kind.field(code) is None:
+            problems.append(
+                FieldProblem(
+                    code, f"{kind.label}没有“{code}”这一栏", f"{kind.code} has no field {code!r}"
+                )
+            )
+    for spec in kind.fields:
+        if partial and spec.code not in data:
+            continue
+        raw = data.get(spec.code)
+        if is_empty(raw):
+            if spec.required:
+                problems.append(
+                    FieldProblem(spec.code, f"{spec.label}必填", f"{spec.label_en} is required")
+                )
+            elif partial:
+                values[spec.code] = None
+            continue
+        try:
+            values[spec.code] = spec.type.parse(raw, ctx)
+        except LinesInvalid as error:
+            for path, zh, en in error.problems:
+                problems.append(
+                    FieldProblem(
+                        f"{spec.code}.{path}", f"{spec.label}第 {path.split('.')[0]} 行 {zh}", en
+                    )
+                )
+        except Invalid as error:
+            problems.append(
+                FieldProblem(spec.code, f"{spec.label}：{error.message_zh}", error.message_en)
+            )
+    return values, problems
+
+
+def validate_document(
+    kind: Kind, number: Any, data: Mapping[str, Any], ctx: Context
+) -> tuple[str, dict[str, Any]]:
+    """The number and typed fields of a new document, or :class:`ValidationFailed`."""
+    problems: list[FieldProblem] = []
+    problem = number_problem(number, kind)
+    if problem:
+        problems.append(problem)
+    values, field_problems = parse_fields(kind, data, ctx)
+    problems.extend(field_problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return str(number).strip(), values

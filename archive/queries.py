@@ -1,0 +1,225 @@
+"""Reading documents: current state, state at an earlier version or instant, and history.
+
+Everything returned is plain data (JSON-ready, English keys) that the CLI, the pages and the
+API present in their own way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from archive.bootstrap import Archive
+from archive.errors import BadInput, NotFound
+from archive.kinds.registry import Kind, get_kind
+from archive.kinds.roles import ROLE_LABELS
+from events.canonical import plain
+from events.document import Document
+
+STATUS_LABELS = {
+    "awaiting_signatures": "待签字",
+    "complete": "已签齐",
+    "submitted": "已上报",
+    "voided": "已作废",
+}
+
+EVENT_LABELS = {
+    "Filed": "存档",
+    "Amended": "修改",
+    "ScanAttached": "附扫描件",
+    "ScanWithdrawn": "撤回扫描件",
+    "Signed": "签字",
+    "SignatureRefused": "拒签",
+    "Voided": "作废",
+    "Submitted": "上报服务中心",
+}
+
+
+def _not_found(kind: Kind, number: str, when: str = "") -> NotFound:
+    return NotFound(
+        "document_not_found",
+        f"没有{kind.label} {number}{when}",
+        f"no {kind.code} numbered {number!r}{' at that time' if when else ''}",
+    )
+
+
+def get_document(
+    archive: Archive,
+    kind_code: str,
+    number: str,
+    *,
+    version: int | None = None,
+    as_of: datetime | None = None,
+) -> tuple[Kind, Document]:
+    """The document now, at ``version``, or as it stood at the instant ``as_of``."""
+    kind = get_kind(kind_code)
+    doc_id = Document.create_id(kind.code, number)
+    if version is not None and as_of is not None:
+        raise BadInput("version_and_as_of", "版本和时间只能指定一个", "give a version or a time")
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=archive.settings.tz)
+        doc = archive.app.get_as_of(doc_id, as_of)
+        if doc is None:
+            raise _not_found(kind, number, f"（{as_of:%Y-%m-%d %H:%M} 时尚未存档）")
+        return kind, doc
+    try:
+        return kind, archive.app.repository.get(doc_id, version=version)
+    except AggregateNotFoundError:
+        raise _not_found(kind, number) from None
+
+
+def local(archive: Archive, moment: datetime | None) -> str | None:
+    """An instant in the dealership's zone, ISO format, to the second."""
+    if moment is None:
+        return None
+    return moment.astimezone(archive.settings.tz).replace(microsecond=0).isoformat()
+
+
+def staff_name(archive: Archive, username: str) -> str:
+    person = archive.staff.refresh().get(username)
+    return person.name if person else username
+
+
+def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]:
+    status = doc.status(list(kind.signers))
+    current = {(s.role, s.signer, s.version) for s in doc.current_signatures()}
+    return {
+        "id": str(doc.id),
+        "kind": kind.code,
+        "kind_label": kind.label,
+        "number": doc.number,
+        "version": doc.version,
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "business_date": plain(doc.fields.get("business_date")),
+        "fields": {code: plain(value) for code, value in doc.fields.items()},
+        "content_hash": doc.content_hash,
+        "filed_by": doc.filed_by,
+        "filed_by_name": staff_name(archive, doc.filed_by),
+        "filed_at": local(archive, doc.filed_at),
+        "modified_at": local(archive, doc.modified_on),
+        "amendment_count": doc.amendment_count,
+        "required_signers": list(kind.signers),
+        "missing_roles": doc.missing_roles(list(kind.signers)),
+        "signatures": [
+            {
+                "role": s.role,
+                "role_label": ROLE_LABELS.get(s.role, s.role),
+                "signer": s.signer,
+                "signer_name": s.signer if s.role == "customer" else staff_name(archive, s.signer),
+                "signed_at": local(archive, s.signed_at),
+                "version": s.version,
+                "content_hash": s.content_hash,
+                "image_sha256": s.image_sha256,
+                "current": (s.role, s.signer, s.version) in current,
+            }
+            for s in doc.signatures
+        ],
+        "refusals": [
+            {
+                "role": r.role,
+                "signer": r.signer,
+                "reason": r.reason,
+                "refused_at": local(archive, r.refused_at),
+                "version": r.version,
+            }
+            for r in doc.refusals
+        ],
+        "scans": [
+            {
+                "sha256": s.sha256,
+                "media_type": s.media_type,
+                "size": s.size,
+                "filename": s.filename,
+                "label": s.label,
+                "attached_by": s.attached_by,
+                "attached_at": local(archive, s.attached_at),
+                "withdrawn": not s.active,
+                "withdrawn_reason": s.withdrawn_reason,
+                "withdrawn_at": local(archive, s.withdrawn_at),
+            }
+            for s in doc.scans
+        ],
+        "voided": _stamped(archive, doc.voided),
+        "submission": _stamped(archive, doc.submission),
+    }
+
+
+def _stamped(archive: Archive, record: dict[str, Any] | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {**record, "at": local(archive, record["at"])}
+
+
+def show(
+    archive: Archive,
+    kind_code: str,
+    number: str,
+    *,
+    version: int | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    kind, doc = get_document(archive, kind_code, number, version=version, as_of=as_of)
+    return document_view(archive, kind, doc)
+
+
+def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any]]:
+    """Every event of a document, oldest first: who, when, what changed from what to what, why."""
+    kind = get_kind(kind_code)
+    events = list(archive.app.stored_events(Document.create_id(kind.code, number)))
+    if not events:
+        raise _not_found(kind, number)
+    entries = []
+    doc: Any = None
+    for event in events:
+        before = dict(doc.fields) if doc is not None else {}
+        doc = event.mutate(doc)
+        name = type(event).__name__
+        actor = getattr(event, "actor", "")
+        entry: dict[str, Any] = {
+            "version": event.originator_version,
+            "event": name,
+            "event_label": EVENT_LABELS.get(name, name),
+            "at": local(archive, event.timestamp),
+            "actor": actor,
+            "actor_name": staff_name(archive, actor),
+            "reason": getattr(event, "reason", None),
+        }
+        if name in ("Filed", "Amended"):
+            codes = event.fields if name == "Filed" else event.changes
+            entry["changes"] = [
+                {
+                    "field": code,
+                    "label": spec.label if (spec := kind.field(code)) else code,
+                    "before": plain(before.get(code)),
+                    "after": plain(doc.fields.get(code)),
+                }
+                for code in codes
+            ]
+            entry["content_hash"] = doc.content_hash
+        elif name == "Signed":
+            entry["detail"] = {
+                "role": event.role,
+                "role_label": ROLE_LABELS.get(event.role, event.role),
+                "signer": event.signer,
+                "content_hash": event.content_hash,
+                "image_sha256": event.image_sha256,
+            }
+        elif name == "SignatureRefused":
+            entry["detail"] = {"role": event.role}
+        elif name in ("ScanAttached", "ScanWithdrawn"):
+            entry["detail"] = {
+                "sha256": event.sha256,
+                **(
+                    {"media_type": event.media_type, "size": event.size, "filename": event.filename}
+                    if name == "ScanAttached"
+                    else {}
+                ),
+            }
+        elif name == "Submitted":
+            entry["detail"] = {"claim_no": event.claim_no}
+        entries.append(entry)
+    return entries

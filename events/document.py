@@ -1,0 +1,331 @@
+"""The ``Document`` aggregate: one filed paper (work order, warranty claim, ...) and its life.
+
+Every event carries ``actor``, the username of the staff member who caused it. The aggregate
+enforces what is true of every kind (a voided document takes no more changes, a scan can be
+withdrawn only once, ...); kind-specific rules, validation and permissions live in ``archive``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from events.canonical import content_hash
+from events.errors import RuleError
+
+DOCUMENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:dealer-archive:document")
+
+
+@dataclass
+class Scan:
+    sha256: str
+    media_type: str
+    size: int
+    filename: str
+    label: str
+    attached_by: str
+    attached_at: datetime
+    version: int
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+@dataclass
+class Signature:
+    role: str
+    signer: str
+    content_hash: str
+    signed_at: datetime
+    version: int
+    actor: str
+    image_sha256: str | None = None
+
+
+@dataclass
+class Refusal:
+    role: str
+    signer: str
+    reason: str
+    refused_at: datetime
+    version: int
+
+
+class Document(Aggregate):
+    """A filed document. Its id derives from (kind, number), so a number is filed once."""
+
+    @staticmethod
+    def create_id(kind: str, number: str) -> UUID:
+        return uuid5(DOCUMENT_NAMESPACE, f"{kind}/{number}")
+
+    class Filed(Aggregate.Created):
+        kind: str
+        number: str
+        fields: dict[str, Any]
+        actor: str
+
+    def __init__(self, kind: str, number: str, fields: dict[str, Any], actor: str) -> None:
+        self.kind = kind
+        self.number = number
+        self.fields = dict(fields)
+        self.filed_by = actor
+        self.filed_at: datetime = self.created_on
+        # The version whose content the current fields are; signatures older than it are stale.
+        self.content_version = 1
+        self.amendment_count = 0
+        self.scans: list[Scan] = []
+        self.signatures: list[Signature] = []
+        self.refusals: list[Refusal] = []
+        self.voided: dict[str, Any] | None = None
+        self.submission: dict[str, Any] | None = None
+
+    @classmethod
+    def file(
+        cls, kind: str, number: str, fields: dict[str, Any], actor: str, at: datetime
+    ) -> Document:
+        return cls._create(
+            cls.Filed, kind=kind, number=number, fields=fields, actor=actor, timestamp=at
+        )
+
+    # -- events ---------------------------------------------------------------------------
+
+    class Amended(Aggregate.Event):
+        changes: dict[str, Any]
+        reason: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            for code, value in self.changes.items():
+                if value is None:
+                    doc.fields.pop(code, None)
+                else:
+                    doc.fields[code] = value
+            doc.content_version = self.originator_version
+            doc.amendment_count += 1
+
+    class ScanAttached(Aggregate.Event):
+        sha256: str
+        media_type: str
+        size: int
+        filename: str
+        label: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.scans.append(
+                Scan(
+                    sha256=self.sha256,
+                    media_type=self.media_type,
+                    size=self.size,
+                    filename=self.filename,
+                    label=self.label,
+                    attached_by=self.actor,
+                    attached_at=self.timestamp,
+                    version=self.originator_version,
+                )
+            )
+
+    class ScanWithdrawn(Aggregate.Event):
+        sha256: str
+        reason: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            scan = doc.active_scan(self.sha256)
+            assert scan is not None
+            scan.withdrawn_by = self.actor
+            scan.withdrawn_at = self.timestamp
+            scan.withdrawn_reason = self.reason
+
+    class Signed(Aggregate.Event):
+        role: str
+        signer: str
+        content_hash: str
+        image_sha256: str | None
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.signatures.append(
+                Signature(
+                    role=self.role,
+                    signer=self.signer,
+                    content_hash=self.content_hash,
+                    signed_at=self.timestamp,
+                    version=self.originator_version,
+                    actor=self.actor,
+                    image_sha256=self.image_sha256,
+                )
+            )
+
+    class SignatureRefused(Aggregate.Event):
+        role: str
+        reason: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.refusals.append(
+                Refusal(
+                    role=self.role,
+                    signer=self.actor,
+                    reason=self.reason,
+                    refused_at=self.timestamp,
+                    version=self.originator_version,
+                )
+            )
+
+    class Voided(Aggregate.Event):
+        reason: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.voided = {"reason": self.reason, "by": self.actor, "at": self.timestamp}
+
+    class Submitted(Aggregate.Event):
+        claim_no: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.submission = {"claim_no": self.claim_no, "by": self.actor, "at": self.timestamp}
+
+    # -- commands (state rules common to every kind) --------------------------------------
+
+    def _require_open(self) -> None:
+        if self.voided is not None:
+            raise RuleError(
+                "voided",
+                f"{self.number} 已作废，不能再修改",
+                f"{self.number} is voided and takes no more changes",
+            )
+
+    def amend(self, changes: dict[str, Any], reason: str, actor: str, at: datetime) -> None:
+        self._require_open()
+        effective = {k: v for k, v in changes.items() if self.fields.get(k) != v}
+        if not effective:
+            raise RuleError("no_change", "修改内容与当前版本相同", "the amendment changes nothing")
+        self.trigger_event(
+            self.Amended, changes=effective, reason=reason, actor=actor, timestamp=at
+        )
+
+    def attach_scan(
+        self,
+        sha256: str,
+        media_type: str,
+        size: int,
+        filename: str,
+        label: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self._require_open()
+        if self.active_scan(sha256) is not None:
+            raise RuleError(
+                "duplicate_scan", "该扫描件已附在本单据上", "this scan is already attached"
+            )
+        self.trigger_event(
+            self.ScanAttached,
+            sha256=sha256,
+            media_type=media_type,
+            size=size,
+            filename=filename,
+            label=label,
+            actor=actor,
+            timestamp=at,
+        )
+
+    def withdraw_scan(self, sha256: str, reason: str, actor: str, at: datetime) -> None:
+        if self.active_scan(sha256) is None:
+            raise RuleError("no_such_scan", "本单据没有该扫描件（或已撤回）", "no such active scan")
+        self.trigger_event(
+            self.ScanWithdrawn, sha256=sha256, reason=reason, actor=actor, timestamp=at
+        )
+
+    def sign(
+        self,
+        role: str,
+        signer: str,
+        actor: str,
+        at: datetime,
+        image_sha256: str | None = None,
+    ) -> None:
+        self._require_open()
+        if role in self.signed_roles() and any(
+            s.role == role and s.signer == signer for s in self.current_signatures()
+        ):
+            raise RuleError(
+                "already_signed", "已在当前版本上签过字", "already signed the current version"
+            )
+        self.trigger_event(
+            self.Signed,
+            role=role,
+            signer=signer,
+            content_hash=self.content_hash,
+            image_sha256=image_sha256,
+            actor=actor,
+            timestamp=at,
+        )
+
+    def refuse(self, role: str, reason: str, actor: str, at: datetime) -> None:
+        self._require_open()
+        self.trigger_event(
+            self.SignatureRefused, role=role, reason=reason, actor=actor, timestamp=at
+        )
+
+    def void(self, reason: str, actor: str, at: datetime) -> None:
+        self._require_open()
+        self.trigger_event(self.Voided, reason=reason, actor=actor, timestamp=at)
+
+    def submit(self, claim_no: str, actor: str, at: datetime) -> None:
+        self._require_open()
+        if self.submission is not None:
+            raise RuleError(
+                "already_submitted",
+                f"已于 {self.submission['at']:%Y-%m-%d} 上报，索赔号 {self.submission['claim_no']}",
+                "already submitted",
+            )
+        self.trigger_event(self.Submitted, claim_no=claim_no, actor=actor, timestamp=at)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.kind, self.number, self.fields)
+
+    def active_scan(self, sha256: str) -> Scan | None:
+        return next((s for s in self.scans if s.sha256 == sha256 and s.active), None)
+
+    def active_scans(self) -> list[Scan]:
+        return [s for s in self.scans if s.active]
+
+    def current_signatures(self) -> list[Signature]:
+        """Signatures made on the current content (after the last filing or amendment)."""
+        current = self.content_hash
+        return [
+            s
+            for s in self.signatures
+            if s.version > self.content_version and s.content_hash == current
+        ]
+
+    def signed_roles(self) -> set[str]:
+        return {s.role for s in self.current_signatures()}
+
+    def missing_roles(self, required: list[str]) -> list[str]:
+        signed = self.signed_roles()
+        return [r for r in required if r not in signed]
+
+    def status(self, required_roles: list[str]) -> str:
+        """``voided``, ``submitted``, ``complete`` or ``awaiting_signatures``."""
+        if self.voided is not None:
+            return "voided"
+        if self.submission is not None:
+            return "submitted"
+        if not self.missing_roles(required_roles):
+            return "complete"
+        return "awaiting_signatures"

@@ -1,0 +1,1 @@
+"""Read models that follow the event log; each can be rebuilt from it."""
