@@ -1,0 +1,600 @@
+"""The ``archive`` command: everything the web does, for scripts and operators.
+
+Human output is Chinese; ``--json`` prints JSON with English keys for scripts. Exit codes:
+0 done, 1 refused (not found, conflict, forbidden), 2 bad input (each field named).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from archive import commands, queries
+from archive.bootstrap import Archive, open_archive
+from archive.errors import ArchiveError
+from archive.kinds.registry import KINDS, UnknownKind, get_kind
+from archive.kinds.roles import ROLE_LABELS
+from archive.kinds.validation import ValidationFailed
+
+app = typer.Typer(
+    help="经销商售后档案系统 / dealership after-sales archive.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+staff_app = typer.Typer(help="员工：登记、列表、角色、停用 / staff.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+StaffOpt = Annotated[
+    str,
+    typer.Option(
+        "--staff",
+        envvar="ARCHIVE_STAFF",
+        help="Username of the person doing this (or set ARCHIVE_STAFF).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+KindArg = Annotated[str, typer.Argument(help=f"Document kind: {', '.join(KINDS)}.")]
+NumberArg = Annotated[str, typer.Argument(help="Document number.")]
+
+
+def main() -> None:
+    app()
+
+
+# -- output and errors ---------------------------------------------------------------------
+
+
+def _emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _fail(error: Exception, as_json: bool) -> NoReturn:
+    if isinstance(error, ValidationFailed):
+        payload: dict[str, Any] = {
+            "error": "invalid",
+            "problems": [p.as_dict() for p in error.problems],
+        }
+        lines = ["输入有误 / invalid input:"] + [
+            f"  {p.field}: {p.message_zh} / {p.message_en}" for p in error.problems
+        ]
+        code = 2
+    elif isinstance(error, commands.ImportFailed):
+        payload = {
+            **error.as_dict(),
+            "problems": [
+                {
+                    "line": p.line,
+                    "field": p.field,
+                    "message_zh": p.message_zh,
+                    "message_en": p.message_en,
+                }
+                for p in error.problems
+            ],
+        }
+        lines = [f"{error.message_zh} / {error.message_en}"] + [
+            f"  第 {p.line} 行 line {p.line} {p.field}: {p.message_zh} / {p.message_en}"
+            for p in error.problems
+        ]
+        code = error.exit_code
+    elif isinstance(error, ArchiveError):
+        payload = error.as_dict()
+        lines = [f"{error.message_zh} / {error.message_en}"]
+        code = error.exit_code
+    elif isinstance(error, UnknownKind):
+        payload = {"error": "unknown_kind", "message_zh": error.message_zh}
+        lines = [f"{error.message_zh} / {error.message_en}"]
+        code = 2
+    else:
+        raise error
+    if as_json:
+        _emit_json(payload)
+    else:
+        typer.echo("\n".join(lines), err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _archive(as_json: bool = False) -> Iterator[Archive]:
+    """Open the archive, turn known errors into messages and exit codes, always close."""
+    archive = open_archive()
+    try:
+        yield archive
+    except (ArchiveError, ValidationFailed, UnknownKind) as error:
+        _fail(error, as_json)
+    finally:
+        archive.close()
+
+
+def _read_json(path: str, as_json: bool) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        _fail(commands.BadInput("unreadable", f"读不到文件：{error}", str(error)), as_json)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        _fail(
+            commands.BadInput(
+                "bad_json",
+                f"不是有效的 JSON（第 {error.lineno} 行第 {error.colno} 列）",
+                f"not valid JSON: {error}",
+            ),
+            as_json,
+        )
+    if not isinstance(data, dict):
+        _fail(commands.BadInput("bad_json", "JSON 应为一个对象", "JSON must be an object"), as_json)
+    return data
+
+
+def _parse_instant(text: str, archive: Archive, as_json: bool) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        _fail(
+            commands.BadInput(
+                "bad_time",
+                f"“{text}”不是有效时间，请写成 2026-11-03T14:30",
+                f"{text!r} is not an ISO date-time",
+            ),
+            as_json,
+        )
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=archive.settings.tz)
+    return moment
+
+
+# -- human rendering -----------------------------------------------------------------------
+
+
+def _value_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "\n" + "\n".join(
+                "      " + " | ".join(str(v) for v in row.values()) for row in value
+            )
+        return "、".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def _print_document(view: dict[str, Any]) -> None:
+    kind = get_kind(view["kind"])
+    typer.echo(
+        f"{view['kind_label']} {view['number']}  [{view['status_label']}]  第 {view['version']} 版"
+    )
+    typer.echo(
+        f"  存档：{view['filed_by_name']} {view['filed_at']}；最后变更 {view['modified_at']}"
+    )
+    for spec in kind.fields:
+        if spec.code in view["fields"]:
+            typer.echo(f"  {spec.label}：{_value_text(view['fields'][spec.code])}")
+    signed = [s for s in view["signatures"] if s["current"]]
+    for s in signed:
+        typer.echo(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}")
+    for role in view["missing_roles"]:
+        typer.echo(f"  ✘ {ROLE_LABELS.get(role, role)}：未签")
+    for scan in view["scans"]:
+        state = f"已撤回（{scan['withdrawn_reason']}）" if scan["withdrawn"] else ""
+        typer.echo(
+            f"  扫描件 {scan['sha256'][:12]} {scan['media_type']} {scan['size']} 字节 "
+            f"{scan['filename']} {state}"
+        )
+    if view["voided"]:
+        typer.echo(f"  已作废：{view['voided']['reason']}（{view['voided']['at']}）")
+    if view["submission"]:
+        sub = view["submission"]
+        typer.echo(f"  已上报服务中心：索赔号 {sub['claim_no']}（{sub['at']}）")
+    typer.echo(f"  内容摘要 SHA-256：{view['content_hash']}")
+
+
+def _print_history(entries: list[dict[str, Any]]) -> None:
+    for e in entries:
+        typer.echo(f"第 {e['version']} 版  {e['at']}  {e['event_label']}  {e['actor_name']}")
+        if e.get("reason"):
+            typer.echo(f"    原因：{e['reason']}")
+        if e["event"] == "Amended":
+            for c in e["changes"]:
+                typer.echo(
+                    f"    {c['label']}：{_value_text(c['before'])} → {_value_text(c['after'])}"
+                )
+        detail = e.get("detail") or {}
+        if e["event"] == "Signed":
+            signed = detail["content_hash"][:12]
+            typer.echo(f"    {detail['role_label']} {detail['signer']}（签署内容 {signed}）")
+        elif "sha256" in detail:
+            typer.echo(f"    扫描件 {detail['sha256'][:12]}")
+        elif "claim_no" in detail:
+            typer.echo(f"    索赔号 {detail['claim_no']}")
+
+
+def _done(as_json: bool, archive: Archive, kind: str, number: str, message: str) -> None:
+    view = queries.show(archive, kind, number)
+    if as_json:
+        _emit_json(view)
+    else:
+        where = f"{view['kind_label']} {view['number']}"
+        typer.echo(f"{message}：{where}，第 {view['version']} 版，{view['status_label']}")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """Create the archive (database tables, blob folder) if it does not exist."""
+    with _archive(as_json) as archive:
+        info = {
+            "home": str(archive.settings.home),
+            "backend": archive.settings.backend,
+            "events": archive.app.head(),
+        }
+        if as_json:
+            _emit_json(info)
+        else:
+            typer.echo(f"档案库：{info['home']}（{info['backend']}），共 {info['events']} 个事件")
+
+
+@app.command("is-empty")
+def is_empty() -> None:
+    """Exit 0 if the archive holds no events yet, 1 otherwise (for setup scripts)."""
+    with _archive() as archive:
+        empty = archive.app.head() == 0
+    raise typer.Exit(0 if empty else 1)
+
+
+@app.command()
+def kinds(
+    kind: Annotated[str | None, typer.Argument(help="One kind to describe.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the document kinds and their fields (the registry)."""
+    try:
+        chosen = [get_kind(kind)] if kind else list(KINDS.values())
+    except UnknownKind as error:
+        _fail(error, as_json)
+    if as_json:
+        _emit_json([k.describe() for k in chosen])
+        return
+    for k in chosen:
+        signers = "、".join(ROLE_LABELS[r] for r in k.signers)
+        typer.echo(f"{k.code}  {k.label}  （签字：{signers}）")
+        if kind:
+            for f in k.fields:
+                mark = "*" if f.required else " "
+                typer.echo(f"  {mark} {f.code:<26} {f.label}  [{f.type.kind}]")
+
+
+@app.command("file")
+def file_(
+    kind: KindArg,
+    data: Annotated[str, typer.Option("--data", help="JSON file with number and fields, or -.")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """File a new document."""
+    payload = _read_json(data, as_json)
+    with _archive(as_json) as archive:
+        doc = commands.file_document(archive, kind, payload, staff)
+        _done(as_json, archive, doc.kind, doc.number, "已存档")
+
+
+@app.command()
+def amend(
+    kind: KindArg,
+    number: NumberArg,
+    data: Annotated[str, typer.Option("--data", help="JSON file with the changed fields, or -.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the document is changed.")],
+    expected_version: Annotated[
+        int, typer.Option("--expected-version", help="The version you are changing.")
+    ],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change fields of a document, with a reason; refused if it changed since you looked."""
+    payload = _read_json(data, as_json)
+    with _archive(as_json) as archive:
+        commands.amend_document(archive, kind, number, payload, reason, expected_version, staff)
+        _done(as_json, archive, kind, number, "已修改")
+
+
+@app.command()
+def attach(
+    kind: KindArg,
+    number: NumberArg,
+    path: Annotated[Path, typer.Argument(help="PDF, JPEG or PNG scan.")],
+    staff: StaffOpt,
+    label: Annotated[str, typer.Option("--label", help="What the scan shows.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach a scan (PDF, JPEG or PNG) to a document."""
+    with _archive(as_json) as archive:
+        try:
+            stream = path.open("rb")
+        except OSError as error:
+            _fail(commands.BadInput("unreadable", f"读不到文件：{error}", str(error)), as_json)
+        with stream:
+            commands.attach_scan(archive, kind, number, stream, staff, path.name, label)
+        _done(as_json, archive, kind, number, "已附扫描件")
+
+
+@app.command("withdraw-scan")
+def withdraw_scan(
+    kind: KindArg,
+    number: NumberArg,
+    sha256: Annotated[str, typer.Argument(help="SHA-256 of the scan (at least 8 characters).")],
+    reason: Annotated[str, typer.Option("--reason")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw a scan (it stays in history and on disk)."""
+    with _archive(as_json) as archive:
+        commands.withdraw_scan(archive, kind, number, sha256, reason, staff)
+        _done(as_json, archive, kind, number, "已撤回扫描件")
+
+
+@app.command()
+def void(
+    kind: KindArg,
+    number: NumberArg,
+    reason: Annotated[str, typer.Option("--reason")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Void a document, with a reason (it stays in the archive, marked voided)."""
+    with _archive(as_json) as archive:
+        commands.void_document(archive, kind, number, reason, staff)
+        _done(as_json, archive, kind, number, "已作废")
+
+
+@app.command()
+def sign(
+    kind: KindArg,
+    number: NumberArg,
+    role: Annotated[str, typer.Option("--as", help="The role you sign in.")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sign the current version of a document in one of your roles."""
+    with _archive(as_json) as archive:
+        commands.sign_document(archive, kind, number, role, staff)
+        _done(as_json, archive, kind, number, "已签字")
+
+
+@app.command()
+def submit(
+    kind: KindArg,
+    number: NumberArg,
+    claim_no: Annotated[str, typer.Option("--claim-no", help="Manufacturer claim number.")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that a warranty claim was submitted to the service centre."""
+    with _archive(as_json) as archive:
+        commands.submit_claim(archive, kind, number, claim_no, staff)
+        _done(as_json, archive, kind, number, "已上报")
+
+
+@app.command()
+def show(
+    kind: KindArg,
+    number: NumberArg,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO time: the document as it was then.")
+    ] = None,
+    version: Annotated[int | None, typer.Option("--version", help="An earlier version.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a document now, at an earlier version, or as it was at a time."""
+    with _archive(as_json) as archive:
+        instant = _parse_instant(as_of, archive, as_json) if as_of else None
+        view = queries.show(archive, kind, number, version=version, as_of=instant)
+        if as_json:
+            _emit_json(view)
+        else:
+            _print_document(view)
+
+
+@app.command()
+def history(kind: KindArg, number: NumberArg, as_json: JsonOpt = False) -> None:
+    """Every change of a document: who, when, what from what to what, why."""
+    with _archive(as_json) as archive:
+        entries = queries.history(archive, kind, number)
+        if as_json:
+            _emit_json(entries)
+        else:
+            _print_history(entries)
+
+
+@app.command("import")
+def import_(
+    kind: KindArg,
+    path: Annotated[Path, typer.Argument(help="CSV exported by the DMS (UTF-8 or GBK).")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """File every row of a CSV in one go; a bad row files none of them."""
+    from archive.importer import read_rows
+
+    with _archive(as_json) as archive:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            _fail(commands.BadInput("unreadable", f"读不到文件：{error}", str(error)), as_json)
+        docs = commands.file_batch(archive, kind, read_rows(get_kind(kind), data), staff)
+        if as_json:
+            _emit_json({"filed": len(docs), "numbers": [d.number for d in docs]})
+        else:
+            typer.echo(f"已导入 {len(docs)} 份{get_kind(kind).label}")
+
+
+@app.command()
+def demo(
+    month: Annotated[
+        str | None, typer.Option("--month", help="YYYY-MM; default: last complete month.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 4,
+    work_orders: Annotated[int, typer.Option("--work-orders")] = 600,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a realistic, deterministic month of paperwork into an empty archive."""
+    from archive import demo as demo_module
+
+    with _archive(as_json) as archive:
+        if archive.app.head() != 0:
+            _fail(
+                commands.Conflict(
+                    "not_empty",
+                    "档案库不是空的；演示数据只能装入空库（换一个 ARCHIVE_HOME）",
+                    "the archive is not empty; load the demo into an empty ARCHIVE_HOME",
+                ),
+                as_json,
+            )
+        chosen = month or demo_module.last_complete_month(archive.now(), archive.settings.tz)
+        spec = demo_module.DemoSpec(month=chosen, seed=seed, work_orders=work_orders)
+        plan = demo_module.generate(spec)
+        summary = demo_module.load(archive, plan, progress=_progress_bar(as_json))
+        if as_json:
+            _emit_json(summary.as_dict())
+        else:
+            typer.echo(summary.describe())
+
+
+def _progress_bar(quiet: bool) -> Callable[[int, int], None] | None:
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        width = 40
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve the web front end."""
+    import uvicorn
+
+    from web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="Login name: letters, digits, dots.")],
+    name: Annotated[str, typer.Option("--name", help="Full name, e.g. 王丽.")],
+    role: Annotated[
+        list[str], typer.Option("--role", help=f"Repeatable: {', '.join(ROLE_LABELS)}.")
+    ],
+    staff: Annotated[
+        str | None,
+        typer.Option(
+            "--staff",
+            envvar="ARCHIVE_STAFF",
+            help="Admin doing this; the very first admin registers himself.",
+        ),
+    ] = None,
+    registration_no: Annotated[
+        str | None, typer.Option("--registration-no", help="备案号 (clerks).")
+    ] = None,
+    phone: Annotated[str | None, typer.Option("--phone")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a staff member (the first one must be an admin)."""
+    with _archive(as_json) as archive:
+        person = commands.register_staff(
+            archive,
+            username=username,
+            name=name,
+            roles=role,
+            actor=staff or username,
+            registration_no=registration_no,
+            phone=phone,
+        )
+        info = archive.staff.get(person.username)
+        if as_json:
+            _emit_json(_staff_dict(info))
+        else:
+            typer.echo(f"已登记：{person.name}（{person.username}）")
+
+
+def _staff_dict(info: Any) -> dict[str, Any]:
+    return {
+        "username": info.username,
+        "name": info.name,
+        "roles": list(info.roles),
+        "registration_no": info.registration_no,
+        "active": info.active,
+    }
+
+
+@staff_app.command("list")
+def staff_list(as_json: JsonOpt = False) -> None:
+    """List every staff member."""
+    with _archive(as_json) as archive:
+        people = sorted(archive.staff.refresh().values(), key=lambda p: p.username)
+        if as_json:
+            _emit_json([_staff_dict(p) for p in people])
+            return
+        for p in people:
+            roles = "、".join(ROLE_LABELS.get(r, r) for r in p.roles)
+            state = "" if p.active else "（已停用）"
+            reg = f" 备案号 {p.registration_no}" if p.registration_no else ""
+            typer.echo(f"{p.username:<12} {p.name}  {roles}{reg}{state}")
+
+
+@staff_app.command("roles")
+def staff_roles(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[list[str], typer.Option("--role", help="The full new set of roles.")],
+    staff: StaffOpt,
+    registration_no: Annotated[str | None, typer.Option("--registration-no")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a staff member's roles (and registration number)."""
+    with _archive(as_json) as archive:
+        commands.change_roles(archive, username, role, staff, registration_no)
+        info = archive.staff.get(username)
+        if as_json:
+            _emit_json(_staff_dict(info))
+        else:
+            typer.echo(f"已更新：{info.name}（{info.username}）")
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(
+    username: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deactivate a staff member: he can no longer log in, file or sign."""
+    with _archive(as_json) as archive:
+        commands.deactivate_staff(archive, username, reason, staff)
+        info = archive.staff.get(username)
+        if as_json:
+            _emit_json(_staff_dict(info))
+        else:
+            typer.echo(f"已停用：{info.name}（{info.username}）")
