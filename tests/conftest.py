@@ -30,3 +30,39 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
         yield url
     finally:
         postgres_cluster.drop_database(name)
+
+
+# -- the project's own fixtures --------------------------------------------------------------
+
+from archive.bootstrap import Archive, open_archive  # noqa: E402
+from archive.config import Settings  # noqa: E402
+from tests.support import FakeClock, register_team  # noqa: E402
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_settings(request: pytest.FixtureRequest, tmp_path) -> Settings:
+    """Settings for a fresh archive on a real SQLite file, and again on PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return Settings(home=tmp_path / "home", database_url=url)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def archive(store_settings: Settings, clock: FakeClock) -> Iterator[Archive]:
+    """An empty archive on each store, its clock under the test's control."""
+    opened = open_archive(store_settings, clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def team(archive: Archive) -> Archive:
+    """The archive with a small team registered (see ``tests.support.TEAM``)."""
+    register_team(archive)
+    return archive

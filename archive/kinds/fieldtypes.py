@@ -366,6 +366,8 @@ def _staff(raw: str, role: str | None, ctx: Context) -> str:
     person = ctx.find_staff(raw)
     if person is None:
         raise Invalid(f"找不到员工“{raw.strip()}”", f"no staff member {raw.strip()!r}")
+    if not person.active:
+        raise Invalid(f"{person.name} 已停用", f"{person.username} is deactivated")
     if role and role not in person.roles:
         raise Invalid(
             f"{person.name} 不是{ROLE_LABELS.get(role, role)}",

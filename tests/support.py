@@ -1,0 +1,144 @@
+"""Builders shared by the tests: a controllable clock, a small team, valid payloads."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from archive import commands
+from archive.bootstrap import Archive
+
+VALID_VIN = "1M8GDM9AXKP042788"
+OTHER_VIN = "LSVAM4188C2184825"
+
+# username, name, roles, registration number
+TEAM = [
+    ("admin", "赵敏", ["admin", "clerk"], "BA-0001"),
+    ("clerk2", "钱芳", ["clerk"], None),
+    ("wang", "王强", ["service_advisor"], None),
+    ("li", "李师傅", ["technician"], None),
+    ("zhou", "周建", ["claims_clerk"], None),
+    ("sun", "孙经理", ["service_manager"], None),
+    ("auditor", "吴审计", ["auditor"], None),
+]
+
+
+class FakeClock:
+    """Starts at a fixed instant and moves only when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def register_team(archive: Archive) -> None:
+    for username, name, roles, registration_no in TEAM:
+        commands.register_staff(
+            archive,
+            username=username,
+            name=name,
+            roles=roles,
+            actor="admin",
+            registration_no=registration_no,
+        )
+
+
+def work_order(number: str = "WO-0001", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": number,
+        "business_date": "2026-11-03",
+        "vin": VALID_VIN,
+        "plate": "京A12345",
+        "model": "大众朗逸",
+        "mileage_km": "12,345",
+        "customer_name": "张三",
+        "customer_phone": "138 0013 8000",
+        "service_advisor": "王强",
+        "technicians": "李师傅",
+        "repair_type": "一般维修",
+        "fault_description": "制动时有异响，刹车片磨损严重",
+        "work_done": "更换前刹车片",
+        "labour_lines": [{"description": "更换前刹车片", "hours": "1.5", "amount": "150"}],
+        "parts_lines": [
+            {"part_no": "5QD698151", "name": "前刹车片", "qty": "1", "amount": "420.5"}
+        ],
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def warranty_claim(number: str = "WC-0001", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": number,
+        "business_date": "2026-11-03",
+        "work_order_no": "WO-0001",
+        "vin": VALID_VIN,
+        "mileage_km": 12345,
+        "fault_description": "发动机故障灯亮，怠速抖动",
+        "handling_process": "读取故障码，更换点火线圈",
+        "parts": [{"part_no": "06H905110G", "name": "点火线圈", "qty": 1}],
+        "service_fee": "230.00",
+        "technicians": ["li"],
+    }
+    data.update(overrides)
+    return data
+
+
+def pdf_bytes(text: str = "scan") -> bytes:
+    """A small but well-formed one-page PDF."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
+    return out.getvalue()
+
+
+def png_bytes(seed: int = 0) -> bytes:
+    """A tiny grayscale PNG whose pixels depend on ``seed``."""
+    import struct
+
+    width, height = 8, 4
+    raw = b"".join(
+        b"\x00" + bytes((seed + x * y) % 256 for x in range(width)) for y in range(height)
+    )
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def event_count(archive: Archive) -> int:
+    return archive.app.head()
