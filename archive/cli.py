@@ -493,9 +493,8 @@ def serve(
     """Serve the web front end."""
     import uvicorn
 
-    from web.app import create_app
-
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # Named, not imported: the web layer sits above this one and is loaded only to serve it.
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
 # -- staff ---------------------------------------------------------------------------------

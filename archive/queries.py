@@ -61,6 +61,9 @@ def get_document(
     if as_of is not None:
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=archive.settings.tz)
+        if as_of.microsecond == 0:
+            # Times are shown to the second: "as of 14:30:05" includes all of that second.
+            as_of = as_of.replace(microsecond=999_999)
         doc = archive.app.get_as_of(doc_id, as_of)
         if doc is None:
             raise _not_found(kind, number, f"（{as_of:%Y-%m-%d %H:%M} 时尚未存档）")

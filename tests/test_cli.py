@@ -1,0 +1,201 @@
+"""The ``archive`` command, driven as a script would drive it, on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archive.cli import app
+from tests.support import OTHER_VIN, TEAM, VALID_VIN, pdf_bytes, work_order
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    runner = CliRunner()
+    env = {"ARCHIVE_HOME": str(tmp_path / "home"), "ARCHIVE_STAFF": "admin"}
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), env=env, input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def staffed(run):
+    for username, name, roles, registration_no in TEAM:
+        args = ["staff", "add", username, "--name", name]
+        for role in roles:
+            args += ["--role", role]
+        if registration_no:
+            args += ["--registration-no", registration_no]
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+    return run
+
+
+def test_help_everywhere(run) -> None:
+    for args in (["--help"], ["file", "--help"], ["staff", "add", "--help"], ["import", "--help"]):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert "Usage" in result.output
+
+
+def test_init_and_is_empty(run) -> None:
+    result = run("init", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["events"] == 0
+    assert run("is-empty").exit_code == 0
+
+
+def test_file_show_amend_history_as_json(staffed, tmp_path: Path) -> None:
+    data = tmp_path / "wo.json"
+    data.write_text(json.dumps(work_order(), ensure_ascii=False), encoding="utf-8")
+    filed = staffed("file", "work_order", "--data", str(data), "--json")
+    assert filed.exit_code == 0, filed.output
+    assert json.loads(filed.output)["version"] == 1
+    assert staffed("is-empty").exit_code == 1
+
+    amended = staffed(
+        "amend", "work_order", "WO-0001", "--data", "-", "--reason", "抄错里程",
+        "--expected-version", "1", "--json",
+        input='{"mileage_km": 12400}',
+    )  # fmt: skip
+    assert amended.exit_code == 0, amended.output
+    stale = staffed(
+        "amend", "work_order", "WO-0001", "--data", "-", "--reason", "再改",
+        "--expected-version", "1",
+        input='{"mileage_km": 12500}',
+    )  # fmt: skip
+    assert stale.exit_code == 1
+    assert "第 2 版" in stale.output
+
+    history = json.loads(staffed("history", "work_order", "WO-0001", "--json").output)
+    assert [e["event"] for e in history] == ["Filed", "Amended"]
+    assert history[1]["changes"][0]["before"] == 12345
+    old = json.loads(staffed("show", "work_order", "WO-0001", "--version", "1", "--json").output)
+    assert old["fields"]["mileage_km"] == 12345
+    text = staffed("show", "work_order", "WO-0001")
+    assert "行驶里程（km）：12400" in text.output
+    assert "服务顾问：wang" in text.output or "服务顾问" in text.output
+
+
+def test_bad_input_exits_2_naming_each_field(staffed) -> None:
+    bad = work_order(vin=VALID_VIN[:8] + "1" + VALID_VIN[9:], customer_phone="123")
+    result = staffed("file", "work_order", "--data", "-", input=json.dumps(bad))
+    assert result.exit_code == 2
+    assert "vin:" in result.output and "customer_phone:" in result.output
+    assert "校验位" in result.output
+    as_json = staffed("file", "work_order", "--data", "-", "--json", input=json.dumps(bad))
+    assert as_json.exit_code == 2
+    assert {p["field"] for p in json.loads(as_json.output)["problems"]} == {
+        "vin",
+        "customer_phone",
+    }
+    assert staffed("file", "work_order", "--data", "-", input="{not json").exit_code == 2
+    assert staffed("file", "no_such_kind", "--data", "-", input="{}").exit_code == 2
+    assert staffed("show", "work_order", "WO-0001", "--as-of", "yesterday").exit_code == 2
+    assert staffed("is-empty").exit_code == 1  # staff only, no document was filed
+    assert staffed("show", "work_order", "WO-0001").exit_code == 1
+
+
+def test_attach_void_and_as_of(staffed, tmp_path: Path) -> None:
+    staffed("file", "work_order", "--data", "-", input=json.dumps(work_order()))
+    scan = tmp_path / "slip.pdf"
+    scan.write_bytes(pdf_bytes())
+    assert staffed("attach", "work_order", "WO-0001", str(scan)).exit_code == 0
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("not a pdf")
+    refused = staffed("attach", "work_order", "WO-0001", str(fake))
+    assert refused.exit_code == 2
+    assert "PDF" in refused.output
+    shown = json.loads(staffed("show", "work_order", "WO-0001", "--json").output)
+    filed_at = shown["filed_at"]
+    assert staffed("void", "work_order", "WO-0001", "--reason", "重复开单").exit_code == 0
+    # (The state between two events is checked with a controlled clock in test_write_path.)
+    then = json.loads(
+        staffed("show", "work_order", "WO-0001", "--as-of", filed_at, "--json").output
+    )
+    assert then["number"] == "WO-0001"
+    earlier = staffed("show", "work_order", "WO-0001", "--as-of", "2020-01-01T00:00")
+    assert earlier.exit_code == 1
+    assert "尚未存档" in earlier.output
+    now = json.loads(staffed("show", "work_order", "WO-0001", "--json").output)
+    assert now["status"] == "voided" and len(now["scans"]) == 1
+
+
+def _csv(rows: list[dict], header: list[str], codes: list[str]) -> str:
+    lines = [",".join(header)]
+    for row in rows:
+        cells = []
+        for code in codes:
+            value = row.get(code, "")
+            if isinstance(value, list):
+                value = json.dumps(value, ensure_ascii=False)
+            text = str(value).replace('"', '""')
+            cells.append(f'"{text}"')
+        lines.append(",".join(cells))
+    return "\r\n".join(lines) + "\r\n"
+
+
+CODES = [
+    "number", "business_date", "vin", "plate", "model", "mileage_km", "customer_name",
+    "customer_phone", "service_advisor", "fault_description", "parts_lines",
+]  # fmt: skip
+LABELS = [
+    "委托书号", "开单日期", "VIN（车架号）", "车牌号", "车型", "行驶里程(km)", "客户姓名",
+    "客户手机", "服务顾问", "车辆故障描述", "配件",
+]  # fmt: skip
+
+
+def test_import_gbk_csv_with_chinese_headers(staffed, tmp_path: Path) -> None:
+    rows = [work_order(f"WO-{i}") for i in range(1, 4)]
+    rows[1]["vin"] = OTHER_VIN
+    rows[2]["fault_description"] = "空调不制冷，\n出风口有异味"  # a multi-line cell
+    path = tmp_path / "dms.csv"
+    path.write_bytes(_csv(rows, LABELS, CODES).encode("gbk"))
+    result = staffed("import", "work_order", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["filed"] == 3
+    shown = json.loads(staffed("show", "work_order", "WO-3", "--json").output)
+    assert shown["fields"]["fault_description"] == "空调不制冷，\n出风口有异味"
+    assert shown["fields"]["parts_lines"][0]["part_no"] == "5QD698151"
+
+
+def test_import_reports_bad_row_by_line_and_files_nothing(staffed, tmp_path: Path) -> None:
+    rows = [work_order(f"WO-{i}") for i in range(1, 5)]
+    rows[0]["fault_description"] = "第一行\n跨两行"
+    rows[2]["vin"] = "LSVAM4187C2184825"  # check digit should be 8
+    path = tmp_path / "dms.csv"
+    path.write_text("\ufeff" + _csv(rows, CODES, CODES), encoding="utf-8")
+    result = staffed("import", "work_order", str(path), "--json")
+    assert result.exit_code == 2
+    problems = json.loads(result.output)["problems"]
+    # header is line 1, WO-1 spans lines 2-3, WO-2 is line 4, WO-3 line 5
+    assert [(p["line"], p["field"]) for p in problems] == [(5, "vin")]
+    assert staffed("show", "work_order", "WO-1").exit_code == 1
+
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("委托书号,颜色\nWO-9,红\n", encoding="utf-8")
+    refused = staffed("import", "work_order", str(unknown))
+    assert refused.exit_code == 2
+    assert "颜色" in refused.output
+
+
+def test_staff_commands(staffed) -> None:
+    listed = json.loads(staffed("staff", "list", "--json").output)
+    assert {p["username"] for p in listed} == {t[0] for t in TEAM}
+    refused = staffed("staff", "add", "x", "--name", "某", "--role", "clerk", "--staff", "li")
+    assert refused.exit_code == 1
+    assert "管理员" in refused.output
+    result = staffed("staff", "deactivate", "li", "--reason", "离职", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["active"] is False
+
+
+def test_kinds_lists_the_registry(run) -> None:
+    described = json.loads(run("kinds", "--json").output)
+    assert {k["code"] for k in described} >= {"work_order", "warranty_claim", "daily_report"}
+    assert "VIN" in run("kinds", "work_order").output
