@@ -39,9 +39,16 @@ def validation_context(archive: Archive) -> Context:
     return Context(tz=archive.settings.tz, staff=archive.staff.refresh())
 
 
-def require_actor(archive: Archive, username: str) -> StaffInfo:
+def actor_and_context(archive: Archive, username: str) -> tuple[StaffInfo, Context]:
+    """The actor, checked, and the context to validate his input in (one directory read)."""
+    ctx = validation_context(archive)
+    return require_actor(archive, username, ctx), ctx
+
+
+def require_actor(archive: Archive, username: str, ctx: Context | None = None) -> StaffInfo:
     """The active staff member doing this; anyone else is refused."""
-    person = archive.staff.get(username)
+    staff = ctx.staff if ctx is not None else archive.staff.refresh()
+    person = staff.get(username)
     if person is None:
         raise Forbidden(
             "unknown_actor", f"没有用户名为“{username}”的员工", f"no staff member {username!r}"
@@ -234,11 +241,9 @@ def file_document(
 ) -> Document:
     """File a new document. ``data`` holds ``number`` and the kind's fields."""
     kind = get_kind(kind_code)
-    require_actor(archive, actor)
+    _, ctx = actor_and_context(archive, actor)
     fields = dict(data)
-    number, values = validate_document(
-        kind, fields.pop("number", None), fields, validation_context(archive)
-    )
+    number, values = validate_document(kind, fields.pop("number", None), fields, ctx)
     doc = Document.file(kind.code, number, values, actor, archive.now())
     try:
         archive.app.save(doc)
@@ -280,8 +285,7 @@ def file_batch(
     ``rows`` pairs each row with the line number it is reported under.
     """
     kind = get_kind(kind_code)
-    require_actor(archive, actor)
-    ctx = validation_context(archive)
+    _, ctx = actor_and_context(archive, actor)
     problems: list[RowProblem] = []
     docs: list[Document] = []
     lines_of: dict[str, int] = {}
@@ -341,7 +345,7 @@ def amend_document(
 ) -> Document:
     """Change some fields of a document, saying why, from the version the person saw."""
     kind = get_kind(kind_code)
-    require_actor(archive, actor)
+    _, ctx = actor_and_context(archive, actor)
     text = require_reason(reason)
     if "number" in changes:
         raise ValidationFailed(
@@ -349,7 +353,7 @@ def amend_document(
         )
     if not changes:
         raise ValidationFailed([FieldProblem("data", "没有要修改的内容", "no changes given")])
-    values, problems = parse_fields(kind, changes, validation_context(archive), partial=True)
+    values, problems = parse_fields(kind, changes, ctx, partial=True)
     if problems:
         raise ValidationFailed(problems)
     kind, doc = load_document(archive, kind.code, number)

@@ -28,23 +28,38 @@ class StaffDirectory:
 
     def refresh(self) -> dict[str, StaffInfo]:
         with self._lock:
+            if self._position == 0:
+                self._load_all()
+            # Read every notification since the last refresh (usually a handful) and keep the
+            # staff ones: one cheap query per command, however long the log has grown.
             while True:
                 batch = self._app.recorder.select_notifications(
-                    start=self._position,
-                    limit=500,
-                    topics=STAFF_TOPICS,
-                    inclusive_of_start=False,
+                    start=self._position, limit=500, inclusive_of_start=False
                 )
                 if not batch:
                     break
-                changed: set[UUID] = set()
-                for notification in batch:
-                    changed.add(UUID(str(notification.originator_id)))
-                    self._position = notification.id
+                changed = {UUID(str(n.originator_id)) for n in batch if n.topic in STAFF_TOPICS}
                 for staff_id in changed:
                     staff: Staff = self._app.repository.get(staff_id)
                     self._by_username[staff.username] = info_of(staff)
+                self._position = batch[-1].id
+                if len(batch) < 500:
+                    break
             return dict(self._by_username)
+
+    def _load_all(self) -> None:
+        """First use in a process: let the database pick the staff events out of the log."""
+        head = self._app.recorder.max_notification_id() or 0
+        position = 0
+        while position < head:
+            batch = self._app.recorder.select_notifications(
+                start=position, limit=500, stop=head, topics=STAFF_TOPICS, inclusive_of_start=False
+            )
+            for staff_id in {UUID(str(n.originator_id)) for n in batch}:
+                staff: Staff = self._app.repository.get(staff_id)
+                self._by_username[staff.username] = info_of(staff)
+            position = batch[-1].id if len(batch) == 500 else head
+        self._position = head
 
     def get(self, username: str) -> StaffInfo | None:
         return self.refresh().get(username)

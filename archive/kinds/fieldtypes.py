@@ -25,6 +25,8 @@ from archive.kinds.identifiers import (
 )
 from archive.kinds.roles import ROLE_LABELS
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
 
 class Invalid(Exception):
     def __init__(self, message_zh: str, message_en: str) -> None:
@@ -88,7 +90,7 @@ class Text(FieldType):
                 f"不能超过 {self.max_length} 个字，现在 {len(value)} 个",
                 f"at most {self.max_length} characters, got {len(value)}",
             )
-        if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        if _CONTROL_CHARS.search(value):
             raise Invalid("含有不可见的控制字符", "contains control characters")
         return value
 
@@ -199,6 +201,11 @@ class Date(FieldType):
         if not isinstance(raw, str):
             raise Invalid("应为日期，如 2026-11-03", "must be a date like 2026-11-03")
         text = raw.strip()
+        if len(text) == 10 and text[4] == "-":
+            try:  # the common case, ten times faster than strptime
+                return _check_year(date.fromisoformat(text))
+            except ValueError:
+                pass
         for fmt in _DATE_FORMATS:
             try:
                 return _check_year(datetime.strptime(text, fmt).date())
