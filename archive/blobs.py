@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 64 * 1024
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
@@ -55,12 +55,12 @@ class BlobStore:
         self.max_bytes = max_bytes
 
     def path_for(self, sha256: str) -> Path:
-        if not _SHA256_RE.match(sha256):
+        if not _SHA256_RE.fullmatch(sha256):
             raise ValueError("not a SHA-256 hex digest")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def exists(self, sha256: str) -> bool:
-        return _SHA256_RE.match(sha256) is not None and self.path_for(sha256).is_file()
+        return _SHA256_RE.fullmatch(sha256) is not None and self.path_for(sha256).is_file()
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path_for(sha256).open("rb")

@@ -241,6 +241,7 @@ class Document(Aggregate):
         )
 
     def withdraw_scan(self, sha256: str, reason: str, actor: str, at: datetime) -> None:
+        self._require_open()
         if self.active_scan(sha256) is None:
             raise RuleError("no_such_scan", "本单据没有该扫描件（或已撤回）", "no such active scan")
         self.trigger_event(

@@ -25,7 +25,8 @@ from archive.kinds.identifiers import (
 )
 from archive.kinds.roles import ROLE_LABELS
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Tab and newline are text; every other C0/C1 control character is not.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class Invalid(Exception):
@@ -84,7 +85,8 @@ class Text(FieldType):
     def parse(self, raw: Any, ctx: Context) -> str:
         if not isinstance(raw, (str, int)):
             raise Invalid("应为文字", "must be text")
-        value = str(raw).strip()
+        # Browsers send a textarea's line breaks as CRLF; store them as plain newlines.
+        value = str(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
         if len(value) > self.max_length:
             raise Invalid(
                 f"不能超过 {self.max_length} 个字，现在 {len(value)} 个",
@@ -169,10 +171,11 @@ class DecimalNumber(FieldType):
             raise Invalid("不能为负数", "cannot be negative")
         if value > self.maximum:
             raise Invalid(f"不能超过 {self.maximum}", f"cannot exceed {self.maximum}")
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > self.places:
+        quantum = Decimal(1).scaleb(-self.places)
+        # '120.5000' is fine (DMS exports pad with zeros); '120.505' is not.
+        if value != value.quantize(quantum):
             raise Invalid(f"最多 {self.places} 位小数", f"at most {self.places} decimal places")
-        return value.quantize(Decimal(1).scaleb(-self.places))
+        return (value + 0).quantize(quantum)  # + 0 turns -0 into 0
 
     def describe(self) -> dict[str, Any]:
         return {"type": self.kind, "places": self.places, "minimum": "0"}
@@ -195,7 +198,7 @@ class Date(FieldType):
 
     def parse(self, raw: Any, ctx: Context) -> date:
         if isinstance(raw, datetime):
-            return raw.date()
+            return _check_year(raw.date())
         if isinstance(raw, date):
             return _check_year(raw)
         if not isinstance(raw, str):
@@ -233,20 +236,33 @@ class DateTime(FieldType):
         if isinstance(raw, datetime):
             value = raw
         elif isinstance(raw, str):
-            text = raw.strip().replace("/", "-").replace("T", " ")
-            try:
-                value = datetime.fromisoformat(text)
-            except ValueError:
-                raise Invalid(
-                    f"“{raw.strip()}”不是有效时间，请写成 2026-11-03 14:30",
-                    f"{raw.strip()!r} is not a valid date-time; use YYYY-MM-DD HH:MM",
-                ) from None
+            value = _parse_datetime(raw.strip())
         else:
             raise Invalid("应为时间，如 2026-11-03 14:30", "must be a date-time")
         if value.tzinfo is None:
             value = value.replace(tzinfo=ctx.tz)
         _check_year(value.date())
         return value.replace(microsecond=0)
+
+
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y年%m月%d日 %H:%M")
+
+
+def _parse_datetime(text: str) -> datetime:
+    iso = text.replace("/", "-").replace("T", " ")
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    for fmt in _DATETIME_FORMATS:  # strptime also takes single-digit months and days
+        try:
+            return datetime.strptime(iso, fmt)
+        except ValueError:
+            continue
+    raise Invalid(
+        f"“{text}”不是有效时间，请写成 2026-11-03 14:30",
+        f"{text!r} is not a valid date-time; use YYYY-MM-DD HH:MM",
+    )
 
 
 @dataclass(frozen=True)

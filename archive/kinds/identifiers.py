@@ -21,7 +21,7 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 _PLATE_CHARS = "0-9A-HJ-NP-Z"
 _PLATE_RE = re.compile(
     rf"^[{PROVINCES}][A-HJ-NP-Z]"
-    rf"(?:[{_PLATE_CHARS}]{{5}}[学警挂]?|[{_PLATE_CHARS}]{{4}}[学警挂]|[DFA-HJ-K][{_PLATE_CHARS}]{{5}}|[{_PLATE_CHARS}]{{5}}[DF])$"
+    rf"(?:[{_PLATE_CHARS}]{{5}}|[{_PLATE_CHARS}]{{4}}[学警挂]|[DFA-HJ-K][{_PLATE_CHARS}]{{5}}|[{_PLATE_CHARS}]{{5}}[DF])$"
 )
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
