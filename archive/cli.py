@@ -6,8 +6,11 @@ Human output is Chinese; ``--json`` prints JSON with English keys for scripts. E
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -483,6 +486,128 @@ def _progress_bar(quiet: bool) -> Callable[[int, int], None] | None:
         sys.stderr.flush()
 
     return report
+
+
+# -- read models ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _read_models(archive: Archive) -> Iterator[Any]:
+    from archive.read_models import open_read_models
+
+    models = open_read_models(archive)
+    try:
+        yield models
+    finally:
+        models.close()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words and filters, e.g. '刹车 kind:work_order'.")],
+    limit: Annotated[int, typer.Option("--limit", help="Hits per page.")] = 20,
+    page: Annotated[int, typer.Option("--page")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search documents. Filters: kind: vin: plate: phone: staff: signer: status: month:
+    date:A..B flag: history:yes sort:date; a leading - negates."""
+    from projections.search.query import QueryError
+
+    with _archive(as_json) as archive, _read_models(archive) as models:
+        if not models.runner.wait_for(timeout=120):
+            typer.echo("索引仍在更新，结果可能不完整 / index still catching up", err=True)
+        try:
+            result = models.search.search(query, page=page, page_size=max(1, min(limit, 200)))
+        except QueryError as error:
+            _fail(commands.BadInput("bad_query", error.message_zh, error.message_en), as_json)
+        if as_json:
+            _emit_json(result.as_dict())
+            return
+        typer.echo(f"共 {result.total} 条，第 {result.page}/{result.pages} 页")
+        for hit in result.hits:
+            label = get_kind(hit.kind).label
+            where = "" if hit.entry == "current" else f"（历史：第 {hit.version} 版）"
+            snippet = re.sub(r"<[^>]+>", "", html.unescape(hit.snippet)).replace("\n", " ")
+            typer.echo(f"{hit.business_date}  {label} {hit.number}{where}  {snippet[:60]}")
+
+
+@app.command()
+def vehicle(
+    vin: Annotated[str, typer.Argument(help="The full 17-character VIN.")],
+    include_voided: Annotated[bool, typer.Option("--include-voided")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The vehicle history card (车历卡): everything recorded for one VIN, by date."""
+    with _archive(as_json) as archive, _read_models(archive) as models:
+        models.runner.wait_for(timeout=120)
+        visits = models.vehicles.card(vin.strip().upper(), include_voided=include_voided)
+        if not visits:
+            _fail(
+                commands.NotFound("vehicle_not_found", f"没有 VIN {vin} 的记录", "no records"),
+                as_json,
+            )
+        if as_json:
+            _emit_json({"vin": vin.upper(), "visits": [v.as_dict() for v in visits]})
+            return
+        typer.echo(f"车历卡 VIN {vin.upper()}")
+        for v in visits:
+            km = f"{v.mileage_km} km" if v.mileage_km is not None else ""
+            warn = "  ⚠ 里程比之前的记录少" if v.mileage_drop else ""
+            void = "（已作废）" if v.voided else ""
+            label = get_kind(v.kind).label
+            typer.echo(f"{v.business_date}  {label} {v.number}{void}  {km}{warn}  {v.summary[:40]}")
+
+
+@app.command()
+def rebuild(
+    name: Annotated[str | None, typer.Argument(help="One projection (default: all).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Throw projections away and rebuild them from the event log."""
+    with _archive(as_json) as archive, _read_models(archive) as models:
+        if name and name not in models.runner.projections:
+            names = ", ".join(models.runner.projections)
+            _fail(
+                commands.BadInput("unknown_projection", f"没有投影“{name}”：{names}", names),
+                as_json,
+            )
+        started = time.perf_counter()
+        applied = models.runner.rebuild(name)
+        seconds = time.perf_counter() - started
+        if as_json:
+            _emit_json({"rebuilt": name or "all", "events": applied, "seconds": round(seconds, 2)})
+        else:
+            typer.echo(f"已重建 {name or '全部投影'}：{applied} 个事件，{seconds:.1f} 秒")
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Each projection's position, the log's head and the lag."""
+    with _archive(as_json) as archive, _read_models(archive) as models:
+        rows = [s.as_dict() for s in models.runner.status()]
+        if as_json:
+            _emit_json(rows)
+            return
+        for row in rows:
+            typer.echo(
+                f"{row['name']:<10} 位置 {row['position']:>8}  日志末尾 {row['head']:>8}  "
+                f"落后 {row['lag']}"
+            )
+
+
+@app.command()
+def worker(
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.")] = 0.5,
+) -> None:
+    """Keep the projections up to date in this process until interrupted."""
+    with _archive() as archive, _read_models(archive) as models:
+        typer.echo("投影更新进程已启动（Ctrl-C 结束）/ worker started", err=True)
+        models.runner.start(interval)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            typer.echo("已停止 / stopped", err=True)
 
 
 @app.command()

@@ -1,0 +1,38 @@
+"""The kind registry as projections see it (they may not import ``archive`` themselves)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+
+from archive.kinds.fieldtypes import Lines, StaffList, StaffRef, Text
+from archive.kinds.registry import KINDS, get_kind
+
+# Filing more than this many days after the business date is flagged as late.
+DEFAULT_GRACE_DAYS = 3
+
+
+class RegistryCatalog:
+    def signers(self, kind: str) -> Sequence[str]:
+        return get_kind(kind).signers
+
+    @cache  # noqa: B019 - one catalog per process, kinds never change at run time
+    def text_fields(self, kind: str) -> Sequence[str]:
+        # Descriptions first: the first lines of the text make the snippet of a hit.
+        fields = [f for f in get_kind(kind).fields if isinstance(f.type, (Text, Lines))]
+        fields.sort(key=lambda f: not (isinstance(f.type, Text) and f.type.multiline))
+        return tuple(f.code for f in fields)
+
+    @cache  # noqa: B019
+    def staff_fields(self, kind: str) -> Sequence[str]:
+        return tuple(
+            f.code for f in get_kind(kind).fields if isinstance(f.type, (StaffRef, StaffList))
+        )
+
+    def filing_grace_days(self, kind: str) -> int:
+        return DEFAULT_GRACE_DAYS
+
+    def kind_aliases(self) -> Mapping[str, str]:
+        aliases = {k.label: k.code for k in KINDS.values()}
+        aliases.update({k.label_en: k.code for k in KINDS.values()})
+        return aliases

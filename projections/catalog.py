@@ -1,0 +1,32 @@
+"""What projections need to know about document kinds, supplied by the layer above.
+
+Projections may import only ``events``; the kind registry lives in ``archive``. So a
+projection is handed an object with this shape (``archive.catalog.RegistryCatalog``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+
+class KindCatalog(Protocol):
+    def signers(self, kind: str) -> Sequence[str]:
+        """Roles that must sign a document of this kind."""
+        ...
+
+    def text_fields(self, kind: str) -> Sequence[str]:
+        """Codes of the fields whose text is searchable (text fields and line tables)."""
+        ...
+
+    def staff_fields(self, kind: str) -> Sequence[str]:
+        """Codes of the fields that name staff members."""
+        ...
+
+    def filing_grace_days(self, kind: str) -> int:
+        """Days after the business date within which filing is on time."""
+        ...
+
+    def kind_aliases(self) -> Mapping[str, str]:
+        """Other names of kinds (e.g. the Chinese label) → kind code, for queries."""
+        ...

@@ -1,0 +1,223 @@
+"""Following the application's notification log, for every projection alike.
+
+A projection keeps its own data and the log position it reached, and writes both in one commit
+(``Projection.batch``), so a crash at any moment neither skips nor repeats an event. SQLite
+recorders cannot push new events, so the runner polls; the same loop serves PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from events.application import ArchiveApplication
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 500
+
+
+class Batch(ABC):
+    """One atomic step of a projection: events applied and the position, committed together."""
+
+    position: int
+
+    @abstractmethod
+    def apply(self, notification_id: int, event: Any) -> None: ...
+
+
+class Projection(ABC):
+    """A read model built from the log. Subclasses say how to store and how to apply."""
+
+    name: str
+
+    @abstractmethod
+    def position(self) -> int:
+        """The id of the last notification this projection has applied (0: none)."""
+
+    @abstractmethod
+    def batch(self) -> AbstractContextManager[Batch]:
+        """Exclusive write access; ``position`` is read inside it, so two processes never
+        apply the same events. Leaving the block normally commits data and position; an
+        exception throws the whole batch away."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Throw everything away (position 0), for a rebuild."""
+
+    def finish_batch(self, batch: Batch, events: Sequence[tuple[int, Any]]) -> None:  # noqa: B027
+        """Hook after a batch's events were applied, before its commit (for batch-wide work)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files and connections."""
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "position": self.position, "head": self.head, "lag": self.lag}
+
+
+class LogReader:
+    """Reads notifications after a position and turns them into domain events."""
+
+    def __init__(self, app: ArchiveApplication) -> None:
+        self.app = app
+
+    def head(self) -> int:
+        return self.app.head()
+
+    def read(self, after: int, limit: int) -> list[Notification]:
+        return list(
+            self.app.recorder.select_notifications(
+                start=after, limit=limit, inclusive_of_start=False
+            )
+        )
+
+    def decode(self, notification: Notification) -> Any:
+        return self.app.mapper.to_domain_event(notification)
+
+
+def catch_up(
+    projection: Projection,
+    reader: LogReader,
+    batch_size: int = DEFAULT_BATCH,
+    on_event: Callable[[int], None] | None = None,
+) -> int:
+    """Apply every event the projection has not seen; return how many were applied.
+
+    ``on_event`` is called before each event is applied (tests use it to crash mid-batch).
+    """
+    applied = 0
+    while True:
+        with projection.batch() as batch:
+            notifications = reader.read(batch.position, batch_size)
+            if not notifications:
+                return applied
+            events = []
+            for notification in notifications:
+                if on_event is not None:
+                    on_event(notification.id)
+                event = reader.decode(notification)
+                batch.apply(notification.id, event)
+                events.append((notification.id, event))
+            projection.finish_batch(batch, events)
+            batch.position = notifications[-1].id
+        applied += len(notifications)
+
+
+class ProjectionRunner:
+    """Keeps a set of projections up to date: on demand, or in a background thread."""
+
+    def __init__(
+        self,
+        app: ArchiveApplication,
+        projections: Sequence[Projection],
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.reader = LogReader(app)
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __iter__(self) -> Iterator[Projection]:
+        return iter(self.projections.values())
+
+    def get(self, name: str) -> Projection:
+        return self.projections[name]
+
+    def catch_up(self, name: str | None = None) -> int:
+        with self._lock:
+            chosen = [self.projections[name]] if name else list(self.projections.values())
+            return sum(catch_up(p, self.reader, self.batch_size) for p in chosen)
+
+    def rebuild(self, name: str | None = None) -> int:
+        """Throw projections away and replay the whole log into them."""
+        with self._lock:
+            chosen = [self.projections[name]] if name else list(self.projections.values())
+            for projection in chosen:
+                projection.reset()
+            return sum(catch_up(p, self.reader, self.batch_size) for p in chosen)
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.reader.head()
+        return [ProjectionStatus(p.name, p.position(), head) for p in self.projections.values()]
+
+    def wait_for(self, position: int | None = None, timeout: float = 5.0) -> bool:
+        """Bring every projection to ``position`` (default: the log's head), within ``timeout``.
+
+        Catches up itself when it can; when another process holds a projection's writer it
+        waits for that process instead. Returns whether the position was reached.
+        """
+        target = self.reader.head() if position is None else position
+        deadline = time.monotonic() + timeout
+        while True:
+            behind = [p for p in self.projections.values() if p.position() < target]
+            if not behind:
+                return True
+            if self._lock.acquire(timeout=0.05):
+                try:
+                    for projection in behind:
+                        catch_up(projection, self.reader, self.batch_size)
+                except ProjectionBusy:
+                    pass
+                finally:
+                    self._lock.release()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
+    # -- background following -------------------------------------------------------------
+
+    def start(self, interval: float = 0.5) -> None:
+        """Follow the log in a daemon thread until :meth:`stop`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._follow, args=(interval,), name="projections", daemon=True
+        )
+        self._thread.start()
+
+    def _follow(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except ProjectionBusy:
+                pass  # another process is writing it; try again next round
+            except Exception:
+                log.exception("projection update failed; retrying")
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        for projection in self.projections.values():
+            projection.close()
+
+
+class ProjectionBusy(Exception):
+    """Another process holds this projection's writer right now."""

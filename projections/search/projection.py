@@ -1,0 +1,182 @@
+"""The search projection: one index entry per document (its current version), plus one per
+earlier content version so auditors can find text an amendment replaced (``history:yes``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from events.application import ArchiveApplication
+from events.document import Document
+from events.staff import Staff
+from projections.catalog import KindCatalog
+from projections.runner import Batch, Projection
+from projections.search.backend import IndexEntry, IndexWriter, SearchBackend, SearchResult
+from projections.search.query import parse
+
+
+class _SearchBatch(Batch):
+    def __init__(self, writer: IndexWriter) -> None:
+        self.writer = writer
+
+    @property  # type: ignore[override]
+    def position(self) -> int:
+        return self.writer.position
+
+    @position.setter
+    def position(self, value: int) -> None:
+        self.writer.position = value
+
+    def apply(self, notification_id: int, event: Any) -> None:
+        """Nothing per event: the batch is indexed as a whole in ``finish_batch``."""
+
+
+class SearchProjection(Projection):
+    name = "search"
+
+    def __init__(
+        self,
+        backend: SearchBackend,
+        app: ArchiveApplication,
+        catalog: KindCatalog,
+        tz: ZoneInfo,
+    ) -> None:
+        self.backend = backend
+        self.app = app
+        self.catalog = catalog
+        self.tz = tz
+
+    def position(self) -> int:
+        return self.backend.position()
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        with self.backend.writer() as writer:
+            yield _SearchBatch(writer)
+
+    def reset(self) -> None:
+        self.backend.clear()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def search(self, text: str, page: int = 1, page_size: int = 20) -> SearchResult:
+        query = parse(text, self.catalog.kind_aliases())
+        return self.backend.search(query, page=page, page_size=page_size)
+
+    # -- indexing -------------------------------------------------------------------------
+
+    def finish_batch(self, batch: Batch, events: Sequence[tuple[int, Any]]) -> None:
+        assert isinstance(batch, _SearchBatch)
+        writer = batch.writer
+        names = self.backend.staff_names()
+        by_doc: dict[UUID, list[Any]] = {}
+        for _, event in events:
+            if isinstance(event, Staff.Registered):
+                names[event.username] = event.name
+                writer.put_staff(event.username, event.name)
+            elif isinstance(event, Document.Event):
+                by_doc.setdefault(event.originator_id, []).append(event)
+        for doc_id, doc_events in by_doc.items():
+            first = doc_events[0].originator_version
+            if any(isinstance(e, Document.Voided) for e in doc_events):
+                first = 1  # re-index every earlier version too, now marked voided
+                doc_events = list(
+                    self.app.events.get(doc_id, lte=doc_events[-1].originator_version)
+                )
+            doc: Any = self.app.repository.get(doc_id, version=first - 1) if first > 1 else None
+            voided = doc is not None and doc.voided is not None
+            voided = voided or any(isinstance(e, Document.Voided) for e in doc_events)
+            for event in doc_events:
+                doc = event.mutate(doc)
+                if isinstance(event, (Document.Filed, Document.Amended)):
+                    writer.put(self.entry(doc, names, history=True, doc_voided=voided))
+            writer.put(self.entry(doc, names, history=False, doc_voided=voided))
+
+    def entry(
+        self, doc: Document, names: dict[str, str], history: bool, doc_voided: bool = False
+    ) -> IndexEntry:
+        kind = doc.kind
+        fields = doc.fields
+        business_date = fields.get("business_date")
+        staff = {doc.filed_by}
+        for code in self.catalog.staff_fields(kind):
+            value = fields.get(code)
+            staff.update(value if isinstance(value, list) else [value] if value else [])
+        signers = {s.signer for s in doc.signatures if s.role != "customer"}
+        current = doc.current_signatures()
+        return IndexEntry(
+            key=f"{doc.id}@{doc.version}" if history else str(doc.id),
+            entry="history" if history else "current",
+            doc_id=str(doc.id),
+            kind=kind,
+            number=doc.number,
+            version=doc.version,
+            text=self._text(doc),
+            business_date=_yyyymmdd(business_date),
+            month=business_date.strftime("%Y-%m") if isinstance(business_date, date) else "",
+            status=doc.status(list(self.catalog.signers(kind))),
+            flags=self._flags(doc),
+            vin=str(fields.get("vin") or ""),
+            plate=str(fields.get("plate") or ""),
+            customer=str(fields.get("customer_name") or ""),
+            phone=str(fields.get("customer_phone") or ""),
+            staff=_with_names(staff, names),
+            signers=_with_names(signers, names),
+            filed_at=int(doc.filed_at.timestamp()),
+            signed_at=max((int(s.signed_at.timestamp()) for s in current), default=0),
+            doc_voided=doc_voided,
+        )
+
+    def _text(self, doc: Document) -> str:
+        parts: list[str] = []
+        for code in self.catalog.text_fields(doc.kind):
+            value = doc.fields.get(code)
+            if isinstance(value, list):
+                for row in value:
+                    cells = row.values() if isinstance(row, dict) else [row]
+                    parts.extend(str(c) for c in cells if isinstance(c, str) and c)
+            elif value:
+                parts.append(str(value))
+        if doc.voided:
+            parts.append(str(doc.voided["reason"]))
+        parts.extend(r.reason for r in doc.refusals)
+        return "\n".join(parts)
+
+    def _flags(self, doc: Document) -> list[str]:
+        flags = []
+        if doc.amendment_count:
+            flags.append("amended")
+            if any(s.version < doc.content_version for s in doc.signatures):
+                flags.append("amended_after_signature")
+        if doc.voided:
+            flags.append("voided")
+        if doc.submission:
+            flags.append("submitted")
+        business_date = doc.fields.get("business_date")
+        if isinstance(business_date, date):
+            filed_on = doc.filed_at.astimezone(self.tz).date()
+            if (filed_on - business_date).days > self.catalog.filing_grace_days(doc.kind):
+                flags.append("late")
+        return flags
+
+
+def _with_names(usernames: set[str], names: dict[str, str]) -> list[str]:
+    tokens = set()
+    for username in usernames:
+        tokens.add(username.lower())
+        if username in names:
+            tokens.add(names[username])
+    return sorted(tokens)
+
+
+def _yyyymmdd(value: Any) -> int:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.year * 10000 + value.month * 100 + value.day
+    return 0
