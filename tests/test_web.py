@@ -20,9 +20,12 @@ def get(app, path: str) -> httpx.Response:
 
 
 def test_home_page_speaks_chinese_and_counts_events(team: Archive) -> None:
-    app = create_app(team)
+    app = create_app(team, follow_log=False)
     page = get(app, "/")
     assert page.status_code == 200
     assert "售后档案系统" in page.text
     assert "三包索赔单" in page.text
-    assert get(app, "/healthz").json() == {"ok": True, "events": team.app.head()}
+    health = get(app, "/healthz").json()
+    assert health["ok"] is True
+    assert health["events"] == team.app.head()
+    assert {p["name"] for p in health["projections"]} == {"search", "vehicles"}
