@@ -14,7 +14,7 @@ jieba.setLogLevel(logging.WARNING)
 
 # After-sales words jieba's general dictionary splits wrongly (故障灯亮 → 故障/灯亮, so
 # 故障灯 would never match). Search mode still yields their parts (故障灯 → 故障).
-AUTO_TERMS = (
+_TERMS_TEXT = (
     "故障灯 发动机故障灯 机油灯 胎压灯 气囊灯 刹车片 刹车盘 刹车油 制动液 制动片 制动盘 "
     "手刹 电子手刹 怠速 怠速抖动 异响 顿挫 换挡顿挫 变速箱 变速器 离合器 离合片 "
     "火花塞 点火线圈 喷油嘴 节气门 三元催化 氧传感器 曲轴 凸轮轴 正时皮带 正时链条 "
@@ -25,7 +25,8 @@ AUTO_TERMS = (
     "方向盘 蓄电池 电瓶 发电机 起动机 保险丝 线束 仪表盘 中控屏 倒车雷达 "
     "钣金 喷漆 钣喷 补漆 漏油 渗油 漏水 异味 抖动 跑偏 首保 保养 三包 索赔 "
     "外出服务 旧件 返修 救援 拖车 胎压 传感器"
-).split()
+)
+AUTO_TERMS = tuple(_TERMS_TEXT.split())
 for _term in AUTO_TERMS:
     jieba.add_word(_term, freq=20000)
 
