@@ -722,3 +722,7 @@ def staff_deactivate(
             _emit_json(_staff_dict(info))
         else:
             typer.echo(f"已停用：{info.name}（{info.username}）")
+
+
+if __name__ == "__main__":
+    main()

@@ -322,11 +322,15 @@ class Document(Aggregate):
         return [r for r in required if r not in signed]
 
     def status(self, required_roles: list[str]) -> str:
-        """``voided``, ``submitted``, ``complete`` or ``awaiting_signatures``."""
+        """``voided``, ``awaiting_signatures``, ``submitted`` or ``complete``.
+
+        A missing signature outranks submission: a claim sent to the service centre with a
+        signature still owed must keep showing what is owed.
+        """
         if self.voided is not None:
             return "voided"
+        if self.missing_roles(required_roles):
+            return "awaiting_signatures"
         if self.submission is not None:
             return "submitted"
-        if not self.missing_roles(required_roles):
-            return "complete"
-        return "awaiting_signatures"
+        return "complete"

@@ -382,7 +382,9 @@ def test_submit_once_only(at: Clock) -> None:
     doc = Document.file("warranty_claim", "WC-1", fields(), actor="clerk1", at=at())
     doc.submit("MFR-2026-001", actor="clerk1", at=at())
     assert doc.submission is not None and doc.submission["claim_no"] == "MFR-2026-001"
-    assert doc.status(["technician"]) == "submitted"
+    assert doc.status([]) == "submitted"
+    # A signature still owed outranks the submission: the claim keeps showing what is owed.
+    assert doc.status(["technician"]) == "awaiting_signatures"
     with pytest.raises(RuleError) as caught:
         doc.submit("MFR-2026-002", actor="clerk1", at=at())
     assert caught.value.code == "already_submitted"

@@ -338,7 +338,7 @@ def test_only_a_registered_clerk_submits_a_claim_and_only_once(team: Archive) ->
         commands.submit_claim(team, "warranty_claim", "WC-0001", "  ", "admin")
     commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW2026110001", "admin")
     view = queries.show(team, "warranty_claim", "WC-0001")
-    assert view["status"] == "submitted"
+    assert view["status"] == "awaiting_signatures"  # submitted, but signatures still owed
     assert view["submission"]["claim_no"] == "SVW2026110001"
     with pytest.raises(Conflict):
         commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW2026110002", "admin")

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,9 @@ from archive.kinds.roles import ROLE_LABELS
 
 # Tab and newline are text; every other C0/C1 control character is not.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+_PLAIN_DECIMAL = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
 class Invalid(Exception):
@@ -56,12 +60,23 @@ class Context:
         key = raw.strip()
         if key in self.staff:
             return self.staff[key]
-        matches = [s for s in self.staff.values() if s.name == key]
+        matches = self._by_name.get(key, ())
         return matches[0] if len(matches) == 1 else None
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[StaffInfo]]:
+        by_name: dict[str, list[StaffInfo]] = {}
+        for person in self.staff.values():
+            by_name.setdefault(person.name, []).append(person)
+        return by_name
 
 
 def is_empty(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+    if raw is None:
+        return True
+    if isinstance(raw, str):
+        return not raw or raw.isspace()
+    return raw == []
 
 
 class FieldType:
@@ -83,10 +98,12 @@ class Text(FieldType):
     kind = "text"
 
     def parse(self, raw: Any, ctx: Context) -> str:
-        if not isinstance(raw, (str, int)):
+        if not isinstance(raw, (str, int)) or isinstance(raw, bool):
             raise Invalid("应为文字", "must be text")
         # Browsers send a textarea's line breaks as CRLF; store them as plain newlines.
-        value = str(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
+        value = str(raw).strip()
+        if "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         if len(value) > self.max_length:
             raise Invalid(
                 f"不能超过 {self.max_length} 个字，现在 {len(value)} 个",
@@ -156,6 +173,12 @@ class DecimalNumber(FieldType):
     kind = "decimal"
 
     def parse(self, raw: Any, ctx: Context) -> Decimal:
+        if isinstance(raw, str) and _PLAIN_DECIMAL.fullmatch(raw):
+            # The common case (what forms and exports send): no sign, unit or separators.
+            value = Decimal(raw)
+            quantised = value.quantize(self._quantum)
+            if value == quantised and value <= self.maximum:
+                return quantised
         if isinstance(raw, float):
             raw = repr(raw)
         text = _number_text(raw)
@@ -171,11 +194,14 @@ class DecimalNumber(FieldType):
             raise Invalid("不能为负数", "cannot be negative")
         if value > self.maximum:
             raise Invalid(f"不能超过 {self.maximum}", f"cannot exceed {self.maximum}")
-        quantum = Decimal(1).scaleb(-self.places)
         # '120.5000' is fine (DMS exports pad with zeros); '120.505' is not.
-        if value != value.quantize(quantum):
+        if value != value.quantize(self._quantum):
             raise Invalid(f"最多 {self.places} 位小数", f"at most {self.places} decimal places")
-        return (value + 0).quantize(quantum)  # + 0 turns -0 into 0
+        return (value + 0).quantize(self._quantum)  # + 0 turns -0 into 0
+
+    @cached_property
+    def _quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.places)
 
     def describe(self) -> dict[str, Any]:
         return {"type": self.kind, "places": self.places, "minimum": "0"}
@@ -420,6 +446,10 @@ class Lines(FieldType):
     max_lines: int = 200
     kind = "lines"
 
+    @cached_property
+    def _codes(self) -> frozenset[str]:
+        return frozenset(c.code for c in self.columns)
+
     def parse(self, raw: Any, ctx: Context) -> list[dict[str, Any]]:
         rows = self._rows(raw)
         if len(rows) > self.max_lines:
@@ -431,7 +461,7 @@ class Lines(FieldType):
                 raise Invalid(f"第 {index} 行格式不对", f"line {index} is not an object")
             if all(is_empty(v) for v in row.values()):
                 continue  # a blank line left in a form is not an error
-            unknown = set(row) - {c.code for c in self.columns}
+            unknown = row.keys() - self._codes
             if unknown:
                 problems.append(
                     (f"{index}", f"有未知的列 {', '.join(sorted(unknown))}", "unknown columns")

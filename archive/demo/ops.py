@@ -1,0 +1,55 @@
+"""The operations of a demo plan: each becomes one call of ``archive.commands``.
+
+Plain frozen data with a UTC timestamp, the simulated moment it happens. A plan is a list of
+these sorted by time; :mod:`archive.demo.load` applies them one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operation:
+    at: datetime  # UTC
+    kind: str
+    number: str
+    actor: str  # username of the staff member at the keyboard
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileDocument(Operation):
+    data: Mapping[str, Any]  # ``number`` and the fields, as typed or exported by the DMS
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignDocument(Operation):
+    role: str
+    customer_name: str | None = None  # for role "customer": whose signature image to store
+    image_variant: str = ""  # a second signature by the same customer looks different
+
+
+@dataclass(frozen=True, kw_only=True)
+class AmendDocument(Operation):
+    changes: Mapping[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachScan(Operation):
+    filename: str
+    label: str
+    text: tuple[str, ...]  # the ASCII lines printed on the generated PDF
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoidDocument(Operation):
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitClaim(Operation):
+    claim_no: str

@@ -1,0 +1,165 @@
+"""One paper's planned life: filed once, then signed, scanned, corrected, submitted or voided.
+
+A :class:`Paper` collects what happens to a document in local time, in any order; then
+:meth:`Paper.operations` puts it in order and turns it into operations. Amending makes the
+signatures made so far stale (``events.document``), so an amendment planned with ``resign``
+adds a fresh signature by everyone who had signed before it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from archive.demo.desk import Desk, to_utc
+from archive.demo.ops import (
+    AmendDocument,
+    AttachScan,
+    FileDocument,
+    Operation,
+    SignDocument,
+    SubmitClaim,
+    VoidDocument,
+)
+
+# The write path stores instants to the microsecond; a minute apart keeps a paper's steps
+# in the intended order even after the global sort by time.
+GAP = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime  # local time
+    action: str  # sign | amend | scan | void | submit
+    actor: str
+    role: str = ""
+    customer: str | None = None  # the customer whose signature the clerk records
+    changes: dict[str, Any] | None = None
+    reason: str = ""
+    resign: bool = True
+    claim_no: str = ""
+    again: bool = False  # a signature given again after an amendment
+
+
+class Paper:
+    def __init__(
+        self, kind: str, number: str, fields: dict[str, Any], filer: str, filed_at: datetime
+    ) -> None:
+        self.kind = kind
+        self.number = number
+        self.fields = fields  # as filed; a correction may still change what was filed
+        self.filer = filer
+        self.filed_at = filed_at
+        self.steps: list[Step] = []
+
+    # -- planning -----------------------------------------------------------------------------
+
+    def sign(self, role: str, actor: str, at: datetime, customer: str | None = None) -> None:
+        self.steps.append(Step(at, "sign", actor, role=role, customer=customer))
+
+    def amend(
+        self, at: datetime, changes: dict[str, Any], reason: str, actor: str, resign: bool = True
+    ) -> None:
+        self.steps.append(Step(at, "amend", actor, changes=changes, reason=reason, resign=resign))
+
+    def scan(self, at: datetime, actor: str) -> None:
+        self.steps.append(Step(at, "scan", actor))
+
+    def void(self, at: datetime, actor: str, reason: str) -> None:
+        self.steps.append(Step(at, "void", actor, reason=reason))
+
+    def submit(self, at: datetime, actor: str, claim_no: str) -> None:
+        self.steps.append(Step(at, "submit", actor, claim_no=claim_no))
+
+    def first(self, action: str) -> Step | None:
+        found = sorted((s for s in self.steps if s.action == action), key=lambda s: s.at)
+        return found[0] if found else None
+
+    @property
+    def voided(self) -> bool:
+        return any(s.action == "void" for s in self.steps)
+
+    @property
+    def amended(self) -> bool:
+        return any(s.action == "amend" for s in self.steps)
+
+    def drop_signature(self, rng: random.Random, keep: tuple[str, ...] = ()) -> str | None:
+        """Leave one planned signature out (the paper stays incomplete); the role dropped."""
+        signs = [s for s in self.steps if s.action == "sign" and s.role not in keep]
+        if not signs:
+            return None
+        dropped = rng.choice(signs)
+        self.steps.remove(dropped)
+        return dropped.role
+
+    # -- turning into operations ---------------------------------------------------------------
+
+    def operations(self, rng: random.Random, desk: Desk) -> list[Operation]:
+        ops: list[Operation] = [
+            FileDocument(
+                at=to_utc(self.filed_at),
+                kind=self.kind,
+                number=self.number,
+                actor=self.filer,
+                data={"number": self.number, **self.fields},
+            )
+        ]
+        pending = sorted(self.steps, key=lambda s: s.at)
+        # (role, signer) -> the signature on the current version; two technicians may both sign.
+        signed: dict[tuple[str, str], Step] = {}
+        last = self.filed_at
+        index = 0
+        while index < len(pending):
+            step = pending[index]
+            index += 1
+            if isinstance(ops[-1], VoidDocument):
+                raise ValueError(f"{self.kind} {self.number}: nothing may follow a void")
+            at = max(step.at, last + GAP)
+            last = at
+            if step.action == "sign":
+                signer = (step.role, step.customer or step.actor)
+                if signer in signed:
+                    raise ValueError(f"{self.kind} {self.number}: {signer} signs twice")
+                signed[signer] = step
+            elif step.action == "amend" and step.resign and signed:
+                # Everyone who had signed signs the corrected version, within a working day.
+                again = [
+                    replace(s, at=desk.after(at, rng.randint(10, 600)), again=True)
+                    for s in signed.values()
+                ]
+                pending[index:] = sorted(pending[index:] + again, key=lambda s: s.at)
+            if step.action == "amend":
+                signed = {}
+            ops.append(self._operation(step, at))
+        return ops
+
+    def _operation(self, step: Step, at: datetime) -> Operation:
+        common = {"at": to_utc(at), "kind": self.kind, "number": self.number, "actor": step.actor}
+        if step.action == "sign":
+            variant = f"{self.number}/{at:%Y%m%d%H%M}" if step.again else ""
+            return SignDocument(
+                **common, role=step.role, customer_name=step.customer, image_variant=variant
+            )
+        if step.action == "amend":
+            assert step.changes is not None
+            return AmendDocument(**common, changes=step.changes, reason=step.reason)
+        if step.action == "scan":
+            return AttachScan(
+                **common,
+                filename=f"{self.number}.pdf",
+                label="纸质单据扫描件",
+                text=(
+                    "Dealer after-sales archive - scanned paper slip",
+                    f"Kind: {self.kind}",
+                    f"Number: {self.number}",
+                    f"Business date: {self.fields.get('business_date', '')}",
+                    "Signed original kept in the monthly binder.",
+                ),
+            )
+        if step.action == "void":
+            return VoidDocument(**common, reason=step.reason)
+        if step.action == "submit":
+            return SubmitClaim(**common, claim_no=step.claim_no)
+        raise ValueError(f"unknown step {step.action!r}")

@@ -1,0 +1,151 @@
+"""Planning a demo month: :class:`DemoSpec` in, :class:`DemoPlan` (staff and operations) out.
+
+:func:`generate` is pure: it draws only from ``random.Random(spec.seed)``, reads no clock and
+touches no storage, so the same spec always gives the same plan, operation for operation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from archive.demo.callbacks import CallDesk
+from archive.demo.corrections import Corrector, correction_kinds
+from archive.demo.desk import Desk, to_utc
+from archive.demo.ops import FileDocument, Operation
+from archive.demo.paperwork import Paperwork, Rates
+from archive.demo.people import STAFF, People, Roster, StaffMember
+from archive.demo.visits import VisitMix, plan_visits
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What month to simulate and how busy it is.
+
+    Counts of the other kinds scale with ``work_orders``; the defaults give a mid-size
+    dealer's month: 600 work orders, ~80 warranty claims, 40 new cars delivered, ...
+    """
+
+    month: str  # "2026-10"
+    seed: int = 4
+    work_orders: int = 600
+    claims_per_work_order: float = 80 / 600
+    deliveries_per_work_order: float = 40 / 600  # a PDI sheet and a warranty registration each
+    first_services_per_work_order: float = 40 / 600
+    offsite_per_work_order: float = 10 / 600
+    quick_handling_per_work_order: float = 10 / 600
+    return_repairs_per_work_order: float = 2 / 600
+    corrections_per_work_order: float = 20 / 600  # off-site and return forms add ~12 more
+    voids_per_work_order: float = 8 / 600
+    revisit_share: float = 0.15  # of the cars, coming back a second time in the month
+    callback_share: float = 0.9  # of the settled work orders
+    late_share: float = 0.1  # of claims and callbacks
+    unsigned_share: float = 0.05  # of the papers, left missing one signature
+    unsubmitted_share: float = 0.08  # of the claims, not yet submitted
+    unscanned_share: float = 0.03  # of the papers that need a scan
+    resign_share: float = 0.85  # of the corrected papers, signed again afterwards
+
+    def count(self, per_work_order: float, at_least: int = 0) -> int:
+        return max(at_least, round(self.work_orders * per_work_order))
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """Things the plan put in on purpose, for tests and for showing the archive off."""
+
+    odometer_anomaly: tuple[str, str, str] | None  # VIN, earlier and later work order
+    late_claims: tuple[str, ...]
+    late_callbacks: tuple[str, ...]
+    corrections: int
+    unsigned: tuple[tuple[str, str], ...]  # (kind, number) planned to miss a signature
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    spec: DemoSpec
+    staff: tuple[StaffMember, ...]  # registered in this order, the first by himself
+    staff_registered_at: datetime  # UTC
+    operations: tuple[Operation, ...]  # sorted by simulated time
+    facts: PlanFacts
+
+    def documents(self) -> dict[str, list[str]]:
+        """The numbers filed, per kind, in filing order."""
+        result: dict[str, list[str]] = {}
+        for op in self.operations:
+            if isinstance(op, FileDocument):
+                result.setdefault(op.kind, []).append(op.number)
+        return result
+
+    def counts(self) -> dict[str, int]:
+        """How many operations of each type (FileDocument, SignDocument, ...)."""
+        return dict(Counter(type(op).__name__ for op in self.operations))
+
+
+def generate(spec: DemoSpec) -> DemoPlan:
+    """Plan the month described by ``spec``; pure and deterministic."""
+    rng = random.Random(spec.seed)
+    desk = Desk(spec.month)
+    roster = Roster(STAFF)
+    people = People(rng)
+    voids = spec.count(spec.voids_per_work_order, at_least=1)
+    duplicates, no_shows = round(voids * 3 / 8), round(voids * 2 / 8)
+    mix = VisitMix(
+        visits=spec.work_orders - duplicates - no_shows,
+        warranty=spec.count(spec.claims_per_work_order, at_least=1),
+        first_service=spec.count(spec.first_services_per_work_order),
+        return_repairs=spec.count(spec.return_repairs_per_work_order),
+        revisit_share=spec.revisit_share,
+        cancelled=voids - duplicates - no_shows,
+        duplicates=duplicates,
+        no_shows=no_shows,
+    )
+    visits = plan_visits(rng, desk, people, roster, mix)
+    rates = Rates(
+        late=spec.late_share,
+        unsubmitted=spec.unsubmitted_share,
+        unscanned=spec.unscanned_share,
+        callbacks=spec.callback_share,
+        resign=spec.resign_share,
+    )
+    book = Paperwork(rng, desk, people, roster, rates)
+    offsite_km = book.add_offsite(visits, spec.count(spec.offsite_per_work_order))
+    book.add_work_orders(visits)
+    book.add_claims(visits, offsite_km)
+    book.add_deliveries(spec.count(spec.deliveries_per_work_order))
+    kinds = correction_kinds(spec.count(spec.corrections_per_work_order, at_least=1))
+    forms = spec.count(spec.quick_handling_per_work_order, at_least=1)
+    corrected = CallDesk(book).add(visits, forms, phone_fixes=kinds.count("phone"))
+    book.add_daily_reports(visits)
+    corrected += Corrector(book, visits, spec.resign_share).apply(kinds)
+    unsigned = _leave_unsigned(rng, book, spec.unsigned_share)
+    operations = [op for paper in book.papers for op in paper.operations(rng, desk)]
+    operations.sort(key=lambda op: op.at)  # stable: a paper's own steps keep their order
+    anomaly = next((v for v in visits if v.odometer_anomaly), None)
+    facts = PlanFacts(
+        odometer_anomaly=(
+            (anomaly.car.vin, anomaly.previous.number, anomaly.number)
+            if anomaly and anomaly.previous
+            else None
+        ),
+        late_claims=tuple(book.late_claims),
+        late_callbacks=tuple(book.late_callbacks),
+        corrections=corrected,
+        unsigned=tuple(unsigned),
+    )
+    registered = to_utc(desk.at(desk.first - timedelta(days=3), 9))
+    return DemoPlan(spec, roster.staff, registered, tuple(operations), facts)
+
+
+def _leave_unsigned(rng: random.Random, book: Paperwork, share: float) -> list[tuple[str, str]]:
+    """Some papers never get every signature: someone was on leave, the slip got lost."""
+    left = []
+    for paper in book.papers:
+        if paper.voided or rng.random() >= share:
+            continue
+        # The clerk's pre-departure signature of an off-site order is never the one missing.
+        keep = ("clerk",) if paper.kind == "offsite_service" else ()
+        if paper.drop_signature(rng, keep):
+            left.append((paper.kind, paper.number))
+    return left

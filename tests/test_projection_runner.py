@@ -1,0 +1,150 @@
+"""Projections follow the log: incremental equals rebuilt, and a crash loses or repeats nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive import commands
+from archive.bootstrap import Archive, open_archive
+from archive.config import Settings
+from archive.demo import DemoSpec, generate, load
+from archive.queries import show
+from archive.read_models import ReadModels, open_read_models
+from projections.runner import catch_up
+
+SMALL = DemoSpec(month="2026-10", work_orders=40)
+
+
+@pytest.fixture
+def demo_archive(archive: Archive) -> Archive:
+    """A small demo month, on each store."""
+    load(archive, generate(SMALL))
+    return archive
+
+
+@pytest.fixture
+def models(demo_archive: Archive) -> Iterator[ReadModels]:
+    opened = open_read_models(demo_archive)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def snapshot(models: ReadModels) -> tuple[list[dict], list[tuple]]:
+    entries = list(models.search.backend.entries())
+    vehicles = [
+        tuple(r) for r in models.vehicles.query("SELECT * FROM vehicle_records ORDER BY doc_id")
+    ]
+    return entries, vehicles
+
+
+def test_incremental_equals_rebuilt(demo_archive: Archive, models: ReadModels) -> None:
+    # Follow the log in small steps while more events arrive ...
+    models.runner.batch_size = 7
+    models.runner.catch_up()
+    first, second = [h.number for h in models.search.search("kind:work_order").hits[:2]]
+    commands.void_document(demo_archive, "work_order", first, "重复开单", "admin")
+    version = show(demo_archive, "work_order", second)["version"]
+    commands.amend_document(
+        demo_archive, "work_order", second, {"work_done": "补充：已试车"}, "补充", version, "admin"
+    )
+    models.runner.catch_up()
+    incremental = snapshot(models)
+    status = models.runner.status()
+    assert all(s.lag == 0 and s.position == demo_archive.app.head() for s in status)
+    # ... then throw everything away and replay in big batches.
+    models.runner.batch_size = 500
+    models.runner.rebuild()
+    assert snapshot(models) == incremental
+    assert len(incremental[0]) > 100
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
+
+
+def test_a_crash_mid_batch_neither_skips_nor_repeats(
+    demo_archive: Archive, models: ReadModels
+) -> None:
+    head = demo_archive.app.head()
+    crash_at = head // 2 + 3
+
+    def die(notification_id: int) -> None:
+        if notification_id == crash_at:
+            raise Crash
+
+    for projection in models.runner:
+        with pytest.raises(Crash):
+            catch_up(projection, models.runner.reader, batch_size=10, on_event=die)
+        # Whole batches before the crash are kept; the batch that crashed is not.
+        assert 0 < projection.position() < crash_at
+        assert (crash_at - projection.position()) <= 10
+    models.runner.catch_up()
+    after_crash = snapshot(models)
+    models.runner.rebuild()
+    assert snapshot(models) == after_crash
+
+
+def test_a_killed_worker_resumes_without_gap_or_duplicate(
+    demo_archive: Archive, models: ReadModels
+) -> None:
+    settings = demo_archive.settings
+    env = {**os.environ, "ARCHIVE_HOME": str(settings.home)}
+    if settings.database_url:
+        env["ARCHIVE_DATABASE_URL"] = settings.database_url
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "archive.cli", "worker", "--interval", "0.05"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while models.search.position() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    killed_at = [p.position() for p in models.runner]
+    assert any(p > 0 for p in killed_at)
+    models.runner.catch_up()
+    resumed = snapshot(models)
+    models.runner.rebuild()
+    assert snapshot(models) == resumed
+
+
+def test_wait_for_brings_a_page_its_own_write(demo_archive: Archive, models: ReadModels) -> None:
+    models.runner.catch_up()
+    commands.void_document(demo_archive, "work_order", _first_number(models), "重复开单", "admin")
+    assert models.runner.wait_for(timeout=10)
+    assert models.search.search("status:voided flag:voided").total >= 1
+
+
+def _first_number(models: ReadModels) -> str:
+    return models.search.search("kind:work_order", page_size=1).hits[0].number
+
+
+def test_status_shows_position_head_and_lag(tmp_path: Path) -> None:
+    archive = open_archive(Settings(home=tmp_path / "home"))
+    try:
+        load(archive, generate(DemoSpec(month="2026-10", work_orders=5)))
+        models = open_read_models(archive)
+        try:
+            before = {s.name: s.lag for s in models.runner.status()}
+            assert all(lag == archive.app.head() for lag in before.values())
+            models.runner.catch_up("vehicles")
+            after = {s.name: s.lag for s in models.runner.status()}
+            assert after["vehicles"] == 0 and after["search"] == archive.app.head()
+        finally:
+            models.close()
+    finally:
+        archive.close()
