@@ -21,7 +21,9 @@ import typer
 
 from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
+from archive.display import line_rows, value_text
 from archive.errors import ArchiveError
+from archive.kinds.fieldtypes import Lines
 from archive.kinds.registry import KINDS, UnknownKind, get_kind
 from archive.kinds.roles import ROLE_LABELS
 from archive.kinds.validation import ValidationFailed
@@ -157,21 +159,7 @@ def _parse_instant(text: str, archive: Archive, as_json: bool) -> datetime:
 # -- human rendering -----------------------------------------------------------------------
 
 
-def _value_text(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list):
-        if value and isinstance(value[0], dict):
-            return "\n" + "\n".join(
-                "      " + " | ".join(str(v) for v in row.values()) for row in value
-            )
-        return "、".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
-
-
-def _print_document(view: dict[str, Any]) -> None:
+def _print_document(view: dict[str, Any], names: dict[str, str]) -> None:
     kind = get_kind(view["kind"])
     typer.echo(
         f"{view['kind_label']} {view['number']}  [{view['status_label']}]  第 {view['version']} 版"
@@ -180,8 +168,15 @@ def _print_document(view: dict[str, Any]) -> None:
         f"  存档：{view['filed_by_name']} {view['filed_at']}；最后变更 {view['modified_at']}"
     )
     for spec in kind.fields:
-        if spec.code in view["fields"]:
-            typer.echo(f"  {spec.label}：{_value_text(view['fields'][spec.code])}")
+        value = view["fields"].get(spec.code)
+        if value is None:
+            continue
+        if isinstance(spec.type, Lines):
+            typer.echo(f"  {spec.label}：")
+            for row in line_rows(spec, value, names):
+                typer.echo("      " + " | ".join(row))
+        else:
+            typer.echo(f"  {spec.label}：{value_text(spec.type, value, names)}")
     signed = [s for s in view["signatures"] if s["current"]]
     for s in signed:
         typer.echo(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}")
@@ -201,16 +196,20 @@ def _print_document(view: dict[str, Any]) -> None:
     typer.echo(f"  内容摘要 SHA-256：{view['content_hash']}")
 
 
-def _print_history(entries: list[dict[str, Any]]) -> None:
+def _print_history(kind_code: str, entries: list[dict[str, Any]], names: dict[str, str]) -> None:
+    kind = get_kind(kind_code)
     for e in entries:
         typer.echo(f"第 {e['version']} 版  {e['at']}  {e['event_label']}  {e['actor_name']}")
         if e.get("reason"):
             typer.echo(f"    原因：{e['reason']}")
         if e["event"] == "Amended":
             for c in e["changes"]:
-                typer.echo(
-                    f"    {c['label']}：{_value_text(c['before'])} → {_value_text(c['after'])}"
+                spec = kind.field(c["field"])
+                before, after = (
+                    value_text(spec.type, v, names) if spec else str(v)
+                    for v in (c["before"], c["after"])
                 )
+                typer.echo(f"    {c['label']}：{before} → {after}")
         detail = e.get("detail") or {}
         if e["event"] == "Signed":
             signed = detail["content_hash"][:12]
@@ -405,7 +404,7 @@ def show(
         if as_json:
             _emit_json(view)
         else:
-            _print_document(view)
+            _print_document(view, queries.staff_names(archive))
 
 
 @app.command()
@@ -416,7 +415,7 @@ def history(kind: KindArg, number: NumberArg, as_json: JsonOpt = False) -> None:
         if as_json:
             _emit_json(entries)
         else:
-            _print_history(entries)
+            _print_history(kind, entries, queries.staff_names(archive))
 
 
 @app.command("import")
@@ -467,10 +466,13 @@ def demo(
         spec = demo_module.DemoSpec(month=chosen, seed=seed, work_orders=work_orders)
         plan = demo_module.generate(spec)
         summary = demo_module.load(archive, plan, progress=_progress_bar(as_json))
+        if not as_json:
+            typer.echo(summary.describe())
+            typer.echo("正在建立检索索引…", err=True)
+        with _read_models(archive) as models:
+            models.runner.catch_up()  # so the first page and search need not wait
         if as_json:
             _emit_json(summary.as_dict())
-        else:
-            typer.echo(summary.describe())
 
 
 def _progress_bar(quiet: bool) -> Callable[[int, int], None] | None:

@@ -81,6 +81,11 @@ def local(archive: Archive, moment: datetime | None) -> str | None:
     return moment.astimezone(archive.settings.tz).replace(microsecond=0).isoformat()
 
 
+def staff_names(archive: Archive) -> dict[str, str]:
+    """Username → full name, for everyone ever registered."""
+    return {u: p.name for u, p in archive.staff.refresh().items()}
+
+
 def staff_name(archive: Archive, username: str) -> str:
     person = archive.staff.refresh().get(username)
     return person.name if person else username
