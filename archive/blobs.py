@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from events.errors import BilingualError
+
 CHUNK = 64 * 1024
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 
 
-class BlobRejected(Exception):
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
+class BlobRejected(BilingualError):
+    """An upload that is not stored: wrong type, empty, or too large."""
 
 
 @dataclass(frozen=True)

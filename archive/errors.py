@@ -7,18 +7,12 @@ English one for logs and integrations, an HTTP status and a CLI exit code.
 from __future__ import annotations
 
 from archive.kinds.validation import FieldProblem, ValidationFailed
-from events.errors import RuleError
+from events.errors import BilingualError, RuleError
 
 
-class ArchiveError(Exception):
+class ArchiveError(BilingualError):
     http_status = 400
     exit_code = 1
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_zh = message_zh
-        self.message_en = message_en
 
     def as_dict(self) -> dict[str, object]:
         return {"error": self.code, "message_zh": self.message_zh, "message_en": self.message_en}
