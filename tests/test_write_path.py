@@ -197,9 +197,9 @@ def test_a_concurrent_save_of_the_same_version_is_a_conflict(team: Archive) -> N
     fourth: Document = team.app.repository.get(doc_id)
     third.amend({"mileage_km": 40000}, "c", "admin", team.now())
     fourth.amend({"mileage_km": 50000}, "d", "admin", team.now())
-    commands._save(team, third)
+    commands.save(team, third)
     with pytest.raises(Conflict) as caught:
-        commands._save(team, fourth)
+        commands.save(team, fourth)
     assert caught.value.code == "concurrent_change"
     assert queries.show(team, "work_order", "WO-0001")["fields"]["mileage_km"] == 40000
 

@@ -1,24 +1,25 @@
-"""The one write path: every change to the archive is one of these functions.
-
-Each loads what it needs, checks every rule, and saves new events in one call to
-``app.save``; when any check fails nothing is saved. Nothing else in the project saves events.
-"""
+"""Filing, amending, scanning, voiding, signing and submitting documents."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from archive.blobs import BlobRejected, display_filename
 from archive.bootstrap import Archive
-from archive.errors import BadInput, Conflict, Forbidden, NotFound, from_rule
-from archive.kinds.fieldtypes import Context, StaffInfo
+from archive.commands.common import (
+    actor_and_context,
+    apply_change,
+    load_document,
+    require_actor,
+    require_reason,
+)
+from archive.errors import BadInput, Conflict, Forbidden, NotFound
 from archive.kinds.registry import Kind, get_kind
-from archive.kinds.roles import ROLE_LABELS, STAFF_ROLES
+from archive.kinds.roles import ROLE_LABELS
 from archive.kinds.validation import (
     FieldProblem,
     ValidationFailed,
@@ -26,204 +27,6 @@ from archive.kinds.validation import (
     validate_document,
 )
 from events.document import Document
-from events.errors import RuleError
-from events.staff import Staff
-
-MAX_REASON = 500
-
-
-# -- helpers shared by the commands --------------------------------------------------------
-
-
-def validation_context(archive: Archive) -> Context:
-    return Context(tz=archive.settings.tz, staff=archive.staff.refresh())
-
-
-def actor_and_context(archive: Archive, username: str) -> tuple[StaffInfo, Context]:
-    """The actor, checked, and the context to validate his input in (one directory read)."""
-    ctx = validation_context(archive)
-    return require_actor(archive, username, ctx), ctx
-
-
-def require_actor(archive: Archive, username: str, ctx: Context | None = None) -> StaffInfo:
-    """The active staff member doing this; anyone else is refused."""
-    staff = ctx.staff if ctx is not None else archive.staff.refresh()
-    person = staff.get(username)
-    if person is None:
-        raise Forbidden(
-            "unknown_actor", f"没有用户名为“{username}”的员工", f"no staff member {username!r}"
-        )
-    if not person.active:
-        raise Forbidden(
-            "inactive_actor",
-            f"{person.name}（{person.username}）已停用，不能操作",
-            f"{person.username} is deactivated",
-        )
-    return person
-
-
-def require_reason(reason: str | None, field: str = "reason") -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed([FieldProblem(field, "请填写原因", "a reason is required")])
-    if len(text) > MAX_REASON:
-        raise ValidationFailed(
-            [FieldProblem(field, f"原因不能超过 {MAX_REASON} 字", "the reason is too long")]
-        )
-    return text
-
-
-def load_document(archive: Archive, kind_code: str, number: str) -> tuple[Kind, Document]:
-    kind = get_kind(kind_code)
-    try:
-        doc: Document = archive.app.repository.get(Document.create_id(kind.code, number))
-    except AggregateNotFoundError:
-        raise NotFound(
-            "document_not_found",
-            f"没有{kind.label} {number}",
-            f"no {kind.code} numbered {number!r}",
-        ) from None
-    return kind, doc
-
-
-def _save(archive: Archive, *aggregates: Any) -> None:
-    try:
-        archive.app.save(*aggregates)
-    except IntegrityError:
-        raise Conflict(
-            "concurrent_change",
-            "此单据刚被别人修改过，请刷新后重试",
-            "someone else changed this record at the same moment; reload and retry",
-        ) from None
-
-
-def _apply(archive: Archive, aggregate: Any, change: Callable[[], None]) -> Any:
-    """Run an aggregate method, translating its rule errors, then save."""
-    try:
-        change()
-    except RuleError as error:
-        raise from_rule(error) from None
-    _save(archive, aggregate)
-    return aggregate
-
-
-# -- staff ---------------------------------------------------------------------------------
-
-
-def _check_roles(roles: Iterable[str]) -> list[str]:
-    result = []
-    for role in roles:
-        if role not in STAFF_ROLES:
-            raise ValidationFailed(
-                [
-                    FieldProblem(
-                        "roles",
-                        f"没有“{role}”这个角色，可选：{'、'.join(STAFF_ROLES)}",
-                        f"unknown role {role!r}",
-                    )
-                ]
-            )
-        if role not in result:
-            result.append(role)
-    if not result:
-        raise ValidationFailed([FieldProblem("roles", "至少一个角色", "at least one role")])
-    return result
-
-
-def _require_admin(archive: Archive, actor: str) -> StaffInfo:
-    person = require_actor(archive, actor)
-    if "admin" not in person.roles:
-        raise Forbidden("not_admin", "只有管理员可以管理员工", "only an admin may manage staff")
-    return person
-
-
-def register_staff(
-    archive: Archive,
-    *,
-    username: str,
-    name: str,
-    roles: Iterable[str],
-    actor: str,
-    registration_no: str | None = None,
-    phone: str | None = None,
-) -> Staff:
-    """Register a person. The very first person registers himself and must be an admin."""
-    problems = []
-    username = (username or "").strip()
-    name = (name or "").strip()
-    if not username or not username.isascii() or not username.replace(".", "").isalnum():
-        problems.append(
-            FieldProblem(
-                "username", "用户名只能用字母、数字和点", "username: letters, digits and dots"
-            )
-        )
-    if not name or len(name) > 40:
-        problems.append(FieldProblem("name", "请填写姓名（40 字以内）", "name is required"))
-    if problems:
-        raise ValidationFailed(problems)
-    role_list = _check_roles(roles)
-    directory = archive.staff.refresh()
-    if directory:
-        _require_admin(archive, actor)
-    elif "admin" not in role_list or actor != username:
-        raise Forbidden(
-            "first_staff_admin",
-            "第一位员工必须是管理员，并由本人登记",
-            "the first staff member must be an admin registering himself",
-        )
-    if username in directory:
-        raise Conflict(
-            "duplicate_username", f"用户名“{username}”已被使用", f"{username!r} is taken"
-        )
-    staff = Staff.register(
-        username=username,
-        name=name,
-        roles=role_list,
-        registration_no=(registration_no or "").strip() or None,
-        phone=(phone or "").strip() or None,
-        actor=actor,
-        at=archive.now(),
-    )
-    try:
-        archive.app.save(staff)
-    except IntegrityError:
-        raise Conflict(
-            "duplicate_username", f"用户名“{username}”已被使用", f"{username!r} is taken"
-        ) from None
-    return staff
-
-
-def _load_staff(archive: Archive, username: str) -> Staff:
-    try:
-        return archive.app.repository.get(Staff.create_id(username))
-    except AggregateNotFoundError:
-        raise NotFound(
-            "staff_not_found", f"没有员工“{username}”", f"no staff member {username!r}"
-        ) from None
-
-
-def change_roles(
-    archive: Archive,
-    username: str,
-    roles: Iterable[str],
-    actor: str,
-    registration_no: str | None = None,
-) -> Staff:
-    _require_admin(archive, actor)
-    role_list = _check_roles(roles)
-    staff = _load_staff(archive, username)
-    number = (registration_no or "").strip() or None
-    _apply(archive, staff, lambda: staff.change_roles(role_list, number, actor, archive.now()))
-    return staff
-
-
-def deactivate_staff(archive: Archive, username: str, reason: str, actor: str) -> Staff:
-    _require_admin(archive, actor)
-    text = require_reason(reason)
-    staff = _load_staff(archive, username)
-    _apply(archive, staff, lambda: staff.deactivate(text, actor, archive.now()))
-    return staff
-
 
 # -- documents -----------------------------------------------------------------------------
 
@@ -364,7 +167,7 @@ def amend_document(
             "请刷新后再改",
             f"version conflict: the document is at version {doc.version}, not {expected_version}",
         )
-    return _apply(archive, doc, lambda: doc.amend(values, text, actor, archive.now()))
+    return apply_change(archive, doc, lambda: doc.amend(values, text, actor, archive.now()))
 
 
 def attach_scan(
@@ -386,7 +189,7 @@ def attach_scan(
     except BlobRejected as error:
         raise BadInput(error.code, error.message_zh, error.message_en) from None
     label_text = (label or "").strip()[:60]
-    return _apply(
+    return apply_change(
         archive,
         doc,
         lambda: doc.attach_scan(
@@ -415,7 +218,7 @@ def withdraw_scan(
             "no single active scan matches (give at least 8 hex characters)",
         )
     target = matches[0].sha256
-    return _apply(archive, doc, lambda: doc.withdraw_scan(target, text, actor, archive.now()))
+    return apply_change(archive, doc, lambda: doc.withdraw_scan(target, text, actor, archive.now()))
 
 
 def void_document(
@@ -424,7 +227,7 @@ def void_document(
     require_actor(archive, actor)
     text = require_reason(reason)
     _, doc = load_document(archive, kind_code, number)
-    return _apply(archive, doc, lambda: doc.void(text, actor, archive.now()))
+    return apply_change(archive, doc, lambda: doc.void(text, actor, archive.now()))
 
 
 def sign_document(
@@ -468,7 +271,7 @@ def sign_document(
                 f"{person.username} does not hold the role {role}",
             )
         signer = person.username
-    return _apply(
+    return apply_change(
         archive,
         doc,
         lambda: doc.sign(role, signer, actor, archive.now(), image_sha256=image_sha256),
@@ -496,4 +299,4 @@ def submit_claim(
         raise ValidationFailed(
             [FieldProblem("claim_no", "请填写厂家索赔号（40 字以内）", "claim number is required")]
         )
-    return _apply(archive, doc, lambda: doc.submit(claim, actor, archive.now()))
+    return apply_change(archive, doc, lambda: doc.submit(claim, actor, archive.now()))

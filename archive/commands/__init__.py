@@ -1,0 +1,56 @@
+"""The one write path: every change to the archive is one of these functions.
+
+Each loads what it needs, checks every rule, and saves new events in one call to
+``app.save``; when any check fails nothing is saved. Nothing outside this package saves events.
+"""
+
+from archive.commands.common import (
+    actor_and_context,
+    apply_change,
+    load_document,
+    require_actor,
+    require_reason,
+    save,
+    validation_context,
+)
+from archive.commands.documents import (
+    ImportFailed,
+    RowProblem,
+    amend_document,
+    attach_scan,
+    file_batch,
+    file_document,
+    sign_document,
+    submit_claim,
+    void_document,
+    withdraw_scan,
+)
+from archive.commands.staff import change_roles, deactivate_staff, register_staff
+from archive.errors import BadInput, Conflict, Forbidden, NotFound
+
+__all__ = [
+    "BadInput",
+    "Conflict",
+    "Forbidden",
+    "ImportFailed",
+    "NotFound",
+    "RowProblem",
+    "actor_and_context",
+    "amend_document",
+    "apply_change",
+    "attach_scan",
+    "change_roles",
+    "deactivate_staff",
+    "file_batch",
+    "file_document",
+    "load_document",
+    "register_staff",
+    "require_actor",
+    "require_reason",
+    "save",
+    "sign_document",
+    "submit_claim",
+    "validation_context",
+    "void_document",
+    "withdraw_scan",
+]

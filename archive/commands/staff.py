@@ -1,0 +1,135 @@
+"""Registering staff, changing their roles, deactivating them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from archive.bootstrap import Archive
+from archive.commands.common import apply_change, require_actor, require_reason
+from archive.errors import Conflict, Forbidden, NotFound
+from archive.kinds.fieldtypes import StaffInfo
+from archive.kinds.roles import STAFF_ROLES
+from archive.kinds.validation import FieldProblem, ValidationFailed
+from events.staff import Staff
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+def _check_roles(roles: Iterable[str]) -> list[str]:
+    result = []
+    for role in roles:
+        if role not in STAFF_ROLES:
+            raise ValidationFailed(
+                [
+                    FieldProblem(
+                        "roles",
+                        f"没有“{role}”这个角色，可选：{'、'.join(STAFF_ROLES)}",
+                        f"unknown role {role!r}",
+                    )
+                ]
+            )
+        if role not in result:
+            result.append(role)
+    if not result:
+        raise ValidationFailed([FieldProblem("roles", "至少一个角色", "at least one role")])
+    return result
+
+
+def _require_admin(archive: Archive, actor: str) -> StaffInfo:
+    person = require_actor(archive, actor)
+    if "admin" not in person.roles:
+        raise Forbidden("not_admin", "只有管理员可以管理员工", "only an admin may manage staff")
+    return person
+
+
+def register_staff(
+    archive: Archive,
+    *,
+    username: str,
+    name: str,
+    roles: Iterable[str],
+    actor: str,
+    registration_no: str | None = None,
+    phone: str | None = None,
+) -> Staff:
+    """Register a person. The very first person registers himself and must be an admin."""
+    problems = []
+    username = (username or "").strip()
+    name = (name or "").strip()
+    if not username or not username.isascii() or not username.replace(".", "").isalnum():
+        problems.append(
+            FieldProblem(
+                "username", "用户名只能用字母、数字和点", "username: letters, digits and dots"
+            )
+        )
+    if not name or len(name) > 40:
+        problems.append(FieldProblem("name", "请填写姓名（40 字以内）", "name is required"))
+    if problems:
+        raise ValidationFailed(problems)
+    role_list = _check_roles(roles)
+    directory = archive.staff.refresh()
+    if directory:
+        _require_admin(archive, actor)
+    elif "admin" not in role_list or actor != username:
+        raise Forbidden(
+            "first_staff_admin",
+            "第一位员工必须是管理员，并由本人登记",
+            "the first staff member must be an admin registering himself",
+        )
+    if username in directory:
+        raise Conflict(
+            "duplicate_username", f"用户名“{username}”已被使用", f"{username!r} is taken"
+        )
+    staff = Staff.register(
+        username=username,
+        name=name,
+        roles=role_list,
+        registration_no=(registration_no or "").strip() or None,
+        phone=(phone or "").strip() or None,
+        actor=actor,
+        at=archive.now(),
+    )
+    try:
+        archive.app.save(staff)
+    except IntegrityError:
+        raise Conflict(
+            "duplicate_username", f"用户名“{username}”已被使用", f"{username!r} is taken"
+        ) from None
+    return staff
+
+
+def _load_staff(archive: Archive, username: str) -> Staff:
+    try:
+        return archive.app.repository.get(Staff.create_id(username))
+    except AggregateNotFoundError:
+        raise NotFound(
+            "staff_not_found", f"没有员工“{username}”", f"no staff member {username!r}"
+        ) from None
+
+
+def change_roles(
+    archive: Archive,
+    username: str,
+    roles: Iterable[str],
+    actor: str,
+    registration_no: str | None = None,
+) -> Staff:
+    _require_admin(archive, actor)
+    role_list = _check_roles(roles)
+    staff = _load_staff(archive, username)
+    number = (registration_no or "").strip() or None
+    apply_change(
+        archive, staff, lambda: staff.change_roles(role_list, number, actor, archive.now())
+    )
+    return staff
+
+
+def deactivate_staff(archive: Archive, username: str, reason: str, actor: str) -> Staff:
+    _require_admin(archive, actor)
+    text = require_reason(reason)
+    staff = _load_staff(archive, username)
+    apply_change(archive, staff, lambda: staff.deactivate(text, actor, archive.now()))
+    return staff
