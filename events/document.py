@@ -86,6 +86,10 @@ class Document(Aggregate):
         self.refusals: list[Refusal] = []
         self.voided: dict[str, Any] | None = None
         self.submission: dict[str, Any] | None = None
+        # Off-site service: when the technicians left and came back (not content: signatures
+        # on the order stay valid across these).
+        self.departure: dict[str, Any] | None = None
+        self.return_trip: dict[str, Any] | None = None
 
     @classmethod
     def file(
@@ -195,6 +199,34 @@ class Document(Aggregate):
         def apply(self, doc: Document) -> None:
             doc.submission = {"claim_no": self.claim_no, "by": self.actor, "at": self.timestamp}
 
+    class Departed(Aggregate.Event):
+        handheld_terminal_id: str
+        odometer_out: int | None
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.departure = {
+                "handheld_terminal_id": self.handheld_terminal_id,
+                "odometer_out": self.odometer_out,
+                "by": self.actor,
+                "at": self.timestamp,
+            }
+
+    class Returned(Aggregate.Event):
+        odometer_in: int | None
+        mileage_claimed: int
+        mileage_verified: int
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            doc.return_trip = {
+                "odometer_in": self.odometer_in,
+                "mileage_claimed": self.mileage_claimed,
+                "mileage_verified": self.mileage_verified,
+                "by": self.actor,
+                "at": self.timestamp,
+            }
+
     # -- commands (state rules common to every kind) --------------------------------------
 
     def _require_open(self) -> None:
@@ -293,11 +325,60 @@ class Document(Aggregate):
             )
         self.trigger_event(self.Submitted, claim_no=claim_no, actor=actor, timestamp=at)
 
+    def depart(
+        self, handheld_terminal_id: str, odometer_out: int | None, actor: str, at: datetime
+    ) -> None:
+        self._require_open()
+        if self.departure is not None:
+            raise RuleError("already_departed", "已登记出发", "already departed")
+        if "clerk" not in self.signed_roles():
+            raise RuleError(
+                "clerk_not_signed",
+                "信息员尚未签字确认带手持机，技师不能出发",
+                "the clerk must sign (handheld terminal taken) before departure",
+            )
+        self.trigger_event(
+            self.Departed,
+            handheld_terminal_id=handheld_terminal_id,
+            odometer_out=odometer_out,
+            actor=actor,
+            timestamp=at,
+        )
+
+    def return_from_trip(
+        self,
+        odometer_in: int | None,
+        mileage_claimed: int,
+        mileage_verified: int,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self._require_open()
+        if self.departure is None:
+            raise RuleError("not_departed", "尚未登记出发", "has not departed")
+        if self.return_trip is not None:
+            raise RuleError("already_returned", "已登记返回", "already returned")
+        self.trigger_event(
+            self.Returned,
+            odometer_in=odometer_in,
+            mileage_claimed=mileage_claimed,
+            mileage_verified=mileage_verified,
+            actor=actor,
+            timestamp=at,
+        )
+
     # -- reading ----------------------------------------------------------------------------
 
     @property
     def content_hash(self) -> str:
         return content_hash(self.kind, self.number, self.fields)
+
+    @property
+    def mileage_difference(self) -> int | None:
+        """Claimed minus verified off-site kilometres; non-zero is flagged for the auditor."""
+        if self.return_trip is None:
+            return None
+        return self.return_trip["mileage_claimed"] - self.return_trip["mileage_verified"]
 
     def active_scan(self, sha256: str) -> Scan | None:
         return next((s for s in self.scans if s.sha256 == sha256 and s.active), None)

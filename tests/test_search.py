@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -89,11 +90,11 @@ def test_staff_signer_status_and_flags(filed: Archive, models: ReadModels) -> No
     assert numbers(models, "signer:李师傅") == ["WO-1"]
     assert numbers(models, "status:待签字") == ["WC-1", "WO-1", "WO-2"]
     commands.sign_document(filed, "work_order", "WO-1", "service_advisor", "wang")
-    evidence = filed.blobs.put_bytes(png_bytes(1)).sha256
-    commands.sign_document(filed, "work_order", "WO-1", "customer", "admin", image_sha256=evidence)
+    drawn = io.BytesIO(png_bytes(1))
+    commands.sign_document(filed, "work_order", "WO-1", "customer", "admin", signature_image=drawn)
     assert numbers(models, "status:complete") == ["WO-1"]
     assert numbers(models, "flag:amended") == []
-    commands.amend_document(filed, "work_order", "WO-1", {"mileage_km": 12400}, "更正", 4, "admin")
+    commands.amend_document(filed, "work_order", "WO-1", {"mileage_km": 12400}, "更正", 5, "admin")
     assert numbers(models, "flag:amended") == ["WO-1"]
     assert numbers(models, "flag:签后修改") == ["WO-1"]
     assert numbers(models, "status:complete") == []

@@ -306,9 +306,8 @@ def test_signatures_sign_a_version_and_amendment_makes_them_stale(team: Archive)
 
     commands.sign_document(team, "work_order", "WO-0001", "service_advisor", "wang")
     commands.sign_document(team, "work_order", "WO-0001", "technician", "li")
-    evidence = team.blobs.put_bytes(png_bytes(7)).sha256
     commands.sign_document(
-        team, "work_order", "WO-0001", "customer", "admin", image_sha256=evidence
+        team, "work_order", "WO-0001", "customer", "admin", signature_image=io.BytesIO(png_bytes(7))
     )
     view = queries.show(team, "work_order", "WO-0001")
     assert view["status"] == "complete"
@@ -316,7 +315,7 @@ def test_signatures_sign_a_version_and_amendment_makes_them_stale(team: Archive)
     assert all(s["content_hash"] == view["content_hash"] for s in view["signatures"])
 
     commands.amend_document(
-        team, "work_order", "WO-0001", {"mileage_km": 13000}, "更正", 4, "admin"
+        team, "work_order", "WO-0001", {"mileage_km": 13000}, "更正", 5, "admin"
     )
     view = queries.show(team, "work_order", "WO-0001")
     assert view["status"] == "awaiting_signatures"

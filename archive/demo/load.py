@@ -19,8 +19,10 @@ from archive.demo.media import scan_pdf, signature_png
 from archive.demo.ops import (
     AmendDocument,
     AttachScan,
+    Depart,
     FileDocument,
     Operation,
+    ReturnTrip,
     SignDocument,
     SubmitClaim,
     VoidDocument,
@@ -140,7 +142,6 @@ class _Loader:
         self.archive = archive
         self.summary = summary
         self.versions: dict[tuple[str, str], int] = {}  # what the clerk saw last
-        self.images: dict[tuple[str, str], str] = {}  # (customer, variant) -> blob SHA-256
         self.documents: Counter[str] = Counter()
 
     def apply(self, op: Operation) -> None:
@@ -152,7 +153,8 @@ class _Loader:
         elif isinstance(op, SignDocument):
             image = None
             if op.role == "customer":
-                image = self._signature_image(op.customer_name or "客户", op.image_variant)
+                name = op.customer_name or "客户"
+                image = io.BytesIO(signature_png(name, op.image_variant))
                 summary.customer_signatures += 1
             doc = commands.sign_document(
                 archive,
@@ -161,9 +163,22 @@ class _Loader:
                 op.role,
                 op.actor,
                 customer_name=op.customer_name,
-                image_sha256=image,
+                signature_image=image,
             )
             summary.signatures += 1
+        elif isinstance(op, Depart):
+            doc = commands.depart(
+                archive, op.number, op.actor, op.handheld_terminal_id, op.odometer_out
+            )
+        elif isinstance(op, ReturnTrip):
+            doc = commands.return_trip(
+                archive,
+                op.number,
+                op.actor,
+                op.mileage_claimed,
+                op.mileage_verified,
+                odometer_in=op.odometer_in,
+            )
         elif isinstance(op, AmendDocument):
             expected = self.versions[(op.kind, op.number)]
             doc = commands.amend_document(
@@ -185,10 +200,3 @@ class _Loader:
         else:
             raise TypeError(f"unknown demo operation {op!r}")
         self.versions[(op.kind, op.number)] = doc.version
-
-    def _signature_image(self, name: str, variant: str) -> str:
-        """Store the customer's handwritten signature once (per variant); its SHA-256."""
-        key = (name, variant)
-        if key not in self.images:
-            self.images[key] = self.archive.blobs.put_bytes(signature_png(name, variant)).sha256
-        return self.images[key]

@@ -53,3 +53,16 @@ class VoidDocument(Operation):
 @dataclass(frozen=True, kw_only=True)
 class SubmitClaim(Operation):
     claim_no: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Depart(Operation):
+    handheld_terminal_id: str
+    odometer_out: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnTrip(Operation):
+    odometer_in: int
+    mileage_claimed: int
+    mileage_verified: int

@@ -17,8 +17,10 @@ from archive.demo.desk import Desk, to_utc
 from archive.demo.ops import (
     AmendDocument,
     AttachScan,
+    Depart,
     FileDocument,
     Operation,
+    ReturnTrip,
     SignDocument,
     SubmitClaim,
     VoidDocument,
@@ -32,7 +34,7 @@ GAP = timedelta(minutes=1)
 @dataclass(frozen=True)
 class Step:
     at: datetime  # local time
-    action: str  # sign | amend | scan | void | submit
+    action: str  # sign | amend | scan | void | submit | depart | return
     actor: str
     role: str = ""
     customer: str | None = None  # the customer whose signature the clerk records
@@ -41,6 +43,7 @@ class Step:
     resign: bool = True
     claim_no: str = ""
     again: bool = False  # a signature given again after an amendment
+    trip: dict[str, Any] | None = None  # off-site departure or return details
 
 
 class Paper:
@@ -72,6 +75,20 @@ class Paper:
 
     def submit(self, at: datetime, actor: str, claim_no: str) -> None:
         self.steps.append(Step(at, "submit", actor, claim_no=claim_no))
+
+    def depart(self, at: datetime, actor: str, terminal: str, odometer_out: int) -> None:
+        trip = {"handheld_terminal_id": terminal, "odometer_out": odometer_out}
+        self.steps.append(Step(at, "depart", actor, trip=trip))
+
+    def return_trip(
+        self, at: datetime, actor: str, odometer_in: int, claimed: int, verified: int
+    ) -> None:
+        trip = {
+            "odometer_in": odometer_in,
+            "mileage_claimed": claimed,
+            "mileage_verified": verified,
+        }
+        self.steps.append(Step(at, "return", actor, trip=trip))
 
     def first(self, action: str) -> Step | None:
         found = sorted((s for s in self.steps if s.action == action), key=lambda s: s.at)
@@ -162,4 +179,10 @@ class Paper:
             return VoidDocument(**common, reason=step.reason)
         if step.action == "submit":
             return SubmitClaim(**common, claim_no=step.claim_no)
+        if step.action == "depart":
+            assert step.trip is not None
+            return Depart(**common, **step.trip)
+        if step.action == "return":
+            assert step.trip is not None
+            return ReturnTrip(**common, **step.trip)
         raise ValueError(f"unknown step {step.action!r}")

@@ -220,26 +220,15 @@ class Paperwork:
             "technicians": "、".join(t.name for t in trip.technicians),
             "handheld_terminal_id": rng.choice(vocab.HANDHELD_TERMINALS),
             "fault_description": trip.fault,
-            "departure_at": f"{departure:%Y-%m-%d %H:%M}",
-            "odometer_out": odometer,
         }
         filed = departure - timedelta(minutes=rng.randint(12, 20))
         paper = self.new_paper("offsite_service", trip.number, fields, clerk, filed)
         # The technician may leave only once the clerk has signed for the handheld terminal.
         paper.sign("clerk", clerk, departure - timedelta(minutes=rng.randint(2, 8)))
+        paper.depart(departure, clerk, fields["handheld_terminal_id"], odometer)
         completed = self.later(trip.back, 5, 40)
-        paper.amend(
-            completed,
-            {
-                "return_at": f"{trip.back:%Y-%m-%d %H:%M}",
-                "odometer_in": odometer + distance,
-                "mileage_claimed": claimed,
-                "mileage_verified": distance,  # checked against the handheld's GPS track
-            },
-            "外出返回，补充返回时间及里程",
-            clerk,
-            resign=True,
-        )
+        # The verified distance is checked against the handheld's GPS track.
+        paper.return_trip(completed, clerk, odometer + distance, claimed, distance)
         paper.sign("technician", trip.technicians[0].username, self.later(completed, 10, 120))
 
     # -- warranty claims ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.kinds.deadlines import Deadline, FiledBefore, FollowUpWithin, SubmitWithin
 from archive.kinds.fieldtypes import (
     Boolean,
     Choice,
@@ -61,6 +62,11 @@ class Kind:
     # A paper original must be scanned before the month can close (month volumes read this).
     scan_required: bool = False
     submittable: bool = False
+    # Roles that may file, amend, scan and void this kind (see archive/permissions.py).
+    filers: tuple[str, ...] = ("clerk",)
+    # Warranty paperwork: a clerk must also be registered (备案) with the service centre.
+    registered_clerk_only: bool = False
+    deadlines: tuple[Deadline, ...] = ()
     print_template: str = "print/document.html"
     field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
 
@@ -69,6 +75,14 @@ class Kind:
 
     def field(self, code: str) -> Field | None:
         return self.field_map.get(code)
+
+    def signer_fields(self, role: str) -> tuple[str, ...]:
+        """Fields naming who owes ``role``'s signature (e.g. the technicians of an order)."""
+        return tuple(
+            f.code
+            for f in self.fields
+            if isinstance(f.type, (StaffRef, StaffList)) and f.type.role == role
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -79,6 +93,8 @@ class Kind:
             "signers": list(self.signers),
             "scan_required": self.scan_required,
             "submittable": self.submittable,
+            "filers": list(self.filers),
+            "registered_clerk_only": self.registered_clerk_only,
             "fields": [f.describe() for f in self.fields],
         }
 
@@ -181,6 +197,16 @@ KINDS: dict[str, Kind] = {
                 Field("settled_at", "结帐时间", "settled at", DateTime()),
             ),
             signers=("service_advisor", "technician", "customer"),
+            filers=("clerk", "service_advisor"),
+            deadlines=(
+                FollowUpWithin(
+                    setting="callback_days",
+                    days=3,
+                    follow_up_kind="callback",
+                    link_field="work_order_no",
+                    label="回访",
+                ),
+            ),
         ),
         Kind(
             code="warranty_claim",
@@ -261,6 +287,9 @@ KINDS: dict[str, Kind] = {
             signers=("technician", "claims_clerk", "service_manager", "customer"),
             scan_required=True,
             submittable=True,
+            filers=("clerk",),
+            registered_clerk_only=True,
+            deadlines=(SubmitWithin(setting="warranty_claim_days", days=7, label="上报服务中心"),),
         ),
         Kind(
             code="pdi_sheet",
@@ -301,6 +330,8 @@ KINDS: dict[str, Kind] = {
             ),
             signers=("technician", "sales_consultant"),
             scan_required=True,
+            filers=("clerk", "sales_consultant", "technician"),
+            deadlines=(FiledBefore(field="delivery_date", label="交车前存档"),),
         ),
         Kind(
             code="warranty_registration",
@@ -326,6 +357,7 @@ KINDS: dict[str, Kind] = {
             ),
             signers=("sales_consultant", "customer"),
             scan_required=True,
+            filers=("clerk", "sales_consultant"),
         ),
         Kind(
             code="first_service_voucher",
@@ -348,6 +380,7 @@ KINDS: dict[str, Kind] = {
             ),
             signers=("service_advisor",),
             scan_required=True,
+            filers=("clerk", "service_advisor"),
         ),
         Kind(
             code="diagnostic_sheet",
@@ -389,6 +422,7 @@ KINDS: dict[str, Kind] = {
                 ADVISOR,
             ),
             signers=("service_advisor",),
+            filers=("clerk", "service_advisor"),
         ),
         Kind(
             code="offsite_service",
@@ -417,12 +451,6 @@ KINDS: dict[str, Kind] = {
                     required=True,
                 ),
                 FAULT,
-                Field("departure_at", "出发时间", "departure", DateTime()),
-                Field("return_at", "返回时间", "return", DateTime()),
-                Field("odometer_out", "出发里程表（km）", "odometer out", Mileage()),
-                Field("odometer_in", "返回里程表（km）", "odometer in", Mileage()),
-                Field("mileage_claimed", "申报外出里程（km）", "mileage claimed", Mileage()),
-                Field("mileage_verified", "核实外出里程（km）", "mileage verified", Mileage()),
             ),
             signers=("clerk", "technician"),
         ),
@@ -522,6 +550,7 @@ KINDS: dict[str, Kind] = {
                 Field("closed_at", "关闭时间", "closed at", DateTime()),
             ),
             signers=("service_manager",),
+            filers=("clerk", "service_manager"),
         ),
         Kind(
             code="daily_report",

@@ -1,0 +1,109 @@
+"""Who may do what: the permission table, by role, checked in the write path.
+
+Auditors read everything and change nothing (no action below names them). A refusal raises
+``Forbidden`` with the reason; it is an answer, not an event, so nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archive.errors import Forbidden
+from archive.kinds.fieldtypes import StaffInfo
+from archive.kinds.registry import KINDS, Kind
+from archive.kinds.roles import ROLE_LABELS
+
+
+@dataclass(frozen=True)
+class Action:
+    code: str
+    label: str
+    roles: tuple[str, ...] | None  # None: the kind's filers decide
+    registered_clerk: bool = False  # a clerk must also hold a registration number
+
+
+# Document actions that follow the kind's filers (kinds/registry.py ``filers``).
+FILE = Action("file", "存档", None)
+AMEND = Action("amend", "修改", None)
+ATTACH = Action("attach", "附扫描件", None)
+WITHDRAW_SCAN = Action("withdraw_scan", "撤回扫描件", None)
+VOID = Action("void", "作废", None)
+# Fixed roles.
+SUBMIT = Action("submit", "上报服务中心", ("clerk",), registered_clerk=True)
+DEPART = Action("depart", "登记外出/返回", ("clerk",))
+SEAL = Action("seal", "封存月度卷", ("service_manager",))
+MANAGE_STAFF = Action("manage_staff", "管理员工", ("admin",))
+# Signing and refusing are allowed in a role the person holds (checked where they happen).
+
+ALL_ACTIONS = (FILE, AMEND, ATTACH, WITHDRAW_SCAN, VOID, SUBMIT, DEPART, SEAL, MANAGE_STAFF)
+
+
+def roles_for(action: Action, kind: Kind | None = None) -> tuple[str, ...]:
+    if action.roles is not None:
+        return action.roles
+    assert kind is not None, f"{action.code} needs a kind"
+    if action is VOID:
+        # The service manager voids any paper of his department.
+        return (*kind.filers, "service_manager")
+    return kind.filers
+
+
+def require(person: StaffInfo, action: Action, kind: Kind | None = None) -> None:
+    """Refuse ``person`` unless one of his roles allows ``action`` (on ``kind``)."""
+    allowed = roles_for(action, kind)
+    held = [r for r in person.roles if r in allowed]
+    what = f"{action.label}{kind.label if kind else ''}"
+    if not held:
+        names = "、".join(ROLE_LABELS[r] for r in allowed)
+        raise Forbidden(
+            "not_permitted",
+            f"{person.name}没有权限{what}（需要：{names}）",
+            f"{person.username} may not {action.code} {kind.code if kind else ''}".strip()
+            + f" (needs one of: {', '.join(allowed)})",
+        )
+    needs_registration = action.registered_clerk or (
+        kind is not None and kind.registered_clerk_only
+    )
+    if needs_registration and held == ["clerk"] and not person.registration_no:
+        raise Forbidden(
+            "clerk_not_registered",
+            f"{person.name}尚未在服务中心备案，不能{what}（三包单据只能由已备案的信息员处理）",
+            f"{person.username} is not registered with the service centre",
+        )
+
+
+def permission_table() -> list[dict[str, object]]:
+    """The table as built, one row per action (and kind where the kind decides)."""
+    rows: list[dict[str, object]] = []
+    for action in ALL_ACTIONS:
+        if action.roles is not None:
+            rows.append(
+                {
+                    "action": action.code,
+                    "label": action.label,
+                    "kind": None,
+                    "roles": list(action.roles),
+                    "registered_clerk": action.registered_clerk,
+                }
+            )
+            continue
+        for kind in KINDS.values():
+            rows.append(
+                {
+                    "action": action.code,
+                    "label": action.label,
+                    "kind": kind.code,
+                    "roles": list(roles_for(action, kind)),
+                    "registered_clerk": kind.registered_clerk_only,
+                }
+            )
+    rows.append(
+        {
+            "action": "sign / refuse",
+            "label": "签字 / 拒签",
+            "kind": None,
+            "roles": ["the role signed in, which the person must hold"],
+            "registered_clerk": False,
+        }
+    )
+    return rows
