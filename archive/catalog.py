@@ -29,6 +29,9 @@ class RegistryCatalog:
             f.code for f in get_kind(kind).fields if isinstance(f.type, (StaffRef, StaffList))
         )
 
+    def signer_fields(self, kind: str, role: str) -> Sequence[str]:
+        return get_kind(kind).signer_fields(role)
+
     def filing_grace_days(self, kind: str) -> int:
         return DEFAULT_GRACE_DAYS
 

@@ -107,6 +107,16 @@ def _fail(error: Exception, as_json: bool) -> NoReturn:
 
 
 @contextmanager
+def _open_file(path: Path, as_json: bool) -> Iterator[Any]:
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        _fail(commands.BadInput("unreadable", f"读不到文件：{error}", str(error)), as_json)
+    with stream:
+        yield stream
+
+
+@contextmanager
 def _archive(as_json: bool = False) -> Iterator[Archive]:
     """Open the archive, turn known errors into messages and exit codes, always close."""
     archive = open_archive()
@@ -320,13 +330,8 @@ def attach(
     as_json: JsonOpt = False,
 ) -> None:
     """Attach a scan (PDF, JPEG or PNG) to a document."""
-    with _archive(as_json) as archive:
-        try:
-            stream = path.open("rb")
-        except OSError as error:
-            _fail(commands.BadInput("unreadable", f"读不到文件：{error}", str(error)), as_json)
-        with stream:
-            commands.attach_scan(archive, kind, number, stream, staff, path.name, label)
+    with _archive(as_json) as archive, _open_file(path, as_json) as stream:
+        commands.attach_scan(archive, kind, number, stream, staff, path.name, label)
         _done(as_json, archive, kind, number, "已附扫描件")
 
 
@@ -365,12 +370,82 @@ def sign(
     number: NumberArg,
     role: Annotated[str, typer.Option("--as", help="The role you sign in.")],
     staff: StaffOpt,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Customer: PNG of the drawn signature.")
+    ] = None,
+    scan: Annotated[
+        str | None, typer.Option("--scan", help="Customer: SHA-256 of the signed-slip scan.")
+    ] = None,
+    customer_name: Annotated[str | None, typer.Option("--customer-name")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign the current version of a document in one of your roles."""
+    """Sign the current version of a document in one of your roles (or record the
+    customer's signature with --as customer and --image or --scan)."""
     with _archive(as_json) as archive:
-        commands.sign_document(archive, kind, number, role, staff)
+        if image is not None:
+            with _open_file(image, as_json) as stream:
+                commands.sign_document(
+                    archive,
+                    kind,
+                    number,
+                    role,
+                    staff,
+                    customer_name=customer_name,
+                    signature_image=stream,
+                )
+        else:
+            commands.sign_document(
+                archive, kind, number, role, staff, customer_name=customer_name, image_sha256=scan
+            )
         _done(as_json, archive, kind, number, "已签字")
+
+
+@app.command()
+def refuse(
+    kind: KindArg,
+    number: NumberArg,
+    role: Annotated[str, typer.Option("--as", help="The role you refuse to sign in.")],
+    reason: Annotated[str, typer.Option("--reason")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Refuse to sign, saying why (the service manager sees it)."""
+    with _archive(as_json) as archive:
+        commands.refuse_signature(archive, kind, number, role, reason, staff)
+        _done(as_json, archive, kind, number, "已拒签")
+
+
+@app.command()
+def depart(
+    number: Annotated[str, typer.Argument(help="Off-site service order number (服务令号).")],
+    staff: StaffOpt,
+    terminal: Annotated[
+        str | None, typer.Option("--terminal", help="Handheld terminal id taken.")
+    ] = None,
+    odometer_out: Annotated[str | None, typer.Option("--odometer-out")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark an off-site service as departed (the clerk must have signed it first)."""
+    with _archive(as_json) as archive:
+        commands.depart(archive, number, staff, terminal, odometer_out)
+        _done(as_json, archive, "offsite_service", number, "已出发")
+
+
+@app.command("return")
+def return_(
+    number: Annotated[str, typer.Argument(help="Off-site service order number (服务令号).")],
+    claimed: Annotated[str, typer.Option("--claimed", help="Kilometres the technician claims.")],
+    verified: Annotated[str, typer.Option("--verified", help="Kilometres the clerk verified.")],
+    staff: StaffOpt,
+    odometer_in: Annotated[str | None, typer.Option("--odometer-in")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an off-site service's return with claimed and verified mileage."""
+    with _archive(as_json) as archive:
+        doc = commands.return_trip(archive, number, staff, claimed, verified, odometer_in)
+        _done(as_json, archive, "offsite_service", number, "已返回")
+        if doc.mileage_difference and not as_json:
+            typer.echo(f"⚠ 申报与核实里程相差 {doc.mileage_difference} km", err=True)
 
 
 @app.command()
@@ -598,6 +673,87 @@ def status(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def todo(
+    staff: Annotated[
+        str | None,
+        typer.Option("--staff", envvar="ARCHIVE_STAFF", help="Whose list (username or name)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What waits for a person: signatures, claims due, callbacks, off-site services out."""
+    from archive import worklists
+
+    if not staff:
+        _fail(commands.BadInput("no_staff", "请用 --staff 指定员工", "give --staff"), as_json)
+    with _archive(as_json) as archive, _read_models(archive) as models:
+        models.runner.wait_for(timeout=120)
+        directory = archive.staff.refresh()
+        person = worklists.find_person(directory, staff)
+        today = archive.now().astimezone(archive.settings.tz).date()
+        names = {u: p.name for u, p in directory.items()}
+        result = worklists.worklist(models.worklists, archive.settings, person, names, today)
+        if as_json:
+            _emit_json(result)
+        else:
+            _print_worklist(result)
+
+
+def _print_worklist(result: dict[str, Any]) -> None:
+    def line(entry: dict[str, Any], extra: str = "") -> str:
+        return f"    {entry['business_date']}  {entry['kind_label']} {entry['number']}  {extra}"
+
+    typer.echo(f"{result['name']} 的待办（{result['today']}）")
+    waiting = result["waiting_for_my_signature"]
+    typer.echo(f"  等我签字：{len(waiting)} 份")
+    for e in waiting[:50]:
+        typer.echo(line(e, e["role_label"]))
+    for group in result.get("missing_signatures", []):
+        typer.echo(f"  缺签 · {group['owner_label']}：{len(group['documents'])} 份")
+        for e in group["documents"][:10]:
+            typer.echo(line(e, e["role_label"]))
+    claims = result.get("warranty_claims")
+    if claims:
+        typer.echo(f"  三包索赔单 已逾期 {len(claims['overdue'])}，待上报 {len(claims['due'])}")
+        for e in claims["overdue"]:
+            typer.echo(line(e, f"截止 {e['due']}（已逾期）"))
+        for e in claims["due"]:
+            typer.echo(line(e, f"截止 {e['due']}（还剩 {e['days_left']} 天）"))
+    callbacks = result.get("callbacks")
+    if callbacks:
+        typer.echo(
+            f"  今日应回访 {len(callbacks['due_today'])}，回访逾期 {len(callbacks['overdue'])}"
+        )
+        for e in callbacks["due_today"]:
+            typer.echo(line(e, e.get("customer") or ""))
+    for e in result.get("offsite_out", []):
+        typer.echo(line(e, f"外出未归（{e['departed_at'][:16]} 出发）"))
+    for e in result.get("filed_late", []):
+        typer.echo(line(e, f"应于 {e['due']} 前存档，实际 {e['filed']}"))
+    for e in result.get("refused_signatures", []):
+        typer.echo(line(e, f"{e['refused_by']} 拒签（{e['role_label']}）：{e['reason']}"))
+    for e in result.get("return_repairs", []):
+        typer.echo(line(e, "返修"))
+    for e in result.get("mileage_differences", []):
+        typer.echo(line(e, f"外出里程申报与核实相差 {e['difference_km']} km"))
+
+
+@app.command()
+def permissions(as_json: JsonOpt = False) -> None:
+    """The permission table by role, as the write path enforces it."""
+    from archive.permissions import permission_table
+
+    rows = permission_table()
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        roles = "、".join(ROLE_LABELS.get(r, r) for r in row["roles"])
+        kind = get_kind(row["kind"]).label if row["kind"] else ""
+        extra = "（信息员须已备案）" if row["registered_clerk"] else ""
+        typer.echo(f"{row['label']}{kind}：{roles}{extra}")
+
+
+@app.command()
 def worker(
     interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.")] = 0.5,
 ) -> None:
@@ -724,6 +880,63 @@ def staff_deactivate(
             _emit_json(_staff_dict(info))
         else:
             typer.echo(f"已停用：{info.name}（{info.username}）")
+
+
+@staff_app.command("password")
+def staff_password(
+    username: Annotated[str, typer.Argument()],
+    staff: Annotated[
+        str | None, typer.Option("--staff", envvar="ARCHIVE_STAFF", help="Who sets it.")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option("--password", envvar="ARCHIVE_NEW_PASSWORD", help="Else asked for."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a login password (your own, or anyone's as an admin)."""
+    secret = password or typer.prompt(
+        "新密码 / new password", hide_input=True, confirmation_prompt=True
+    )
+    with _archive(as_json) as archive:
+        commands.set_password(archive, username, secret, staff or username)
+        if as_json:
+            _emit_json({"username": username, "password_set": True})
+        else:
+            typer.echo(f"已设置 {username} 的密码")
+
+
+@staff_app.command("token")
+def staff_token(
+    username: Annotated[str, typer.Argument()],
+    label: Annotated[str, typer.Option("--label", help="What the token is for, e.g. DMS.")],
+    staff: Annotated[str | None, typer.Option("--staff", envvar="ARCHIVE_STAFF")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue a personal API token; it is shown once and only its hash is kept."""
+    with _archive(as_json) as archive:
+        _, token = commands.issue_token(archive, username, label, staff or username)
+        if as_json:
+            _emit_json({"username": username, "token": token})
+        else:
+            typer.echo("令牌只显示这一次，请妥善保存 / shown once, keep it safe:")
+            typer.echo(token)
+
+
+@staff_app.command("revoke-token")
+def staff_revoke_token(
+    username: Annotated[str, typer.Argument()],
+    token_id: Annotated[str, typer.Argument(help="The id part of the token.")],
+    staff: Annotated[str | None, typer.Option("--staff", envvar="ARCHIVE_STAFF")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke a personal API token."""
+    with _archive(as_json) as archive:
+        commands.revoke_token(archive, username, token_id, staff or username)
+        if as_json:
+            _emit_json({"username": username, "revoked": token_id})
+        else:
+            typer.echo(f"已吊销 {username} 的令牌 {token_id}")
 
 
 if __name__ == "__main__":

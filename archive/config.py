@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,13 +20,17 @@ class Settings:
     max_scan_bytes: int = DEFAULT_MAX_SCAN_BYTES
     timezone: str = "Asia/Shanghai"
     dealer_name: str = "示例汽车销售服务有限公司"
+    # Deadline days by rule setting (e.g. "warranty_claim_days"), overriding the registry's.
+    deadline_days: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        home = Path(env.get("ARCHIVE_HOME") or "./var").resolve()
         return cls(
-            home=Path(env.get("ARCHIVE_HOME") or "./var").resolve(),
+            home=home,
+            deadline_days=deadline_days(home / "settings.toml", env),
             database_url=env.get("ARCHIVE_DATABASE_URL") or None,
             max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
             timezone=env.get("ARCHIVE_TIMEZONE") or "Asia/Shanghai",
@@ -59,6 +65,32 @@ class Settings:
             }
         env.update(self.extra_env)
         return env
+
+
+def deadline_days(settings_file: Path, env: Mapping[str, str]) -> dict[str, int]:
+    """Days per deadline rule: ``[deadlines]`` in ``$ARCHIVE_HOME/settings.toml``, then any
+    ``ARCHIVE_DEADLINE_<SETTING>`` variable (``ARCHIVE_DEADLINE_WARRANTY_CLAIM_DAYS=10``)."""
+    days: dict[str, int] = {}
+    if settings_file.is_file():
+        with settings_file.open("rb") as handle:
+            table = tomllib.load(handle).get("deadlines", {})
+        days.update(
+            {str(k): _days(v, f"{settings_file} [deadlines] {k}") for k, v in table.items()}
+        )
+    for name, value in env.items():
+        if name.startswith("ARCHIVE_DEADLINE_"):
+            days[name.removeprefix("ARCHIVE_DEADLINE_").lower()] = _days(value, name)
+    return days
+
+
+def _days(value: object, where: str) -> int:
+    try:
+        days = int(str(value))
+    except ValueError:
+        raise ValueError(f"{where}: a number of days, not {value!r}") from None
+    if not 0 <= days <= 365:
+        raise ValueError(f"{where}: between 0 and 365 days, not {days}")
+    return days
 
 
 def postgres_env(url: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from projections.runner import ProjectionRunner
 from projections.search.projection import SearchProjection
 from projections.search.whoosh_backend import WhooshBackend
 from projections.vehicles import VehicleHistory
+from projections.worklists import Worklists
 
 
 class ReadModels:
@@ -22,7 +23,8 @@ class ReadModels:
             archive.settings.tz,
         )
         self.vehicles = VehicleHistory(home / "projections.db")
-        self.runner = ProjectionRunner(archive.app, [self.search, self.vehicles])
+        self.worklists = Worklists(home / "projections.db", archive.app, RegistryCatalog())
+        self.runner = ProjectionRunner(archive.app, [self.search, self.vehicles, self.worklists])
 
     def close(self) -> None:
         self.runner.close()

@@ -45,6 +45,7 @@ class Staff(Aggregate):
         self.active = True
         self.deactivated: dict[str, object] | None = None
         self.password_hash: str | None = None
+        self.tokens: dict[str, dict[str, object]] = {}
 
     class RolesChanged(Aggregate.Event):
         roles: list[str]
@@ -91,6 +92,45 @@ class Staff(Aggregate):
             actor=actor,
             timestamp=at,
         )
+
+    class TokenIssued(Aggregate.Event):
+        token_id: str
+        token_hash: str  # SHA-256 of the secret: the token itself is shown once, never stored
+        label: str
+        actor: str
+
+        def apply(self, staff: Staff) -> None:
+            staff.tokens[self.token_id] = {
+                "hash": self.token_hash,
+                "label": self.label,
+                "issued_at": self.timestamp,
+                "issued_by": self.actor,
+            }
+
+    class TokenRevoked(Aggregate.Event):
+        token_id: str
+        actor: str
+
+        def apply(self, staff: Staff) -> None:
+            staff.tokens.pop(self.token_id, None)
+
+    def issue_token(
+        self, token_id: str, token_hash: str, label: str, actor: str, at: datetime
+    ) -> None:
+        self._require_active()
+        self.trigger_event(
+            self.TokenIssued,
+            token_id=token_id,
+            token_hash=token_hash,
+            label=label,
+            actor=actor,
+            timestamp=at,
+        )
+
+    def revoke_token(self, token_id: str, actor: str, at: datetime) -> None:
+        if token_id not in self.tokens:
+            raise RuleError("no_such_token", "没有这个令牌", "no such token")
+        self.trigger_event(self.TokenRevoked, token_id=token_id, actor=actor, timestamp=at)
 
     def change_roles(
         self, roles: list[str], registration_no: str | None, actor: str, at: datetime

@@ -19,6 +19,10 @@ class KindCatalog(Protocol):
         """Codes of the fields whose text is searchable (text fields and line tables)."""
         ...
 
+    def signer_fields(self, kind: str, role: str) -> Sequence[str]:
+        """Codes of the fields naming who owes ``role``'s signature (empty: anyone in it)."""
+        ...
+
     def staff_fields(self, kind: str) -> Sequence[str]:
         """Codes of the fields that name staff members."""
         ...

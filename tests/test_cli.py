@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archive.cli import app
-from tests.support import OTHER_VIN, TEAM, VALID_VIN, pdf_bytes, work_order
+from tests.support import OTHER_VIN, TEAM, VALID_VIN, pdf_bytes, png_bytes, work_order
 
 
 @pytest.fixture
@@ -199,3 +199,60 @@ def test_kinds_lists_the_registry(run) -> None:
     described = json.loads(run("kinds", "--json").output)
     assert {k["code"] for k in described} >= {"work_order", "warranty_claim", "daily_report"}
     assert "VIN" in run("kinds", "work_order").output
+
+
+def test_signoff_commands_and_todo(staffed, tmp_path: Path) -> None:
+    staffed("file", "work_order", "--data", "-", input=json.dumps(work_order()))
+    waiting = json.loads(staffed("todo", "--staff", "li", "--json").output)
+    assert [e["number"] for e in waiting["waiting_for_my_signature"]] == ["WO-0001"]
+    wrong_role = staffed(
+        "sign", "work_order", "WO-0001", "--as", "service_manager", "--staff", "li"
+    )
+    assert wrong_role.exit_code == 1 and "不需要服务经理签字" in wrong_role.output
+    assert (
+        staffed("sign", "work_order", "WO-0001", "--as", "technician", "--staff", "li").exit_code
+        == 0
+    )
+    drawn = tmp_path / "sig.png"
+    drawn.write_bytes(png_bytes(3))
+    signed = staffed("sign", "work_order", "WO-0001", "--as", "customer", "--image", str(drawn))
+    assert signed.exit_code == 0, signed.output
+    refused = staffed(
+        "refuse", "work_order", "WO-0001", "--as", "service_advisor", "--reason", "工时不符",
+        "--staff", "wang",
+    )  # fmt: skip
+    assert refused.exit_code == 0
+    manager = json.loads(staffed("todo", "--staff", "孙经理", "--json").output)
+    assert [e["reason"] for e in manager["refused_signatures"]] == ["工时不符"]
+    assert "缺签 · 客户 张三" not in staffed("todo", "--staff", "admin").output  # signed
+    table = json.loads(staffed("permissions", "--json").output)
+    assert {"action": "seal", "label": "封存月度卷", "kind": None, "roles": ["service_manager"],
+            "registered_clerk": False} in table  # fmt: skip
+
+
+def test_offsite_depart_and_return_commands(staffed) -> None:
+    order = {
+        "number": "FW-01", "business_date": "2026-11-03", "place": "服务区",
+        "technicians": "li", "handheld_terminal_id": "SC-03",
+    }  # fmt: skip
+    staffed("file", "offsite_service", "--data", "-", input=json.dumps(order, ensure_ascii=False))
+    early = staffed("depart", "FW-01")
+    assert early.exit_code == 1 and "手持机" in early.output
+    staffed("sign", "offsite_service", "FW-01", "--as", "clerk")
+    assert staffed("depart", "FW-01", "--odometer-out", "48120").exit_code == 0
+    back = staffed("return", "FW-01", "--claimed", "86", "--verified", "72")
+    assert back.exit_code == 0 and "相差 14 km" in back.output
+
+
+def test_deadline_days_from_settings_file_and_environment(tmp_path: Path) -> None:
+    from archive.config import Settings
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.toml").write_text("[deadlines]\nwarranty_claim_days = 5\n")
+    settings = Settings.from_env({"ARCHIVE_HOME": str(home)})
+    assert settings.deadline_days == {"warranty_claim_days": 5}
+    env = {"ARCHIVE_HOME": str(home), "ARCHIVE_DEADLINE_CALLBACK_DAYS": "2"}
+    assert Settings.from_env(env).deadline_days == {"warranty_claim_days": 5, "callback_days": 2}
+    with pytest.raises(ValueError, match="days"):
+        Settings.from_env({"ARCHIVE_HOME": str(home), "ARCHIVE_DEADLINE_CALLBACK_DAYS": "soon"})

@@ -1,23 +1,40 @@
-"""The FastAPI application. For now: a status page and a health check; pages come later.
+"""The FastAPI application: pages, the JSON API, and what protects them.
 
 While it serves, the projections follow the event log in a background thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from archive.bootstrap import Archive, open_archive
 from archive.kinds.registry import KINDS
 from archive.read_models import open_read_models
+from web.auth import LoginRequired, PageUser, login_redirect
+from web.auth import router as auth_router
+from web.security import LoginThrottle, SessionSigner, load_or_create_key
+from web.templating import render
 
-TEMPLATES = Jinja2Templates(directory=str(files("templates") / "pages"))
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    # Everything comes from this server: scripts, styles, fonts, images.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastAPI:
@@ -36,18 +53,23 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
     app = FastAPI(title="经销商售后档案系统", version="0.1.0", lifespan=lifespan)
     app.state.archive = archive
     app.state.read_models = models
+    app.state.session_signer = SessionSigner(
+        load_or_create_key(archive.settings.home / "keys" / "session.key")
+    )
+    app.state.login_throttle = LoginThrottle()
+    app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
+    app.include_router(auth_router)
+    _install_guards(app)
 
     @app.get("/", response_class=HTMLResponse)
-    def home(request: Request) -> HTMLResponse:
-        people = archive.staff.refresh()
-        return TEMPLATES.TemplateResponse(
+    def home(request: Request, user: PageUser) -> Response:
+        return render(
             request,
             "home.html",
             {
                 "events": archive.app.head(),
-                "staff_count": len(people),
+                "staff_count": len(archive.staff.refresh()),
                 "kinds": KINDS.values(),
-                "dealer": archive.settings.dealer_name,
                 "projections": models.runner.status(),
             },
         )
@@ -61,3 +83,47 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
         }
 
     return app
+
+
+def _install_guards(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, error: LoginRequired) -> Response:
+        return login_redirect(error.next_url)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        detail = error.detail
+        if not isinstance(detail, dict):
+            detail = {"error": "http_error", "message_zh": str(detail), "message_en": str(detail)}
+        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        problems = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
+                "message_zh": "格式不对",
+                "message_en": e.get("msg", "invalid"),
+            }
+            for e in error.errors()
+        ]
+        return JSONResponse({"error": "invalid", "problems": problems}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        # The person sees an apology, never a stack trace; the log keeps the details.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><title>出错了</title>"
+            "<p>系统出错了，操作没有完成。请稍后重试；如果一再出现，请告诉管理员。</p>",
+            status_code=500,
+        )

@@ -28,16 +28,26 @@ from archive.commands.documents import (
     void_document,
     withdraw_scan,
 )
-from archive.commands.staff import change_roles, deactivate_staff, register_staff
+from archive.commands.staff import (
+    change_roles,
+    deactivate_staff,
+    issue_token,
+    register_staff,
+    revoke_token,
+    set_password,
+)
+from archive.commands.volumes import AfterSeal, SealBlocked, seal_month
 from archive.errors import BadInput, Conflict, Forbidden, NotFound
 
 __all__ = [
+    "AfterSeal",
     "BadInput",
     "Conflict",
     "Forbidden",
     "ImportFailed",
     "NotFound",
     "RowProblem",
+    "SealBlocked",
     "actor_and_context",
     "amend_document",
     "apply_change",
@@ -47,13 +57,17 @@ __all__ = [
     "depart",
     "file_batch",
     "file_document",
+    "issue_token",
     "load_document",
     "refuse_signature",
     "register_staff",
     "require_actor",
     "require_reason",
     "return_trip",
+    "revoke_token",
     "save",
+    "seal_month",
+    "set_password",
     "sign_document",
     "submit_claim",
     "validation_context",

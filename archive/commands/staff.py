@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from eventsourcing.application import AggregateNotFoundError
@@ -9,10 +10,12 @@ from eventsourcing.persistence import IntegrityError
 
 from archive.bootstrap import Archive
 from archive.commands.common import apply_change, require_actor, require_reason
+from archive.credentials import TOKEN_PREFIX, hash_password, token_digest
 from archive.errors import Conflict, Forbidden, NotFound
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.roles import STAFF_ROLES
 from archive.kinds.validation import FieldProblem, ValidationFailed
+from archive.permissions import MANAGE_STAFF, require
 from events.staff import Staff
 
 # -- staff ---------------------------------------------------------------------------------
@@ -40,8 +43,7 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
 
 def _require_admin(archive: Archive, actor: str) -> StaffInfo:
     person = require_actor(archive, actor)
-    if "admin" not in person.roles:
-        raise Forbidden("not_admin", "只有管理员可以管理员工", "only an admin may manage staff")
+    require(person, MANAGE_STAFF)
     return person
 
 
@@ -132,4 +134,60 @@ def deactivate_staff(archive: Archive, username: str, reason: str, actor: str) -
     text = require_reason(reason)
     staff = _load_staff(archive, username)
     apply_change(archive, staff, lambda: staff.deactivate(text, actor, archive.now()))
+    return staff
+
+
+# -- passwords and personal API tokens -----------------------------------------------------
+
+MIN_PASSWORD = 8
+
+
+def set_password(archive: Archive, username: str, password: str, actor: str) -> Staff:
+    """Set a password (Argon2 hash): a person sets his own, an admin anyone's."""
+    person = require_actor(archive, actor)
+    if actor != username:
+        require(person, MANAGE_STAFF)
+    if len(password or "") < MIN_PASSWORD or password.strip() != password:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "password",
+                    f"密码至少 {MIN_PASSWORD} 位，首尾不能有空格",
+                    f"at least {MIN_PASSWORD} characters, no surrounding spaces",
+                )
+            ]
+        )
+    staff = _load_staff(archive, username)
+    digest = hash_password(password)
+    apply_change(archive, staff, lambda: staff.set_password(digest, actor, archive.now()))
+    return staff
+
+
+def issue_token(archive: Archive, username: str, label: str, actor: str) -> tuple[Staff, str]:
+    """A personal API token for an integration (e.g. the DMS). Returns it once; only its
+    SHA-256 is stored, so a lost token is revoked and replaced, never recovered."""
+    person = require_actor(archive, actor)
+    if actor != username:
+        require(person, MANAGE_STAFF)
+    text = (label or "").strip()[:60]
+    if not text:
+        raise ValidationFailed([FieldProblem("label", "请写明令牌用途", "a label is required")])
+    staff = _load_staff(archive, username)
+    token_id = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    at = archive.now()
+    apply_change(
+        archive,
+        staff,
+        lambda: staff.issue_token(token_id, token_digest(secret), text, actor, at),
+    )
+    return staff, f"{TOKEN_PREFIX}{username}_{token_id}_{secret}"
+
+
+def revoke_token(archive: Archive, username: str, token_id: str, actor: str) -> Staff:
+    person = require_actor(archive, actor)
+    if actor != username:
+        require(person, MANAGE_STAFF)
+    staff = _load_staff(archive, username)
+    apply_change(archive, staff, lambda: staff.revoke_token(token_id, actor, archive.now()))
     return staff

@@ -1,0 +1,199 @@
+"""Each person's worklist, computed from the worklists projection, the deadline rules and today.
+
+Nothing here is stored: due and overdue follow from business dates, submissions, callbacks and
+the configured number of days, so tomorrow's list is right without anyone touching it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from archive.config import Settings
+from archive.errors import NotFound
+from archive.kinds.deadlines import FiledBefore, FollowUpWithin, SubmitWithin
+from archive.kinds.fieldtypes import StaffInfo
+from archive.kinds.registry import KINDS, get_kind
+from archive.kinds.roles import ROLE_LABELS
+from projections.worklists import ANYONE, CUSTOMER, Worklists
+
+DONE_CALLBACK_OUTCOMES = {"reached", "refused", "wrong_number"}  # no answer: call again
+
+
+def rule_days(settings: Settings, setting: str, default: int) -> int:
+    return settings.deadline_days.get(setting, default)
+
+
+def _entry(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    kind = get_kind(row["kind"])
+    return {
+        "kind": row["kind"],
+        "kind_label": kind.label,
+        "number": row["number"],
+        "business_date": row["business_date"],
+        **extra,
+    }
+
+
+def owner_label(owner: str, role: str, names: dict[str, str]) -> str:
+    if owner.startswith(CUSTOMER):
+        return f"客户 {owner.removeprefix(CUSTOMER) or ''}".strip()
+    if owner == ANYONE:
+        return f"任一{ROLE_LABELS.get(role, role)}"
+    return names.get(owner, owner)
+
+
+def waiting_for(person: StaffInfo, owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What waits for this person's signature: named on the document, or anyone in his role."""
+    mine = []
+    for row in owed:
+        if row["role"] not in person.roles:
+            continue
+        if row["owner"] in (person.username, ANYONE):
+            mine.append(_entry(row, role=row["role"], role_label=ROLE_LABELS[row["role"]]))
+    return mine
+
+
+def missing_by_person(owed: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """For the clerk who chases signatures: documents grouped by who owes them."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in owed:
+        label = owner_label(row["owner"], row["role"], names)
+        groups[(row["owner"], label)].append(
+            _entry(row, role=row["role"], role_label=ROLE_LABELS[row["role"]])
+        )
+    return [
+        {"owner": owner, "owner_label": label, "documents": docs}
+        for (owner, label), docs in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0][1]))
+    ]
+
+
+def claims_due(models: Worklists, settings: Settings, today: date) -> dict[str, list]:
+    due, overdue = [], []
+    for kind in KINDS.values():
+        for rule in kind.deadlines:
+            if not isinstance(rule, SubmitWithin):
+                continue
+            days = rule_days(settings, rule.setting, rule.days)
+            for row in models.documents(kind.code):
+                if row["submitted"] or not row["business_date"]:
+                    continue
+                deadline = date.fromisoformat(row["business_date"]) + timedelta(days=days)
+                entry = _entry(row, due=deadline.isoformat(), days_left=(deadline - today).days)
+                (overdue if deadline < today else due).append(entry)
+    return {"due": sorted(due, key=_by_due), "overdue": sorted(overdue, key=_by_due)}
+
+
+def follow_ups(models: Worklists, settings: Settings, today: date) -> dict[str, list]:
+    """Callbacks owed after repairs: due today (or earlier and still open) and overdue."""
+    due_today, overdue = [], []
+    for kind in KINDS.values():
+        for rule in kind.deadlines:
+            if not isinstance(rule, FollowUpWithin):
+                continue
+            days = rule_days(settings, rule.setting, rule.days)
+            done = {
+                r[rule.link_field]
+                for r in models.documents(rule.follow_up_kind)
+                if r.get(rule.link_field) and r.get("outcome") in DONE_CALLBACK_OUTCOMES
+            }
+            for row in models.documents(kind.code):
+                if row["number"] in done or not row["business_date"]:
+                    continue
+                deadline = date.fromisoformat(row["business_date"]) + timedelta(days=days)
+                entry = _entry(row, due=deadline.isoformat(), customer=row["customer_name"])
+                if deadline == today:
+                    due_today.append(entry)
+                elif deadline < today:
+                    overdue.append(entry)
+    return {"due_today": due_today, "overdue": sorted(overdue, key=_by_due)}
+
+
+def filed_late(models: Worklists) -> list[dict[str, Any]]:
+    """Documents filed after the date they had to be filed by (a PDI sheet after delivery)."""
+    late = []
+    for kind in KINDS.values():
+        for rule in kind.deadlines:
+            if not isinstance(rule, FiledBefore):
+                continue
+            for row in models.documents(kind.code):
+                limit = row.get("delivery_date") if rule.field == "delivery_date" else None
+                if limit and row["filed_date"] and row["filed_date"] > limit:
+                    late.append(_entry(row, due=limit, filed=row["filed_date"]))
+    return late
+
+
+def offsite_out(models: Worklists) -> list[dict[str, Any]]:
+    return [
+        _entry(r, departed_at=r["departed_at"])
+        for r in models.documents("offsite_service")
+        if r["departed_at"] and not r["returned_at"]
+    ]
+
+
+def mileage_differences(models: Worklists) -> list[dict[str, Any]]:
+    return [
+        _entry(r, difference_km=r["mileage_difference"])
+        for r in models.documents("offsite_service")
+        if r["mileage_difference"]
+    ]
+
+
+def return_repairs(models: Worklists) -> list[dict[str, Any]]:
+    rows = models.documents("quick_handling") + models.documents("work_order")
+    return [
+        _entry(r, status=r["status"])
+        for r in rows
+        if r["return_repair"] and not (r["kind"] == "quick_handling" and r["closed"])
+    ]
+
+
+def worklist(
+    models: Worklists,
+    settings: Settings,
+    person: StaffInfo,
+    names: dict[str, str],
+    today: date,
+) -> dict[str, Any]:
+    """Everything that waits for ``person``, in sections by what he does."""
+    owed = models.owed()
+    result: dict[str, Any] = {
+        "staff": person.username,
+        "name": person.name,
+        "roles": list(person.roles),
+        "today": today.isoformat(),
+        "waiting_for_my_signature": waiting_for(person, owed),
+    }
+    if "clerk" in person.roles:
+        result["missing_signatures"] = missing_by_person(owed, names)
+        result["warranty_claims"] = claims_due(models, settings, today)
+        result["callbacks"] = follow_ups(models, settings, today)
+        result["offsite_out"] = offsite_out(models)
+        result["filed_late"] = filed_late(models)
+    if "service_manager" in person.roles:
+        result["refused_signatures"] = [
+            _entry(
+                r,
+                role=r["role"],
+                role_label=ROLE_LABELS[r["role"]],
+                refused_by=names.get(r["refused_by"], r["refused_by"]),
+                reason=r["reason"],
+                refused_at=r["refused_at"],
+            )
+            for r in models.refusals()
+        ]
+        result["return_repairs"] = return_repairs(models)
+        result["mileage_differences"] = mileage_differences(models)
+    return result
+
+
+def find_person(staff: dict[str, StaffInfo], who: str) -> StaffInfo:
+    person = staff.get(who) or next((p for p in staff.values() if p.name == who), None)
+    if person is None:
+        raise NotFound("staff_not_found", f"没有员工“{who}”", f"no staff member {who!r}")
+    return person
+
+
+def _by_due(entry: dict[str, Any]) -> tuple[str, str]:
+    return (entry["due"], entry["number"])

@@ -1,0 +1,282 @@
+"""Sign-off rules, permissions, the off-site gate, deadlines and worklists (issue 4)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from archive import commands, queries
+from archive.bootstrap import Archive
+from archive.errors import BadInput, Conflict, Forbidden
+from archive.kinds.validation import ValidationFailed
+from archive.read_models import ReadModels, open_read_models
+from archive.worklists import worklist
+from tests.support import FakeClock, event_count, pdf_bytes, png_bytes, warranty_claim, work_order
+
+
+@pytest.fixture
+def models(team: Archive) -> Iterator[ReadModels]:
+    opened = open_read_models(team)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def todo(team: Archive, models: ReadModels, username: str, today: date | None = None) -> dict:
+    models.runner.wait_for(timeout=30)
+    directory = team.staff.refresh()
+    names = {u: p.name for u, p in directory.items()}
+    day = today or team.now().astimezone(team.settings.tz).date()
+    return worklist(models.worklists, team.settings, directory[username], names, day)
+
+
+def numbers(entries: list[dict]) -> list[str]:
+    return [e["number"] for e in entries]
+
+
+# -- permissions ---------------------------------------------------------------------------
+
+
+def test_auditors_read_everything_and_change_nothing(team: Archive) -> None:
+    commands.file_document(team, "work_order", work_order(), "admin")
+    before = event_count(team)
+    for attempt in (
+        lambda: commands.file_document(team, "work_order", work_order("WO-2"), "auditor"),
+        lambda: commands.amend_document(
+            team, "work_order", "WO-0001", {"model": "x"}, "r", 1, "auditor"
+        ),
+        lambda: commands.void_document(team, "work_order", "WO-0001", "r", "auditor"),
+        lambda: commands.attach_scan(
+            team, "work_order", "WO-0001", io.BytesIO(pdf_bytes()), "auditor"
+        ),
+    ):
+        with pytest.raises(Forbidden) as caught:
+            attempt()
+        assert caught.value.code == "not_permitted"
+        assert "吴审计" in caught.value.message_zh and "需要" in caught.value.message_zh
+    assert event_count(team) == before
+    assert queries.show(team, "work_order", "WO-0001")["number"] == "WO-0001"  # reading is fine
+
+
+def test_only_a_registered_clerk_files_warranty_claims(team: Archive) -> None:
+    before = event_count(team)
+    with pytest.raises(Forbidden) as unregistered:
+        commands.file_document(team, "warranty_claim", warranty_claim(), "clerk2")
+    assert unregistered.value.code == "clerk_not_registered"
+    assert "备案" in unregistered.value.message_zh
+    with pytest.raises(Forbidden):
+        commands.file_document(team, "warranty_claim", warranty_claim(), "zhou")  # claims clerk
+    assert event_count(team) == before
+    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+
+
+def test_a_person_signs_only_in_a_role_he_holds(team: Archive) -> None:
+    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    with pytest.raises(Forbidden) as caught:
+        commands.sign_document(team, "warranty_claim", "WC-0001", "service_manager", "li")
+    assert caught.value.code == "role_not_held"
+    commands.sign_document(team, "warranty_claim", "WC-0001", "service_manager", "sun")
+    commands.sign_document(team, "warranty_claim", "WC-0001", "technician", "li")
+
+
+def test_filers_per_kind_and_the_manager_voids(team: Archive) -> None:
+    with pytest.raises(Forbidden):
+        commands.file_document(team, "work_order", work_order(), "li")  # technicians don't
+    commands.file_document(team, "work_order", work_order(), "wang")  # the advisor opens it
+    with pytest.raises(Forbidden):
+        commands.void_document(team, "work_order", "WO-0001", "重复", "li")
+    commands.void_document(team, "work_order", "WO-0001", "重复开单", "sun")
+
+
+# -- signatures ----------------------------------------------------------------------------
+
+
+def test_refusing_needs_a_reason_and_the_role(team: Archive, models: ReadModels) -> None:
+    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    with pytest.raises(ValidationFailed):
+        commands.refuse_signature(team, "warranty_claim", "WC-0001", "claims_clerk", " ", "zhou")
+    with pytest.raises(Forbidden):
+        commands.refuse_signature(team, "warranty_claim", "WC-0001", "claims_clerk", "x", "li")
+    commands.refuse_signature(
+        team, "warranty_claim", "WC-0001", "claims_clerk", "旧件编号与系统不符", "zhou"
+    )
+    history = queries.history(team, "warranty_claim", "WC-0001")
+    assert history[-1]["event"] == "SignatureRefused"
+    assert history[-1]["reason"] == "旧件编号与系统不符"
+    refused = todo(team, models, "sun")["refused_signatures"]
+    assert [(e["number"], e["refused_by"], e["reason"]) for e in refused] == [
+        ("WC-0001", "周建", "旧件编号与系统不符")
+    ]
+    # Once the claims clerk signs after all, the refusal leaves the manager's list.
+    commands.sign_document(team, "warranty_claim", "WC-0001", "claims_clerk", "zhou")
+    assert todo(team, models, "sun")["refused_signatures"] == []
+
+
+def test_customer_signature_is_drawn_or_a_scan_of_this_document(team: Archive) -> None:
+    commands.file_document(team, "work_order", work_order("WO-1"), "admin")
+    commands.file_document(team, "work_order", work_order("WO-2"), "admin")
+    other = commands.attach_scan(team, "work_order", "WO-2", io.BytesIO(pdf_bytes("WO-2")), "admin")
+    other_scan = other.active_scans()[0].sha256
+    before = event_count(team)
+    with pytest.raises(BadInput):  # evidence of another document does not count
+        commands.sign_document(
+            team, "work_order", "WO-1", "customer", "admin", image_sha256=other_scan
+        )
+    with pytest.raises(BadInput) as not_png:
+        commands.sign_document(
+            team, "work_order", "WO-1", "customer", "admin", signature_image=io.BytesIO(pdf_bytes())
+        )
+    assert not_png.value.code == "signature_not_png"
+    assert event_count(team) == before
+    doc = commands.sign_document(
+        team, "work_order", "WO-1", "customer", "admin", signature_image=io.BytesIO(png_bytes(9))
+    )
+    signature = doc.current_signatures()[0]
+    assert signature.signer == "张三" and signature.actor == "admin"
+    assert doc.active_scan(signature.image_sha256).label == "客户签名"
+    slip = commands.attach_scan(
+        team, "work_order", "WO-2", io.BytesIO(pdf_bytes("signed")), "admin"
+    )
+    slip_sha = slip.scans[-1].sha256
+    commands.sign_document(team, "work_order", "WO-2", "customer", "admin", image_sha256=slip_sha)
+
+
+def test_worklist_entry_disappears_when_the_signature_arrives(
+    team: Archive, models: ReadModels
+) -> None:
+    commands.file_document(team, "work_order", work_order(), "admin")
+    assert numbers(todo(team, models, "li")["waiting_for_my_signature"]) == ["WO-0001"]
+    assert numbers(todo(team, models, "wang")["waiting_for_my_signature"]) == ["WO-0001"]
+    groups = {
+        g["owner_label"]: numbers(g["documents"])
+        for g in todo(team, models, "admin")["missing_signatures"]
+    }
+    assert groups == {"李师傅": ["WO-0001"], "王强": ["WO-0001"], "客户 张三": ["WO-0001"]}
+    commands.sign_document(team, "work_order", "WO-0001", "technician", "li")
+    assert todo(team, models, "li")["waiting_for_my_signature"] == []
+    # A signature made before an amendment no longer counts: it is owed again.
+    commands.amend_document(
+        team, "work_order", "WO-0001", {"mileage_km": 12400}, "更正", 2, "admin"
+    )
+    assert numbers(todo(team, models, "li")["waiting_for_my_signature"]) == ["WO-0001"]
+
+
+# -- off-site service ----------------------------------------------------------------------
+
+OFFSITE = {
+    "number": "FW-01",
+    "business_date": "2026-11-03",
+    "place": "京承高速 K35 服务区",
+    "technicians": "li",
+    "handheld_terminal_id": "SC-03",
+    "fault_description": "车辆无法启动",
+}
+
+
+def test_offsite_departure_needs_the_clerks_signature(team: Archive, models: ReadModels) -> None:
+    commands.file_document(team, "offsite_service", OFFSITE, "admin")
+    with pytest.raises(Conflict) as early:
+        commands.depart(team, "FW-01", "admin")
+    assert early.value.code == "clerk_not_signed"
+    assert "手持机" in early.value.message_zh
+    with pytest.raises(Forbidden):
+        commands.depart(team, "FW-01", "li")  # the clerk records it, not the technician
+    commands.sign_document(team, "offsite_service", "FW-01", "clerk", "admin")
+    doc = commands.depart(team, "FW-01", "admin", odometer_out="48,120")
+    assert doc.departure["handheld_terminal_id"] == "SC-03"
+    assert doc.signed_roles() == {"clerk"}  # leaving is not a change of content
+    assert numbers(todo(team, models, "admin")["offsite_out"]) == ["FW-01"]
+    with pytest.raises(ValidationFailed) as missing:
+        commands.return_trip(team, "FW-01", "admin", mileage_claimed="", mileage_verified="-3")
+    assert {p.field for p in missing.value.problems} == {"mileage_claimed", "mileage_verified"}
+    doc = commands.return_trip(team, "FW-01", "admin", mileage_claimed=86, mileage_verified=72)
+    assert doc.mileage_difference == 14
+    assert todo(team, models, "admin")["offsite_out"] == []
+    flagged = todo(team, models, "sun")["mileage_differences"]
+    assert [(e["number"], e["difference_km"]) for e in flagged] == [("FW-01", 14)]
+
+
+# -- deadlines -----------------------------------------------------------------------------
+
+
+def test_warranty_claim_due_and_overdue_from_events(
+    team: Archive, models: ReadModels, clock: FakeClock
+) -> None:
+    commands.file_document(
+        team, "warranty_claim", warranty_claim("WC-1", business_date="2026-11-01"), "admin"
+    )
+    commands.file_document(
+        team, "warranty_claim", warranty_claim("WC-2", business_date="2026-11-06"), "admin"
+    )
+    claims = todo(team, models, "admin", today=date(2026, 11, 10))["warranty_claims"]
+    assert numbers(claims["overdue"]) == ["WC-1"]  # due 11-08
+    assert numbers(claims["due"]) == ["WC-2"] and claims["due"][0]["days_left"] == 3
+    commands.submit_claim(team, "warranty_claim", "WC-1", "SVW-1", "admin")
+    claims = todo(team, models, "admin", today=date(2026, 11, 10))["warranty_claims"]
+    assert claims["overdue"] == []
+    # The number of days is configuration, not code: 7 days make WC-2 overdue on 11-14 ...
+    late = todo(team, models, "admin", today=date(2026, 11, 14))["warranty_claims"]
+    assert numbers(late["overdue"]) == ["WC-2"]
+    # ... and 10 days make it due on 11-16.
+    team.settings = replace(team.settings, deadline_days={"warranty_claim_days": 10})
+    relaxed = todo(team, models, "admin", today=date(2026, 11, 14))["warranty_claims"]
+    assert numbers(relaxed["due"]) == ["WC-2"] and relaxed["due"][0]["due"] == "2026-11-16"
+
+
+def test_callbacks_due_today_until_the_customer_is_reached(
+    team: Archive, models: ReadModels
+) -> None:
+    commands.file_document(
+        team, "work_order", work_order("WO-1", business_date="2026-11-07"), "admin"
+    )
+    commands.file_document(
+        team, "work_order", work_order("WO-2", business_date="2026-11-01"), "admin"
+    )
+    callbacks = todo(team, models, "admin", today=date(2026, 11, 10))["callbacks"]
+    assert numbers(callbacks["due_today"]) == ["WO-1"]
+    assert numbers(callbacks["overdue"]) == ["WO-2"]
+    call = {
+        "business_date": "2026-11-10",
+        "work_order_no": "WO-1",
+        "customer_phone": "13800138000",
+        "called_at": "2026-11-10 10:30",
+    }
+    commands.file_document(
+        team, "callback", {**call, "number": "HF-1", "outcome": "无人接听"}, "admin"
+    )
+    assert numbers(
+        todo(team, models, "admin", today=date(2026, 11, 10))["callbacks"]["due_today"]
+    ) == ["WO-1"]
+    commands.file_document(
+        team, "callback", {**call, "number": "HF-2", "outcome": "reached"}, "admin"
+    )
+    assert todo(team, models, "admin", today=date(2026, 11, 10))["callbacks"]["due_today"] == []
+
+
+def test_pdi_filed_after_delivery_is_listed(
+    team: Archive, models: ReadModels, clock: FakeClock
+) -> None:
+    commands.register_staff(
+        team, username="xs", name="销售小赵", roles=["sales_consultant"], actor="admin"
+    )
+    pdi = {
+        "business_date": "2026-11-01",
+        "vin": "LSVAM4188C2184825",
+        "model": "朗逸",
+        "inspector": "li",
+        "checklist": [{"item": "漆面", "ok": "是"}],
+    }
+    clock.now = clock.now.replace(day=3)
+    commands.file_document(
+        team, "pdi_sheet", {**pdi, "number": "PDI-1", "delivery_date": "2026-11-05"}, "admin"
+    )
+    commands.file_document(
+        team, "pdi_sheet", {**pdi, "number": "PDI-2", "delivery_date": "2026-11-02"}, "admin"
+    )
+    late = todo(team, models, "admin")["filed_late"]
+    assert [(e["number"], e["due"]) for e in late] == [("PDI-2", "2026-11-02")]

@@ -1,0 +1,155 @@
+"""Who is asking: login and logout pages, the session user, API tokens, CSRF on every change."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from archive.bootstrap import Archive
+from archive.credentials import check_password, check_token
+from archive.kinds.fieldtypes import StaffInfo
+from web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LoginThrottle,
+    Session,
+    csrf_ok,
+    load_session,
+    store_session,
+)
+from web.templating import render
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def archive_of(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_user(request: Request) -> StaffInfo | None:
+    """The active staff member behind this request (API token or session), else ``None``."""
+    archive = archive_of(request)
+    token = bearer_token(request)
+    if token is not None:
+        return check_token(archive, token)
+    session = load_session(request)
+    if not session.username:
+        return None
+    person = archive.staff.get(session.username)
+    return person if person is not None and person.active else None
+
+
+def page_user(request: Request) -> StaffInfo:
+    person = current_user(request)
+    if person is None:
+        raise LoginRequired(
+            request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        )
+    return person
+
+
+def api_user(request: Request) -> StaffInfo:
+    person = current_user(request)
+    if person is None:
+        raise HTTPException(
+            401,
+            {
+                "error": "unauthenticated",
+                "message_zh": "请提供有效的个人令牌（Authorization: Bearer …）",
+                "message_en": "a valid personal token is required",
+            },
+        )
+    return person
+
+
+async def verify_csrf(request: Request) -> None:
+    """Every change made with a session cookie must carry the session's CSRF token (in the
+    form or the X-CSRF-Token header). Token-authenticated API calls carry no cookie to abuse."""
+    if request.method not in UNSAFE_METHODS or bearer_token(request) is not None:
+        return
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and "form" in request.headers.get("content-type", ""):
+        submitted = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+    if not csrf_ok(load_session(request), submitted if isinstance(submitted, str) else None):
+        raise HTTPException(
+            403,
+            {
+                "error": "csrf",
+                "message_zh": "表单已过期或来源不明，请刷新页面后重试",
+                "message_en": "missing or wrong CSRF token; reload the page and retry",
+            },
+        )
+
+
+PageUser = Annotated[StaffInfo, Depends(page_user)]
+ApiUser = Annotated[StaffInfo, Depends(api_user)]
+
+router = APIRouter(dependencies=[Depends(verify_csrf)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never redirect a fresh login to another host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    keys = (
+        f"user:{username.strip().lower()}",
+        f"addr:{request.client.host if request.client else ''}",
+    )
+    wait = throttle.wait_seconds(*keys)
+    context = {"next": _safe_next(next), "username": username}
+    if wait > 0:
+        context["error"] = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试"
+        return render(request, "login.html", context, status_code=429)
+    person = check_password(archive_of(request), username, password)
+    if person is None:
+        throttle.failed(*keys)
+        context["error"] = "用户名或密码错误，或该账号已停用"
+        return render(request, "login.html", context, status_code=401)
+    throttle.succeeded(*keys)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    # A new CSRF token with the new identity: nothing planted before login survives it.
+    store_session(request, response, Session(username=person.username))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    store_session(request, response, Session())
+    return response
+
+
+def login_redirect(next_url: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(next_url)}", status_code=303)

@@ -1,0 +1,33 @@
+"""Rendering pages: one Jinja2 environment, with what every page needs in its context."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.templating import Jinja2Templates
+
+from archive.kinds.roles import ROLE_LABELS
+from web.security import CSRF_FIELD, load_session, store_session
+
+TEMPLATES = Jinja2Templates(directory=str(files("templates") / "pages"))
+TEMPLATES.env.globals.update(role_labels=ROLE_LABELS, csrf_field=CSRF_FIELD)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    session = load_session(request)
+    archive = request.app.state.archive
+    user = archive.staff.get(session.username) if session.username else None
+    full = {
+        "user": user if user is not None and user.active else None,
+        "csrf_token": session.csrf,
+        "dealer": archive.settings.dealer_name,
+        **context,
+    }
+    response = TEMPLATES.TemplateResponse(request, template, full, status_code=status_code)
+    if session.changed:
+        store_session(request, response, session)
+    return response
