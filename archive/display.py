@@ -6,6 +6,7 @@ One place for it, so the CLI, the pages and the printed forms say the same thing
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from archive.kinds.fieldtypes import Boolean, Choice, FieldType, Lines, StaffList, StaffRef
@@ -24,6 +25,8 @@ def value_text(field_type: FieldType, value: Any, names: Mapping[str, str]) -> s
         return field_type.label_of(value)
     if isinstance(field_type, Boolean):
         return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(field_type, Lines):
         return "；".join(
             " | ".join(value_text(c.type, row.get(c.code), names) for c in field_type.columns)

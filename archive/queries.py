@@ -34,6 +34,8 @@ EVENT_LABELS = {
     "SignatureRefused": "拒签",
     "Voided": "作废",
     "Submitted": "上报服务中心",
+    "Departed": "外出出发",
+    "Returned": "外出返回",
 }
 
 
@@ -153,6 +155,9 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
         ],
         "voided": _stamped(archive, doc.voided),
         "submission": _stamped(archive, doc.submission),
+        "departure": _stamped(archive, doc.departure),
+        "return_trip": _stamped(archive, doc.return_trip),
+        "mileage_difference": doc.mileage_difference,
     }
 
 

@@ -129,6 +129,10 @@ class VehicleHistory(SqliteProjection):
             )
         return visits
 
+    def vin_of(self, doc_id: str) -> str | None:
+        rows = self.query("SELECT vin FROM vehicle_records WHERE doc_id = ?", (doc_id,))
+        return rows[0]["vin"] if rows else None
+
     def vins_with_mileage_drops(self) -> list[str]:
         vins = [r["vin"] for r in self.query("SELECT DISTINCT vin FROM vehicle_records")]
         return sorted(v for v in vins if v and any(x.mileage_drop for x in self.card(v)))

@@ -10,16 +10,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from archive.bootstrap import Archive, open_archive
-from archive.kinds.registry import KINDS
+from archive.errors import ArchiveError
+from archive.kinds.registry import UnknownKind
 from archive.read_models import open_read_models
-from web.auth import LoginRequired, PageUser, login_redirect
+from web.auth import LoginRequired, login_redirect, verify_csrf
 from web.auth import router as auth_router
+from web.pages import page_routers
 from web.security import LoginThrottle, SessionSigner, load_or_create_key
 from web.templating import render
 
@@ -59,20 +61,9 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
     app.include_router(auth_router)
+    for router in page_routers:
+        app.include_router(router, dependencies=[Depends(verify_csrf)])
     _install_guards(app)
-
-    @app.get("/", response_class=HTMLResponse)
-    def home(request: Request, user: PageUser) -> Response:
-        return render(
-            request,
-            "home.html",
-            {
-                "events": archive.app.head(),
-                "staff_count": len(archive.staff.refresh()),
-                "kinds": KINDS.values(),
-                "projections": models.runner.status(),
-            },
-        )
 
     @app.get("/healthz")
     def health() -> dict[str, object]:
@@ -98,6 +89,21 @@ def _install_guards(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, error: LoginRequired) -> Response:
         return login_redirect(error.next_url)
+
+    @app.exception_handler(ArchiveError)
+    async def refused(request: Request, error: ArchiveError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(error.as_dict(), status_code=error.http_status)
+        return render(
+            request, "error.html", {"message": error.message_zh}, status_code=error.http_status
+        )
+
+    @app.exception_handler(UnknownKind)
+    async def unknown_kind(request: Request, error: UnknownKind) -> Response:
+        body = {"error": "unknown_kind", "message_zh": error.message_zh, "message_en": str(error)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(body, status_code=404)
+        return render(request, "error.html", {"message": error.message_zh}, status_code=404)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

@@ -1,0 +1,52 @@
+"""What the page modules share: the archive and read models of the app, staff choices,
+and asking the permission table whether to offer a button."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from archive.bootstrap import Archive
+from archive.errors import Forbidden
+from archive.kinds.fieldtypes import StaffInfo
+from archive.kinds.registry import Kind
+from archive.permissions import Action, require
+from archive.read_models import ReadModels
+
+
+def archive_of(request: Request) -> Archive:
+    return request.app.state.archive
+
+
+def models_of(request: Request) -> ReadModels:
+    return request.app.state.read_models
+
+
+def staff_options(archive: Archive) -> dict[str | None, list[tuple[str, str]]]:
+    """Active staff by role (and all of them under ``None``), as (username, name) pairs."""
+    people = sorted(
+        (p for p in archive.staff.refresh().values() if p.active), key=lambda p: p.username
+    )
+    options: dict[str | None, list[tuple[str, str]]] = {None: []}
+    for person in people:
+        options[None].append((person.username, person.name))
+        for role in person.roles:
+            options.setdefault(role, []).append((person.username, person.name))
+    return options
+
+
+def names_of(archive: Archive) -> dict[str, str]:
+    return {u: p.name for u, p in archive.staff.refresh().items()}
+
+
+def can(person: StaffInfo, action: Action, kind: Kind | None = None) -> bool:
+    """Whether to offer an action; the write path checks again when it is done."""
+    try:
+        require(person, action, kind)
+    except Forbidden:
+        return False
+    return True
+
+
+def fresh(request: Request) -> None:
+    """Let the projections catch up with the write just made, so the next page shows it."""
+    models_of(request).runner.wait_for(timeout=3)

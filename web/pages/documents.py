@@ -1,0 +1,352 @@
+"""The document page and what can be done from it: sign, refuse, scans, void, submit,
+off-site departure and return, the customer's signature pad, history and earlier states."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse
+
+from archive import commands, queries
+from archive.display import line_rows, value_text
+from archive.errors import ArchiveError, BadInput, NotFound
+from archive.kinds.fieldtypes import Lines
+from archive.kinds.roles import ROLE_LABELS
+from archive.kinds.validation import ValidationFailed
+from archive.permissions import AMEND, ATTACH, DEPART, SUBMIT, VOID, WITHDRAW_SCAN
+from web.auth import PageUser
+from web.pages.common import archive_of, can, fresh, names_of
+from web.pages.filing import document_url
+from web.templating import render
+
+router = APIRouter()
+
+MAX_SIGNATURE_BYTES = 512 * 1024  # a drawn signature is a small PNG
+
+
+def _as_of(text: str | None, tz: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput("bad_time", f"“{text}”不是有效时间", "not an ISO time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+@router.get("/d/{kind_code}/{number}")
+def document_page(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    as_of: str | None = None,
+    version: int | None = None,
+) -> Response:
+    return _page(request, kind_code, number, user, as_of=as_of, version=version)
+
+
+def _page(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: Any,
+    as_of: str | None = None,
+    version: int | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    archive = archive_of(request)
+    instant = _as_of(as_of, archive.settings.tz)
+    kind, doc = queries.get_document(archive, kind_code, number, version=version, as_of=instant)
+    _, current = queries.get_document(archive, kind_code, number)
+    view = queries.document_view(archive, kind, doc)
+    names = names_of(archive)
+    rows = []
+    for spec in kind.fields:
+        value = doc.fields.get(spec.code)
+        if isinstance(spec.type, Lines):
+            rows.append((spec, None, line_rows(spec, value or [], names)))
+        else:
+            rows.append((spec, value_text(spec.type, value, names), None))
+    historical = doc.version != current.version
+    return render(
+        request,
+        "document.html",
+        {
+            "kind": kind,
+            "doc": doc,
+            "view": view,
+            "rows": rows,
+            "history": queries.history(archive, kind.code, number),
+            "names": names,
+            "historical": historical,
+            "as_of": as_of or "",
+            "signable": [r for r in view["missing_roles"] if r != "customer" and r in user.roles],
+            "customer_missing": "customer" in view["missing_roles"],
+            "may": {
+                "amend": can(user, AMEND, kind),
+                "attach": can(user, ATTACH, kind),
+                "withdraw": can(user, WITHDRAW_SCAN, kind),
+                "void": can(user, VOID, kind),
+                "submit": kind.submittable and can(user, SUBMIT, kind),
+                "depart": kind.code == "offsite_service" and can(user, DEPART, kind),
+            },
+            "role_labels": ROLE_LABELS,
+            "notice": None if error else _notice(request),
+            "error": error,
+            "open": not historical and doc.voided is None,
+        },
+        status_code=status_code,
+    )
+
+
+def _notice(request: Request) -> str | None:
+    for flag, text in (
+        ("filed", "已存档。"),
+        ("amended", "已修改；此前的签字需要在新版本上重新签。"),
+        ("signed", "已签字。"),
+        ("done", "已保存。"),
+    ):
+        if request.query_params.get(flag):
+            return text
+    return None
+
+
+def _back(kind: str, number: str, flag: str = "done") -> RedirectResponse:
+    return RedirectResponse(f"{document_url(kind, number)}?{flag}=1", status_code=303)
+
+
+def _refused(request: Request, user: Any, kind: str, number: str, error: Exception) -> Response:
+    """The document page again, with the refusal on top; the archive is unchanged."""
+    if isinstance(error, ValidationFailed):
+        message = "；".join(p.message_zh for p in error.problems)
+        status = 422
+    else:
+        assert isinstance(error, ArchiveError)
+        message, status = error.message_zh, error.http_status
+    return _page(request, kind, number, user, error=message, status_code=status)
+
+
+def _act(
+    request: Request, user: Any, kind: str, number: str, action: Any, flag: str = "done"
+) -> Response:
+    try:
+        action()
+    except (ArchiveError, ValidationFailed) as error:
+        return _refused(request, user, kind, number, error)
+    fresh(request)
+    return _back(kind, number, flag)
+
+
+@router.post("/d/{kind_code}/{number}/sign")
+def sign(
+    request: Request, kind_code: str, number: str, user: PageUser, role: Annotated[str, Form()]
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        kind_code,
+        number,
+        lambda: commands.sign_document(archive, kind_code, number, role, user.username),
+        "signed",
+    )
+
+
+@router.post("/d/{kind_code}/{number}/customer-signature")
+def customer_signature(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    signature_png: Annotated[str, Form()] = "",
+    customer_name: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+
+    def sign_with_pad() -> None:
+        image = _data_url_png(signature_png)
+        commands.sign_document(
+            archive,
+            kind_code,
+            number,
+            "customer",
+            user.username,
+            customer_name=customer_name or None,
+            signature_image=io.BytesIO(image),
+        )
+
+    return _act(request, user, kind_code, number, sign_with_pad, "signed")
+
+
+def _data_url_png(text: str) -> bytes:
+    prefix = "data:image/png;base64,"
+    if not text.startswith(prefix):
+        raise BadInput("no_signature", "请先在签字板上签名", "draw the signature first")
+    try:
+        data = base64.b64decode(text.removeprefix(prefix), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInput("bad_signature", "签名图片无法读取，请重签", "unreadable image") from None
+    if len(data) > MAX_SIGNATURE_BYTES:
+        raise BadInput("signature_too_large", "签名图片过大", "signature image too large")
+    return data
+
+
+@router.post("/d/{kind_code}/{number}/refuse")
+def refuse(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    role: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        kind_code,
+        number,
+        lambda: commands.refuse_signature(archive, kind_code, number, role, reason, user.username),
+    )
+
+
+@router.post("/d/{kind_code}/{number}/scans")
+async def upload_scan(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    scan: Annotated[UploadFile, File()],
+    label: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        kind_code,
+        number,
+        lambda: commands.attach_scan(
+            archive, kind_code, number, scan.file, user.username, scan.filename, label
+        ),
+    )
+
+
+@router.post("/d/{kind_code}/{number}/scans/{sha256}/withdraw")
+def withdraw_scan(
+    request: Request,
+    kind_code: str,
+    number: str,
+    sha256: str,
+    user: PageUser,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        kind_code,
+        number,
+        lambda: commands.withdraw_scan(archive, kind_code, number, sha256, reason, user.username),
+    )
+
+
+@router.post("/d/{kind_code}/{number}/void")
+def void(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        kind_code,
+        number,
+        lambda: commands.void_document(archive, kind_code, number, reason, user.username),
+    )
+
+
+@router.post("/d/{kind_code}/{number}/submit")
+def submit(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    claim_no: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        kind_code,
+        number,
+        lambda: commands.submit_claim(archive, kind_code, number, claim_no, user.username),
+    )
+
+
+@router.post("/d/offsite_service/{number}/depart")
+def depart(
+    request: Request,
+    number: str,
+    user: PageUser,
+    handheld_terminal_id: Annotated[str, Form()] = "",
+    odometer_out: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        "offsite_service",
+        number,
+        lambda: commands.depart(
+            archive, number, user.username, handheld_terminal_id or None, odometer_out or None
+        ),
+    )
+
+
+@router.post("/d/offsite_service/{number}/return")
+def return_trip(
+    request: Request,
+    number: str,
+    user: PageUser,
+    mileage_claimed: Annotated[str, Form()] = "",
+    mileage_verified: Annotated[str, Form()] = "",
+    odometer_in: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _act(
+        request,
+        user,
+        "offsite_service",
+        number,
+        lambda: commands.return_trip(
+            archive, number, user.username, mileage_claimed, mileage_verified, odometer_in or None
+        ),
+    )
+
+
+@router.get("/scans/{sha256}")
+def scan_file(request: Request, sha256: str, doc: str, user: PageUser) -> Response:
+    """A scan, for preview: only when it is attached to the document named in ``doc``."""
+    archive = archive_of(request)
+    kind_code, _, number = doc.partition("/")
+    _, document = queries.get_document(archive, kind_code, number)
+    scan = next((s for s in document.scans if s.sha256 == sha256), None)
+    if scan is None or not archive.blobs.exists(sha256):
+        raise NotFound("no_such_scan", "没有这个扫描件", "no such scan")
+    suffix = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[scan.media_type]
+    return FileResponse(
+        archive.blobs.path_for(sha256),
+        media_type=scan.media_type,
+        filename=f"{number}-{sha256[:8]}.{suffix}",
+        content_disposition_type="inline",
+    )

@@ -1,0 +1,172 @@
+"""Filing a new document and amending one: forms generated from the kind registry.
+
+A refused form comes back with every value as typed and the message next to each field;
+nothing is saved until everything is right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from archive import commands, queries
+from archive.errors import ArchiveError
+from archive.kinds.registry import KINDS, get_kind
+from archive.kinds.validation import FieldProblem, ValidationFailed, parse_fields
+from archive.permissions import FILE
+from web.auth import PageUser
+from web.forms import errors_by_field, form_to_data, form_values
+from web.pages.common import archive_of, can, fresh, staff_options
+from web.templating import render
+
+router = APIRouter()
+
+NOT_SAVED = "有错误，请按提示修改后再提交；尚未保存。"
+
+
+def document_url(kind: str, number: str) -> str:
+    return f"/d/{kind}/{quote(number, safe='')}"
+
+
+@router.get("/file")
+def choose_kind(request: Request, user: PageUser) -> Response:
+    kinds = [k for k in KINDS.values() if can(user, FILE, k)]
+    return render(request, "file_choose.html", {"kinds": kinds})
+
+
+@router.get("/file/{kind_code}")
+def filing_form(request: Request, kind_code: str, user: PageUser) -> Response:
+    kind = get_kind(kind_code)
+    return _form(request, kind, {}, {}, status_code=200)
+
+
+def _form(
+    request: Request,
+    kind: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int,
+    message: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "file_form.html",
+        {
+            "kind": kind,
+            "values": values,
+            "errors": errors,
+            "staff_options": staff_options(archive_of(request)),
+            "message": message,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/file/{kind_code}")
+async def file_document(request: Request, kind_code: str, user: PageUser) -> Response:
+    kind = get_kind(kind_code)
+    data = form_to_data(kind, await request.form())
+    try:
+        doc = commands.file_document(archive_of(request), kind.code, data, user.username)
+    except ValidationFailed as failed:
+        return _form(
+            request,
+            kind,
+            data,
+            errors_by_field(failed.problems),
+            422,
+            "有错误，请按提示修改后再提交；尚未存档。",
+        )
+    except ArchiveError as error:
+        errors = {"number": error.message_zh} if error.code == "duplicate_number" else {}
+        return _form(request, kind, data, errors, error.http_status, error.message_zh)
+    fresh(request)
+    return RedirectResponse(document_url(kind.code, doc.number) + "?filed=1", status_code=303)
+
+
+@router.get("/d/{kind_code}/{number}/amend")
+def amend_form(request: Request, kind_code: str, number: str, user: PageUser) -> Response:
+    kind, doc = queries.get_document(archive_of(request), kind_code, number)
+    return _amend_page(request, kind, number, doc.version, form_values(kind, doc.fields), {}, 200)
+
+
+def _amend_page(
+    request: Request,
+    kind: Any,
+    number: str,
+    version: int,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int,
+    message: str | None = None,
+    reason: str = "",
+) -> Response:
+    return render(
+        request,
+        "amend_form.html",
+        {
+            "kind": kind,
+            "number": number,
+            "version": version,
+            "values": values,
+            "errors": errors,
+            "reason": reason,
+            "staff_options": staff_options(archive_of(request)),
+            "message": message,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/d/{kind_code}/{number}/amend")
+async def amend(request: Request, kind_code: str, number: str, user: PageUser) -> Response:
+    archive = archive_of(request)
+    kind, doc = queries.get_document(archive, kind_code, number)
+    form = await request.form()
+    data = form_to_data(kind, form)
+    data.pop("number", None)
+    reason = str(form.get("reason") or "")
+    try:
+        expected = int(str(form.get("expected_version")))
+    except ValueError:
+        expected = -1
+    changes = _changed(kind, doc.fields, data, archive)
+    try:
+        if not changes:
+            raise ValidationFailed([FieldProblem("data", "没有改动任何内容", "nothing changed")])
+        commands.amend_document(
+            archive, kind.code, number, changes, reason, expected, user.username
+        )
+    except ValidationFailed as failed:
+        errors = errors_by_field(failed.problems)
+        message = (
+            errors.pop("reason", None)
+            or errors.pop("data", None)
+            or "有错误，请按提示修改；尚未保存。"
+        )
+        return _amend_page(request, kind, number, expected, data, errors, 422, message, reason)
+    except ArchiveError as error:
+        return _amend_page(
+            request, kind, number, expected, data, {}, error.http_status, error.message_zh, reason
+        )
+    fresh(request)
+    return RedirectResponse(document_url(kind.code, number) + "?amended=1", status_code=303)
+
+
+def _changed(
+    kind: Any, current: dict[str, Any], data: dict[str, Any], archive: Any
+) -> dict[str, Any]:
+    """The raw values of the fields whose parsed value differs from the stored one."""
+    ctx = commands.validation_context(archive)
+    changes: dict[str, Any] = {}
+    for spec in kind.fields:
+        raw = data.get(spec.code)
+        parsed, problems = parse_fields(kind, {spec.code: raw}, ctx, partial=True)
+        if problems:
+            changes[spec.code] = raw  # let the write path report it next to the field
+        elif parsed.get(spec.code) != current.get(spec.code):
+            changes[spec.code] = raw
+    return changes

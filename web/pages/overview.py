@@ -1,0 +1,112 @@
+"""The dashboard, search and the vehicle history card."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+
+from archive.kinds.registry import KINDS, get_kind
+from archive.queries import STATUS_LABELS
+from archive.worklists import worklist
+from projections.search.query import FLAGS, QueryError
+from web.auth import PageUser
+from web.pages.common import archive_of, models_of, names_of
+from web.templating import render
+
+router = APIRouter()
+
+FLAG_LABELS = {
+    "amended": "已修改",
+    "amended_after_signature": "签后修改",
+    "voided": "已作废",
+    "late": "迟交",
+    "submitted": "已上报",
+}
+assert set(FLAG_LABELS) == FLAGS
+
+
+@router.get("/")
+def dashboard(request: Request, user: PageUser) -> Response:
+    archive = archive_of(request)
+    models = models_of(request)
+    models.runner.wait_for(timeout=2)
+    today = archive.now().astimezone(archive.settings.tz).date()
+    todo = worklist(models.worklists, archive.settings, user, names_of(archive), today)
+    return render(request, "dashboard.html", {"todo": todo, "kinds": KINDS})
+
+
+def compose_query(params: dict[str, str]) -> str:
+    """The query language from the search form's box and filter chips."""
+    parts = [params.get("q", "").strip()]
+    for key in ("kind", "status", "month"):
+        if params.get(key):
+            parts.append(f"{key}:{params[key]}")
+    start, end = params.get("from", ""), params.get("to", "")
+    if start or end:
+        parts.append(f"date:{start}..{end}")
+    for flag in FLAGS:
+        if params.get(f"flag_{flag}"):
+            parts.append(f"flag:{flag}")
+    if params.get("history"):
+        parts.append("history:yes")
+    if params.get("sort") == "date":
+        parts.append("sort:date")
+    return " ".join(p for p in parts if p)
+
+
+@router.get("/search")
+def search(request: Request, user: PageUser) -> Response:
+    params = dict(request.query_params)
+    query = compose_query(params)
+    models = models_of(request)
+    models.runner.wait_for(timeout=2)
+    try:
+        page = max(int(params.get("page") or 1), 1)
+    except ValueError:
+        page = 1
+    result, error = None, None
+    if query:
+        try:
+            result = models.search.search(query, page=page, page_size=20)
+        except QueryError as problem:
+            error = problem.message_zh
+    paging = {k: v for k, v in params.items() if k != "page"}
+    return render(
+        request,
+        "search.html",
+        {
+            "params": params,
+            "query": query,
+            "result": result,
+            "error": error,
+            "kinds": KINDS,
+            "get_kind": get_kind,
+            "statuses": STATUS_LABELS,
+            "flags": FLAG_LABELS,
+            "page_url": lambda n: "/search?" + urlencode({**paging, "page": n}),
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.get("/vehicles")
+def vehicle(request: Request, user: PageUser, vin: str = "") -> Response:
+    models = models_of(request)
+    models.runner.wait_for(timeout=2)
+    key = vin.strip().upper()
+    visits = models.vehicles.card(key, include_voided=True) if len(key) == 17 else []
+    candidates: list[str] = []
+    if key and len(key) != 17:
+        # Clerks type the last 6 or 8 characters: offer the full VINs that end so.
+        hits = models.search.search(f"vin:{key}", page_size=50) if len(key) in (6, 8) else None
+        candidates = (
+            sorted({models.vehicles.vin_of(h.doc_id) or "" for h in hits.hits} - {""})
+            if hits
+            else []
+        )
+    return render(
+        request,
+        "vehicle.html",
+        {"vin": key, "visits": visits, "candidates": candidates, "get_kind": get_kind},
+    )

@@ -1,0 +1,141 @@
+"""Staff administration for admins: register, roles, deactivate, passwords, API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from archive import commands
+from archive.errors import ArchiveError
+from archive.kinds.roles import STAFF_ROLES
+from archive.kinds.validation import ValidationFailed
+from archive.permissions import MANAGE_STAFF
+from web.auth import PageUser
+from web.pages.common import archive_of, can
+from web.templating import render
+
+router = APIRouter()
+
+
+def _page(
+    request: Request, user: object, message: str | None = None, error: str | None = None,
+    token: str | None = None, status_code: int = 200,
+) -> Response:  # fmt: skip
+    archive = archive_of(request)
+    people = sorted(archive.staff.refresh().values(), key=lambda p: (not p.active, p.username))
+    return render(
+        request,
+        "staff.html",
+        {
+            "people": people,
+            "roles": STAFF_ROLES,
+            "admin": can(user, MANAGE_STAFF),  # type: ignore[arg-type]
+            "message": message,
+            "error": error,
+            "token": token,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/staff")
+def staff_page(request: Request, user: PageUser) -> Response:
+    return _page(request, user)
+
+
+def _run(request: Request, user: PageUser, action: object, done: str) -> Response:
+    try:
+        result = action()  # type: ignore[operator]
+    except ValidationFailed as failed:
+        message = "；".join(p.message_zh for p in failed.problems)
+        return _page(request, user, error=message, status_code=422)
+    except ArchiveError as error:
+        return _page(request, user, error=error.message_zh, status_code=error.http_status)
+    if isinstance(result, tuple):  # a new token: shown once, on this page, never again
+        return _page(request, user, message=done, token=result[1])
+    return RedirectResponse(f"/staff?done={done}", status_code=303)
+
+
+@router.post("/staff")
+def add_staff(
+    request: Request,
+    user: PageUser,
+    username: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    roles: Annotated[list[str] | None, Form()] = None,
+    registration_no: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _run(
+        request,
+        user,
+        lambda: commands.register_staff(
+            archive,
+            username=username,
+            name=name,
+            roles=roles or [],
+            actor=user.username,
+            registration_no=registration_no,
+        ),
+        "已登记",
+    )
+
+
+@router.post("/staff/{username}/roles")
+def change_roles(
+    request: Request,
+    username: str,
+    user: PageUser,
+    roles: Annotated[list[str] | None, Form()] = None,
+    registration_no: Annotated[str, Form()] = "",
+) -> Response:
+    archive = archive_of(request)
+    return _run(
+        request,
+        user,
+        lambda: commands.change_roles(
+            archive, username, roles or [], user.username, registration_no
+        ),
+        "已更新角色",
+    )
+
+
+@router.post("/staff/{username}/deactivate")
+def deactivate(
+    request: Request, username: str, user: PageUser, reason: Annotated[str, Form()] = ""
+) -> Response:
+    archive = archive_of(request)
+    return _run(
+        request,
+        user,
+        lambda: commands.deactivate_staff(archive, username, reason, user.username),
+        "已停用",
+    )
+
+
+@router.post("/staff/{username}/password")
+def set_password(
+    request: Request, username: str, user: PageUser, password: Annotated[str, Form()] = ""
+) -> Response:
+    archive = archive_of(request)
+    return _run(
+        request,
+        user,
+        lambda: commands.set_password(archive, username, password, user.username),
+        "已设置密码",
+    )
+
+
+@router.post("/staff/{username}/token")
+def issue_token(
+    request: Request, username: str, user: PageUser, label: Annotated[str, Form()] = ""
+) -> Response:
+    archive = archive_of(request)
+    return _run(
+        request,
+        user,
+        lambda: commands.issue_token(archive, username, label, user.username),
+        "已生成令牌",
+    )
