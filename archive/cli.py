@@ -541,8 +541,13 @@ def demo(
         spec = demo_module.DemoSpec(month=chosen, seed=seed, work_orders=work_orders)
         plan = demo_module.generate(spec)
         summary = demo_module.load(archive, plan, progress=_progress_bar(as_json))
+        demo_module.set_demo_passwords(archive, plan.staff)
         if not as_json:
             typer.echo(summary.describe())
+            typer.echo(
+                f"演示账号：用户名见 archive staff list（如 admin 信息员、ma.zhiqiang 服务经理），"
+                f"密码都是 {demo_module.DEMO_PASSWORD}"
+            )
             typer.echo("正在建立检索索引…", err=True)
         with _read_models(archive) as models:
             models.runner.catch_up()  # so the first page and search need not wait

@@ -19,12 +19,19 @@ quick-handling forms), ``corrections`` (amendments), ``ops``, ``plan``, ``load``
 """
 
 from archive.demo.desk import last_complete_month
-from archive.demo.load import DemoSummary, load, register_staff
+from archive.demo.load import (
+    DEMO_PASSWORD,
+    DemoSummary,
+    load,
+    register_staff,
+    set_demo_passwords,
+)
 from archive.demo.people import STAFF, StaffMember
 from archive.demo.plan import DemoPlan, DemoSpec, PlanFacts, generate
 from archive.demo.visits import work_order_rows
 
 __all__ = [
+    "DEMO_PASSWORD",
     "STAFF",
     "DemoPlan",
     "DemoSpec",
@@ -35,5 +42,6 @@ __all__ = [
     "last_complete_month",
     "load",
     "register_staff",
+    "set_demo_passwords",
     "work_order_rows",
 ]

@@ -109,6 +109,17 @@ def register_staff(archive: Archive, staff: Sequence[StaffMember]) -> int:
     return added
 
 
+# Every demo account logs in with this; a real archive sets passwords person by person.
+DEMO_PASSWORD = "demo-2026"
+
+
+def set_demo_passwords(archive: Archive, staff: Sequence[StaffMember]) -> None:
+    """Give every demo account the demo password, so a newcomer can log in as anyone."""
+    admin = staff[0].username
+    for person in staff:
+        commands.set_password(archive, person.username, DEMO_PASSWORD, admin)
+
+
 def load(archive: Archive, plan: DemoPlan, progress: Progress | None = None) -> DemoSummary:
     """Apply ``plan`` to ``archive`` (meant to be empty) and count what was done.
 
