@@ -110,7 +110,7 @@ def test_sign_scan_and_customer_pad_from_the_document_page(web: WebClient, team:
     assert [s["role"] for s in view["signatures"]] == ["customer"]
     assert len(view["scans"]) == 2
     # The technician signs from his own session, in his own role only.
-    tech = WebClient(web.client._transport.app)  # type: ignore[attr-defined]
+    tech = WebClient(web.app, owns_app=False)
     try:
         tech.login("li", PASSWORD)
         page = tech.get(page_url)

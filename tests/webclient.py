@@ -10,7 +10,9 @@ import httpx
 
 
 class WebClient:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, owns_app: bool = True) -> None:
+        self.app = app
+        self.owns_app = owns_app  # a second browser session on the same app does not
         self.loop = asyncio.new_event_loop()
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://archive.test"
@@ -39,5 +41,9 @@ class WebClient:
         )
 
     def close(self) -> None:
+        """Close the client and, as the app's shutdown would, its read models."""
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
+        models = getattr(self.app.state, "read_models", None)
+        if models is not None and self.owns_app:
+            models.close()

@@ -11,14 +11,16 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from archive.bootstrap import Archive, open_archive
 from archive.errors import ArchiveError
 from archive.kinds.registry import UnknownKind
 from archive.read_models import open_read_models
+from web.api import install_api
 from web.auth import LoginRequired, login_redirect, verify_csrf
 from web.auth import router as auth_router
 from web.pages import page_routers
@@ -52,7 +54,14 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
         finally:
             models.close()
 
-    app = FastAPI(title="经销商售后档案系统", version="0.1.0", lifespan=lifespan)
+    # /docs is served by install_api from local files: FastAPI's own loads Swagger UI from a CDN.
+    app = FastAPI(
+        title="经销商售后档案系统",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.archive = archive
     app.state.read_models = models
     app.state.session_signer = SessionSigner(
@@ -60,12 +69,13 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
     )
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
-    app.include_router(auth_router)
+    app.include_router(auth_router, include_in_schema=False)
     for router in page_routers:
-        app.include_router(router, dependencies=[Depends(verify_csrf)])
+        app.include_router(router, dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    install_api(app)
     _install_guards(app)
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, object]:
         return {
             "ok": True,

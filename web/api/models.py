@@ -1,0 +1,72 @@
+"""The JSON bodies the API accepts.
+
+They only shape the request: what a value must be (a VIN, a known role, a non-empty reason)
+is decided by the write path, which reports it per field in Chinese and English. Unknown keys
+are refused, so a misspelt key is an error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Amendment(Body):
+    changes: dict[str, Any] = Field(description="Only the fields that change; null clears one.")
+    reason: str = Field(description="Why the document changes (shown in its history).")
+    expected_version: int = Field(description="The version you saw; a newer one refuses (409).")
+
+
+class Reason(Body):
+    reason: str
+
+
+class SignatureRequest(Body):
+    role: str = Field(description="The role signed in; staff sign in a role they hold.")
+    customer_name: str | None = Field(None, description="customer: who signed.")
+    image_sha256: str | None = Field(
+        None, description="customer: SHA-256 of the signed slip's scan on this document."
+    )
+
+
+class RefusalRequest(Body):
+    role: str
+    reason: str
+
+
+class SubmissionRequest(Body):
+    claim_no: str = Field(description="The manufacturer's claim number (厂家索赔号).")
+
+
+Kilometres = int | str | None
+
+
+class DepartureRequest(Body):
+    handheld_terminal_id: str | None = Field(
+        None, description="The handheld terminal taken (default: the one on the order)."
+    )
+    odometer_out: Kilometres = None
+
+
+class ReturnRequest(Body):
+    mileage_claimed: Kilometres = Field(description="Kilometres the technician claims.")
+    mileage_verified: Kilometres = Field(description="Kilometres the clerk verified.")
+    odometer_in: Kilometres = None
+
+
+class NewStaff(Body):
+    username: str
+    name: str
+    roles: list[str]
+    registration_no: str | None = Field(None, description="备案号 (clerks).")
+    phone: str | None = None
+
+
+class RolesChange(Body):
+    roles: list[str] = Field(description="The full new set of roles.")
+    registration_no: str | None = None

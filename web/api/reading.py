@@ -1,0 +1,86 @@
+"""Reading across documents: the kinds, search, the vehicle history card, worklists, and the
+permission table."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from archive import worklists
+from archive.errors import Forbidden, NotFound
+from archive.kinds.registry import KINDS, get_kind
+from archive.permissions import permission_table
+from web.api.deps import ArchiveDep, ReadModelsDep
+from web.api.routing import ApiRoute
+from web.auth import ApiUser
+
+router = APIRouter(route_class=ApiRoute)
+
+# Who may read someone else's worklist.
+OVERSEERS = {"admin", "auditor"}
+
+
+@router.get("/kinds", tags=["kinds 单据种类"], summary="单据种类 / every document kind")
+def list_kinds() -> list[dict[str, Any]]:
+    return [kind.describe() for kind in KINDS.values()]
+
+
+@router.get("/kinds/{kind}", tags=["kinds 单据种类"], summary="一种单据的各栏 / a kind's fields")
+def describe_kind(kind: str) -> dict[str, Any]:
+    return get_kind(kind).describe()
+
+
+@router.get(
+    "/search",
+    tags=["reading 查询"],
+    summary="检索 / search documents",
+    description="Words and filters, e.g. `刹车 kind:work_order month:2026-11`, `vin:042788`, "
+    "`plate:A12345`, `phone:8000`, `staff:王强`, `status:待签字`, `history:yes`, `sort:date`; "
+    "a leading `-` negates. A voided document is found only when asked for (`flag:voided`).",
+)
+def search(
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    models: ReadModelsDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    return models.search.search(q, page=page, page_size=page_size).as_dict()
+
+
+@router.get("/vehicles/{vin}", tags=["reading 查询"], summary="车历卡 / a vehicle's history card")
+def vehicle(vin: str, models: ReadModelsDep, include_voided: bool = False) -> dict[str, Any]:
+    vin = vin.strip().upper()
+    visits = models.vehicles.card(vin, include_voided=include_voided)
+    if not visits:
+        raise NotFound("vehicle_not_found", f"没有 VIN {vin} 的记录", f"no records for {vin}")
+    return {"vin": vin, "visits": [v.as_dict() for v in visits]}
+
+
+@router.get(
+    "/worklist",
+    tags=["reading 查询"],
+    summary="待办 / what waits for you (admins and auditors: for ?staff=)",
+)
+def worklist(
+    user: ApiUser,
+    archive: ArchiveDep,
+    models: ReadModelsDep,
+    staff: Annotated[str | None, Query(description="username or full name")] = None,
+) -> dict[str, Any]:
+    directory = archive.staff.refresh()
+    person = worklists.find_person(directory, staff) if staff else directory[user.username]
+    if person.username != user.username and not OVERSEERS & set(user.roles):
+        raise Forbidden(
+            "not_permitted",
+            f"{user.name}只能查看自己的待办（管理员和审计可查看他人的）",
+            f"{user.username} may read only his own worklist",
+        )
+    today = archive.now().astimezone(archive.settings.tz).date()
+    names = {username: p.name for username, p in directory.items()}
+    return worklists.worklist(models.worklists, archive.settings, person, names, today)
+
+
+@router.get("/permissions", tags=["staff 员工"], summary="权限表 / who may do what")
+def permissions() -> list[dict[str, Any]]:
+    return permission_table()
