@@ -21,6 +21,7 @@ import typer
 
 from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
+from archive.cli_integrity import register as register_integrity
 from archive.display import line_rows, value_text
 from archive.errors import ArchiveError
 from archive.kinds.fieldtypes import Lines
@@ -244,17 +245,22 @@ def _done(as_json: bool, archive: Archive, kind: str, number: str, message: str)
 
 @app.command()
 def init(as_json: JsonOpt = False) -> None:
-    """Create the archive (database tables, blob folder) if it does not exist."""
+    """Create the archive (database tables, blob folder, signing key) if it does not exist."""
+    from archive.integrity import ensure_key
+
     with _archive(as_json) as archive:
+        key = ensure_key(archive.settings)
         info = {
             "home": str(archive.settings.home),
             "backend": archive.settings.backend,
             "events": archive.app.head(),
+            "key": key.name,
         }
         if as_json:
             _emit_json(info)
         else:
             typer.echo(f"档案库：{info['home']}（{info['backend']}），共 {info['events']} 个事件")
+            typer.echo(f"签名密钥：{key.name}")
 
 
 @app.command("is-empty")
@@ -942,6 +948,9 @@ def staff_revoke_token(
             _emit_json({"username": username, "revoked": token_id})
         else:
             typer.echo(f"已吊销 {username} 的令牌 {token_id}")
+
+
+register_integrity(app)
 
 
 if __name__ == "__main__":

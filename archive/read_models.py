@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from archive.bootstrap import Archive
 from archive.catalog import RegistryCatalog
+from archive.integrity.paths import open_ledger
 from projections.runner import ProjectionRunner
 from projections.search.projection import SearchProjection
 from projections.search.whoosh_backend import WhooshBackend
@@ -24,7 +25,10 @@ class ReadModels:
         )
         self.vehicles = VehicleHistory(home / "projections.db")
         self.worklists = Worklists(home / "projections.db", archive.app, RegistryCatalog())
-        self.runner = ProjectionRunner(archive.app, [self.search, self.vehicles, self.worklists])
+        self.ledger = open_ledger(archive)  # its own file: the integrity witness
+        self.runner = ProjectionRunner(
+            archive.app, [self.search, self.vehicles, self.worklists, self.ledger]
+        )
 
     def close(self) -> None:
         self.runner.close()

@@ -6,11 +6,16 @@
    two on fresh files so that a noisy machine slows both alike; the best round of each counts.
 2. **Bulk import**: a DMS CSV of realistic work orders read and filed as one batch
    (``importer.read_rows`` + ``commands.file_batch``), in documents per second.
+3. **Ledger overhead**: the write path of 1. again while the integrity ledger follows the log
+   in a background thread of the same process (``ProjectionRunner.start``, polling as
+   ``archive serve`` does), against the write path alone; both alternate with the rounds of 1.
+   After each round the ledger must catch up within 30 s, or the figure is refused.
 
     .venv/bin/python bench/ingest.py [--docs 1000] [--import-rows 10000] [--rounds 3]
     ARCHIVE_DATABASE_URL=postgresql://... .venv/bin/python bench/ingest.py   # against PostgreSQL
 
 Goals (issue 2): write path >= 0.7x raw; import >= 3,000 work orders/s on SQLite.
+Goal (issue 7): the write path with the ledger following >= 0.9x the write path alone.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
 from archive.demo import STAFF, register_staff, work_order_rows
 from archive.importer import read_rows
+from archive.integrity.paths import open_ledger
 from archive.kinds.registry import get_kind
 from archive.kinds.validation import validate_document
 from events.application import ArchiveApplication
+from projections.runner import ProjectionRunner
 
 MONTH = "2026-10"
 ACTOR = STAFF[0].username
@@ -59,14 +66,24 @@ def fresh_archive(root: Path, name: str) -> Archive:
     return archive
 
 
-def time_write_path(root: Path, name: str, rows: list[dict[str, Any]]) -> float:
+def time_write_path(
+    root: Path, name: str, rows: list[dict[str, Any]], follow_ledger: bool = False
+) -> float:
     archive = fresh_archive(root, name)
+    runner = ProjectionRunner(archive.app, [open_ledger(archive)]) if follow_ledger else None
     try:
+        if runner is not None:
+            runner.start()
         started = time.perf_counter()
         for row in rows:
             commands.file_document(archive, "work_order", row, ACTOR)
-        return len(rows) / (time.perf_counter() - started)
+        rate = len(rows) / (time.perf_counter() - started)
+        if runner is not None and not runner.wait_for(timeout=30):
+            raise SystemExit("the ledger did not keep up with the write path")
+        return rate
     finally:
+        if runner is not None:
+            runner.close()
         archive.close()
 
 
@@ -131,19 +148,24 @@ def main() -> None:
             typed.append(validate_document(kind, fields.pop("number"), fields, ctx))
         probe.close()
 
-        write_path, raw = [], []
+        write_path, raw, with_ledger = [], [], []
         for round_no in range(args.rounds):
             raw.append(time_raw(root, f"raw-{round_no}", typed))
             write_path.append(time_write_path(root, f"wp-{round_no}", rows))
+            with_ledger.append(time_write_path(root, f"wpl-{round_no}", rows, follow_ledger=True))
         data = as_csv(work_order_rows(args.import_rows, seed=12, month=MONTH))
         imports = [time_import(root, f"import-{n}", data) for n in range(args.rounds)]
 
-    best_wp, best_raw = max(write_path), max(raw)
+    best_wp, best_raw, best_ledger = max(write_path), max(raw), max(with_ledger)
     best_import, filed = max(imports)
     print(f"documents per round: {args.docs}, rounds: {args.rounds}, store: SQLite")
     print(f"raw eventsourcing save():   {best_raw:8.0f} docs/s   (rounds: {_fmt(raw)})")
     print(f"write path file_document(): {best_wp:8.0f} docs/s   (rounds: {_fmt(write_path)})")
     print(f"ratio write path / raw:     {best_wp / best_raw:8.2f}     (goal >= 0.70)")
+    print(
+        f"write path, ledger following: {best_ledger:6.0f} docs/s   (rounds: {_fmt(with_ledger)})"
+    )
+    print(f"ratio with ledger / without: {best_ledger / best_wp:7.2f}     (goal >= 0.90)")
     print(
         f"CSV import of {filed} work orders: {best_import:8.0f} docs/s   "
         f"(rounds: {_fmt([r for r, _ in imports])}; goal >= 3000)"
