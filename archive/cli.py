@@ -651,7 +651,8 @@ def rebuild(
     name: Annotated[str | None, typer.Argument(help="One projection (default: all).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Throw projections away and rebuild them from the event log."""
+    """Throw projections away and rebuild them from the event log (the integrity ledger
+    only when named: `archive rebuild ledger`)."""
     with _archive(as_json) as archive, _read_models(archive) as models:
         if name and name not in models.runner.projections:
             names = ", ".join(models.runner.projections)

@@ -124,6 +124,7 @@ class Subject:
 class Ledger(SqliteProjection):
     name = "ledger"
     decodes = False
+    rebuilt_with_all = False
     tables = {  # noqa: RUF012
         # ``kind`` and ``number`` only on the event that creates a document or staff member.
         "ledger_leaves": (

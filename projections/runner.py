@@ -41,6 +41,8 @@ class Projection(ABC):
     # False: the projection is handed the stored notifications as they are, undecoded
     # (the integrity ledger hashes the stored bytes; decoding them would be wasted work).
     decodes: bool = True
+    # False: only rebuilt when named (a witness rebuilt from a tampered log would agree with it).
+    rebuilt_with_all: bool = True
 
     @abstractmethod
     def position(self) -> int:
@@ -155,7 +157,10 @@ class ProjectionRunner:
     def rebuild(self, name: str | None = None) -> int:
         """Throw projections away and replay the whole log into them."""
         with self._lock:
-            chosen = [self.projections[name]] if name else list(self.projections.values())
+            if name:
+                chosen = [self.projections[name]]
+            else:
+                chosen = [p for p in self.projections.values() if p.rebuilt_with_all]
             for projection in chosen:
                 projection.reset()
             return sum(catch_up(p, self.reader, self.batch_size) for p in chosen)
