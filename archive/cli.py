@@ -829,19 +829,9 @@ def staff_add(
         )
         info = archive.staff.get(person.username)
         if as_json:
-            _emit_json(_staff_dict(info))
+            _emit_json(info.as_dict())
         else:
             typer.echo(f"已登记：{person.name}（{person.username}）")
-
-
-def _staff_dict(info: Any) -> dict[str, Any]:
-    return {
-        "username": info.username,
-        "name": info.name,
-        "roles": list(info.roles),
-        "registration_no": info.registration_no,
-        "active": info.active,
-    }
 
 
 @staff_app.command("list")
@@ -850,7 +840,7 @@ def staff_list(as_json: JsonOpt = False) -> None:
     with _archive(as_json) as archive:
         people = sorted(archive.staff.refresh().values(), key=lambda p: p.username)
         if as_json:
-            _emit_json([_staff_dict(p) for p in people])
+            _emit_json([p.as_dict() for p in people])
             return
         for p in people:
             roles = "、".join(ROLE_LABELS.get(r, r) for r in p.roles)
@@ -872,7 +862,7 @@ def staff_roles(
         commands.change_roles(archive, username, role, staff, registration_no)
         info = archive.staff.get(username)
         if as_json:
-            _emit_json(_staff_dict(info))
+            _emit_json(info.as_dict())
         else:
             typer.echo(f"已更新：{info.name}（{info.username}）")
 
@@ -889,7 +879,7 @@ def staff_deactivate(
         commands.deactivate_staff(archive, username, reason, staff)
         info = archive.staff.get(username)
         if as_json:
-            _emit_json(_staff_dict(info))
+            _emit_json(info.as_dict())
         else:
             typer.echo(f"已停用：{info.name}（{info.username}）")
 

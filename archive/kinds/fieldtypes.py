@@ -48,6 +48,15 @@ class StaffInfo:
     active: bool
     registration_no: str | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "name": self.name,
+            "roles": list(self.roles),
+            "registration_no": self.registration_no,
+            "active": self.active,
+        }
+
 
 @dataclass
 class Context:

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request, Response
 from archive import commands
 from archive.bootstrap import Archive
 from archive.errors import NotFound
-from archive.kinds.fieldtypes import StaffInfo
 from web.api.deps import ArchiveDep
 from web.api.models import NewStaff, Reason, RolesChange
 from web.api.routing import ApiRoute
@@ -22,27 +21,17 @@ from web.auth import ApiUser
 router = APIRouter(route_class=ApiRoute, tags=["staff 员工"])
 
 
-def staff_dict(info: StaffInfo) -> dict[str, Any]:
-    return {
-        "username": info.username,
-        "name": info.name,
-        "roles": list(info.roles),
-        "registration_no": info.registration_no,
-        "active": info.active,
-    }
-
-
 def _person(archive: Archive, username: str) -> dict[str, Any]:
     info = archive.staff.get(username)
     if info is None:
         raise NotFound("staff_not_found", f"没有员工“{username}”", f"no staff member {username!r}")
-    return staff_dict(info)
+    return info.as_dict()
 
 
 @router.get("/staff", summary="员工名单 / everyone, active or not")
 def staff_list(archive: ArchiveDep) -> list[dict[str, Any]]:
     people = sorted(archive.staff.refresh().values(), key=lambda p: p.username)
-    return [staff_dict(p) for p in people]
+    return [p.as_dict() for p in people]
 
 
 @router.get("/staff/{username}", summary="一位员工 / one staff member")
