@@ -22,6 +22,7 @@ import typer
 from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
 from archive.cli_integrity import register as register_integrity
+from archive.cli_months import register as register_months
 from archive.display import line_rows, value_text
 from archive.errors import ArchiveError
 from archive.kinds.fieldtypes import Lines
@@ -942,6 +943,7 @@ def staff_revoke_token(
 
 
 register_integrity(app)
+register_months(app)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from archive.bootstrap import Archive
 from archive.catalog import RegistryCatalog
 from archive.integrity.paths import open_ledger
+from archive.month_volumes import open_month_volumes
 from projections.runner import ProjectionRunner
 from projections.search.projection import SearchProjection
 from projections.search.whoosh_backend import WhooshBackend
@@ -25,9 +26,10 @@ class ReadModels:
         )
         self.vehicles = VehicleHistory(home / "projections.db")
         self.worklists = Worklists(home / "projections.db", archive.app, RegistryCatalog())
+        self.months = open_month_volumes(archive)
         self.ledger = open_ledger(archive)  # its own file: the integrity witness
         self.runner = ProjectionRunner(
-            archive.app, [self.search, self.vehicles, self.worklists, self.ledger]
+            archive.app, [self.search, self.vehicles, self.worklists, self.months, self.ledger]
         )
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ Screenshots of the main pages go to ``test-artifacts/screenshots`` (git-ignored)
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from pypdf import PdfReader
 
 from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
@@ -174,4 +176,29 @@ def test_a_warranty_claim_from_filing_to_search(
     assert clerk.locator(".hits li:has-text('WC-B1')").count() == 1
     clerk.goto(f"{base}/vehicles?vin={OTHER_VIN}")
     shot(clerk, "vehicle")
+
+    # The claim goes to the service centre; then the manager signs and seals the month.
+    clerk.goto(f"{base}/d/warranty_claim/WC-B1")
+    clerk.fill("input[name=claim_no]", "SVW-2026-11-0001")
+    clerk.click("button:has-text('登记上报')")
+    clerk.wait_for_url("**/d/warranty_claim/WC-B1?done=1")
     clerk.context.close()
+    manager = log_in(browser, base, "sun")
+    manager.goto(f"{base}/d/warranty_claim/WC-B1")
+    manager.click("button[data-sign=service_manager]")
+    manager.wait_for_url("**/d/warranty_claim/WC-B1?signed=1")
+    manager.goto(f"{base}/months/2026-11")
+    manager.click("button:has-text('封存 2026-11')")
+    manager.wait_for_url(f"{base}/months/2026-11?sealed=1")
+    assert "1 份" in manager.locator(".volume").first.inner_text()
+    manager.click("button[data-binding=return]")
+    link = manager.locator("[data-job-link]")
+    link.wait_for(state="visible", timeout=120_000)
+    shot(manager, "month")
+    with manager.expect_download() as download:
+        link.click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert any("WC-B1" in (page.extract_text() or "") for page in reader.pages)
+    manager.context.close()

@@ -23,6 +23,7 @@ from archive.read_models import open_read_models
 from web.api import install_api
 from web.auth import LoginRequired, login_redirect, verify_csrf
 from web.auth import router as auth_router
+from web.jobs import BundleJobs
 from web.pages import page_routers
 from web.security import LoginThrottle, SessionSigner, load_or_create_key
 from web.templating import render
@@ -52,6 +53,7 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
         try:
             yield
         finally:
+            app.state.bundle_jobs.close()
             models.close()
 
     # /docs is served by install_api from local files: FastAPI's own loads Swagger UI from a CDN.
@@ -68,6 +70,7 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
         load_or_create_key(archive.settings.home / "keys" / "session.key")
     )
     app.state.login_throttle = LoginThrottle()
+    app.state.bundle_jobs = BundleJobs(archive)
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
     app.include_router(auth_router, include_in_schema=False)
     for router in page_routers:

@@ -36,15 +36,18 @@ from archive.commands.staff import (
     revoke_token,
     set_password,
 )
+from archive.commands.volumes import AfterSeal, SealBlocked, seal_month
 from archive.errors import BadInput, Conflict, Forbidden, NotFound
 
 __all__ = [
+    "AfterSeal",
     "BadInput",
     "Conflict",
     "Forbidden",
     "ImportFailed",
     "NotFound",
     "RowProblem",
+    "SealBlocked",
     "actor_and_context",
     "amend_document",
     "apply_change",
@@ -63,6 +66,7 @@ __all__ = [
     "return_trip",
     "revoke_token",
     "save",
+    "seal_month",
     "set_password",
     "sign_document",
     "submit_claim",

@@ -101,3 +101,33 @@
     });
   });
 })();
+
+// Month bundles: follow the background job until the PDF can be downloaded.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-job]");
+  if (!box) { return; }
+  var status = box.querySelector("[data-job-status]");
+  var bar = box.querySelector("progress");
+  var link = box.querySelector("[data-job-link]");
+  function poll() {
+    fetch("/jobs/" + box.getAttribute("data-job"), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (job) {
+        if (job.total) { bar.max = job.total; bar.value = job.done; }
+        if (job.state === "done") {
+          status.textContent = "已完成";
+          bar.max = 1; bar.value = 1;
+          link.href = job.url;
+          link.hidden = false;
+        } else if (job.state === "failed") {
+          status.textContent = job.error || "生成失败";
+        } else {
+          status.textContent = job.stage + " " + job.done + " / " + job.total;
+          setTimeout(poll, 700);
+        }
+      })
+      .catch(function () { setTimeout(poll, 2000); });
+  }
+  poll();
+})();

@@ -1,0 +1,9 @@
+"""Month volumes as PDF/A-3b bundles, and single documents as PDFs.
+
+``pipeline`` (``bundle_volume``, ``print_document``) drives the rest: ``bindings`` (which
+documents, the fee summary), ``layout`` (a document as print data), ``render`` + ``parallel``
++ ``cache`` (WeasyPrint on every core, renderings kept by content), ``pages`` (which pages
+each document takes), ``front_matter`` (cover, contents, bookmarks), ``manifest``
+(manifest.json), ``merge`` + ``page_numbers`` (one file, numbered). Templates are in
+``templates/print/``.
+"""

@@ -1,0 +1,74 @@
+"""The two bindings of a sealed volume, and the service-fee summary of the return binding.
+
+**return** goes back to the manufacturer's service centre at month end: the warranty claims and
+off-site service orders (voided ones stay home: they claim nothing), each with its signatures
+and scans, then the month's service fees per claim and in total. **full** is the dealer's own
+binder: every document of the volume, voided ones included, marked as such.
+Both list documents by kind (registry order), then number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from archive.errors import BadInput
+from archive.volumes import BoundDocument, registry_order
+
+RETURN = "return"
+FULL = "full"
+BINDING_LABELS = {RETURN: "退回服务中心卷", FULL: "全月卷"}
+# The paperwork the service centre takes back (DOMAIN.md, processes 1-3).
+RETURN_KINDS = ("warranty_claim", "offsite_service")
+FEE_KIND = "warranty_claim"
+
+
+def check_binding(binding: str) -> str:
+    if binding not in BINDING_LABELS:
+        raise BadInput(
+            "unknown_binding",
+            f"没有“{binding}”这种装订方式，可选：return（退回服务中心）、full（全月）",
+            f"unknown binding {binding!r}; choose return or full",
+        )
+    return binding
+
+
+def binding_documents(binding: str, documents: list[BoundDocument]) -> list[BoundDocument]:
+    """The documents of ``binding``, by kind in registry order, then number."""
+    if check_binding(binding) == RETURN:
+        documents = [d for d in documents if d.kind.code in RETURN_KINDS and d.doc.voided is None]
+    return sorted(documents, key=lambda d: registry_order(d.kind.code, d.doc.number))
+
+
+@dataclass(frozen=True)
+class FeeSummary:
+    rows: list[dict[str, Any]]
+    total: Decimal
+
+    def model(self) -> dict[str, Any]:
+        return {"rows": self.rows, "total": f"{self.total:.2f}", "count": len(self.rows)}
+
+
+def fee_summary(documents: list[BoundDocument]) -> FeeSummary:
+    """Service fees (服务费用数额) of the warranty claims among ``documents``."""
+    rows = []
+    total = Decimal("0")
+    for bound in documents:
+        if bound.kind.code != FEE_KIND:
+            continue
+        doc = bound.doc
+        fee = Decimal(str(doc.fields.get("service_fee") or "0"))
+        total += fee
+        submission = doc.submission or {}
+        rows.append(
+            {
+                "number": doc.number,
+                "date": str(doc.fields.get("business_date", "")),
+                "work_order_no": doc.fields.get("work_order_no") or "—",
+                "vin": doc.fields.get("vin") or "—",
+                "claim_no": submission.get("claim_no") or "未上报",
+                "fee": f"{fee:.2f}",
+            }
+        )
+    return FeeSummary(rows, total)

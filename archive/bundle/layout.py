@@ -1,0 +1,324 @@
+"""What a printed document shows, as plain data for the print templates.
+
+A print model is JSON-ready (strings, numbers, lists, dicts): it is what the renderer's cache
+key hashes and what worker processes receive. Values read as on screen (``archive.display``);
+times are local, to the minute. Files (signature images, scans) are named by SHA-256 in the
+model; where they are on disk travels beside it (:class:`PrintDocument`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
+from archive import queries
+from archive.blobs import sniff_media_type
+from archive.bootstrap import Archive
+from archive.display import line_rows, value_text
+from archive.kinds.fieldtypes import Boolean, DecimalNumber, Integer, Lines, Text
+from archive.kinds.registry import Kind
+from archive.kinds.roles import ROLE_LABELS
+from events.document import Document
+
+IMAGE_TYPES = ("image/png", "image/jpeg")
+MEDIA_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+@dataclass
+class PrintDocument:
+    """One document ready to render: its model, and the files the model names."""
+
+    kind: str
+    number: str
+    model: dict[str, Any]
+    images: dict[str, str] = field(default_factory=dict)  # SHA-256 -> file URI (for <img>)
+    pdf_scans: dict[str, Path] = field(default_factory=dict)  # SHA-256 -> PDF to merge in
+
+    def scan_pages(self) -> int:
+        """Pages the PDF scans add after the rendered pages."""
+        return sum(s["pages"] for s in self.model["scans"] if s["placement"] == "pdf")
+
+
+class Layout:
+    """Builds print models for one archive (staff names read once)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self.names = queries.staff_names(archive)
+
+    def when(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        return f"{moment.astimezone(self.archive.settings.tz):%Y-%m-%d %H:%M}"
+
+    def name(self, username: str) -> str:
+        return self.names.get(username, username)
+
+    def document(self, kind: Kind, doc: Document) -> PrintDocument:
+        printed = PrintDocument(kind.code, doc.number, {})
+        signatures = self._signatures(kind, doc, printed)
+        shown = {s["image"] for s in signatures if s["image"]}
+        attachments, scans = self._scans(doc, shown, printed)
+        status = doc.status(list(kind.signers))
+        printed.model = {
+            "template": kind.print_template,
+            "kind": kind.code,
+            "kind_label": kind.label,
+            "number_label": kind.number_label,
+            "number": doc.number,
+            "version": doc.version,
+            "content_hash": doc.content_hash,
+            "status": status,
+            "status_label": queries.STATUS_LABELS[status],
+            "business_date": str(doc.fields.get("business_date", "")),
+            "grid": self._grid(kind, doc),
+            "tables": self._tables(kind, doc),
+            "events": self._events(doc),
+            "signatures": signatures,
+            "attachments": attachments,
+            "scans": scans,
+            "voided": (
+                {
+                    "reason": doc.voided["reason"],
+                    "by": self.name(doc.voided["by"]),
+                    "at": self.when(doc.voided["at"]),
+                }
+                if doc.voided
+                else None
+            ),
+            "history": self._history(kind, doc) if doc.amendment_count else [],
+        }
+        return printed
+
+    # -- fields -----------------------------------------------------------------------------
+
+    def _grid(self, kind: Kind, doc: Document) -> list[dict[str, Any]]:
+        """Fields two to a row; long text on a row of its own. Every field, empty or not."""
+        rows: list[dict[str, Any]] = []
+        pending: list[tuple[str, str]] = []
+        for spec in kind.fields:
+            if isinstance(spec.type, Lines):
+                continue
+            cell = (spec.label, value_text(spec.type, doc.fields.get(spec.code), self.names))
+            if isinstance(spec.type, Text) and spec.type.multiline:
+                rows.append({"wide": True, "cells": [cell]})
+                continue
+            pending.append(cell)
+            if len(pending) == 2:
+                rows.append({"wide": False, "cells": pending})
+                pending = []
+        if pending:
+            rows.append({"wide": False, "cells": pending})
+        # Keep the short fields together at the top, long text below them.
+        return sorted(rows, key=lambda r: r["wide"])
+
+    def _tables(self, kind: Kind, doc: Document) -> list[dict[str, Any]]:
+        tables = []
+        for spec in kind.fields:
+            if not isinstance(spec.type, Lines):
+                continue
+            value = doc.fields.get(spec.code) or []
+            numeric = [isinstance(c.type, (DecimalNumber, Integer)) for c in spec.type.columns]
+            # Text columns get three shares of the width, numbers and yes/no one share each.
+            # The shares split 80% of the table: with the row number's 7% and the cells'
+            # padding that fills it, the last column (auto width, see document.html) included.
+            shares = [
+                1 if n or isinstance(c.type, Boolean) else 3
+                for c, n in zip(spec.type.columns, numeric, strict=True)
+            ]
+            tables.append(
+                {
+                    "label": spec.label,
+                    "columns": [
+                        {"label": c.label, "num": n, "width": round(80 * share / sum(shares), 2)}
+                        for c, n, share in zip(spec.type.columns, numeric, shares, strict=True)
+                    ],
+                    "rows": line_rows(spec, value, self.names),
+                }
+            )
+        return tables
+
+    def _events(self, doc: Document) -> list[tuple[str, str]]:
+        """What happened to the paper besides its content: submission, off-site trips."""
+        rows = []
+        if doc.submission:
+            sub = doc.submission
+            rows.append(
+                (
+                    "上报服务中心",
+                    f"索赔号 {sub['claim_no']}（{self.name(sub['by'])}，{self.when(sub['at'])}）",
+                )
+            )
+        departure = getattr(doc, "departure", None)
+        if departure:
+            odometer = departure.get("odometer_out")
+            rows.append(
+                (
+                    "出发",
+                    f"{self.when(departure['at'])}，手持机 {departure['handheld_terminal_id']}"
+                    + (f"，里程表 {odometer} km" if odometer is not None else "")
+                    + f"（{self.name(departure['by'])}）",
+                )
+            )
+        trip = getattr(doc, "return_trip", None)
+        if trip:
+            odometer = trip.get("odometer_in")
+            rows.append(
+                (
+                    "返回",
+                    f"{self.when(trip['at'])}"
+                    + (f"，里程表 {odometer} km" if odometer is not None else "")
+                    + f"，申报外出里程 {trip['mileage_claimed']} km，"
+                    f"核实 {trip['mileage_verified']} km（{self.name(trip['by'])}）",
+                )
+            )
+        return rows
+
+    # -- signatures and scans ---------------------------------------------------------------
+
+    def _signatures(
+        self, kind: Kind, doc: Document, printed: PrintDocument
+    ) -> list[dict[str, Any]]:
+        current = {id(s) for s in doc.current_signatures()}
+        rows = []
+        for s in doc.signatures:
+            image, evidence = self._signature_image(s.image_sha256, printed)
+            rows.append(
+                {
+                    "role": ROLE_LABELS.get(s.role, s.role),
+                    "name": s.signer if s.role == "customer" else self.name(s.signer),
+                    "at": self.when(s.signed_at),
+                    "hash": s.content_hash[:12],
+                    "state": "current" if id(s) in current else "stale",
+                    "note": "" if id(s) in current else "（签于修改前的内容，已失效）",
+                    "image": image,
+                    "evidence": evidence,
+                }
+            )
+        for role in doc.missing_roles(list(kind.signers)):
+            rows.append(
+                {
+                    "role": ROLE_LABELS.get(role, role),
+                    "name": "未签",
+                    "at": "—",
+                    "hash": "",
+                    "state": "missing",
+                    "note": "",
+                    "image": None,
+                    "evidence": "",
+                }
+            )
+        return rows
+
+    def _signature_image(
+        self, sha256: str | None, printed: PrintDocument
+    ) -> tuple[str | None, str]:
+        """(SHA-256 of a drawable image, or None; words for other evidence)."""
+        if not sha256:
+            return None, ""
+        blobs = self.archive.blobs
+        if not blobs.exists(sha256):
+            return None, f"签名文件缺失（{sha256[:12]}）"
+        with blobs.open(sha256) as stream:
+            media = sniff_media_type(stream.read(16))
+        if media in IMAGE_TYPES:
+            printed.images[sha256] = blobs.path_for(sha256).as_uri()
+            return sha256, ""
+        return None, f"见已签纸质单据扫描件 {sha256[:12]}"
+
+    def _scans(
+        self, doc: Document, shown: set[str], printed: PrintDocument
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The attachment list and the scans printed after the document, in the order they
+        were attached.
+
+        A customer's signature drawn on the pad is stored as a scan too; it is printed in the
+        signature block and left out of both (the manifest lists it by its SHA-256). Every
+        other scan is listed, withdrawn ones with the reason.
+        """
+        attachments, scans = [], []
+        for scan in doc.scans:
+            if scan.active and scan.sha256 in shown:
+                continue
+            row = {
+                "label": scan.label or "扫描件",
+                "filename": scan.filename,
+                "media": MEDIA_LABELS.get(scan.media_type, scan.media_type),
+                "sha": scan.sha256,
+                "by": self.name(scan.attached_by),
+                "at": self.when(scan.attached_at),
+            }
+            attachments.append(row)
+            if not scan.active:
+                row["where"] = f"已撤回：{scan.withdrawn_reason}"
+                continue
+            placement, pages = self._placement(scan.sha256, scan.media_type, printed)
+            position = len(scans) + 1
+            scans.append(
+                {
+                    "position": position,
+                    "sha": scan.sha256,
+                    "label": row["label"],
+                    "filename": scan.filename,
+                    "placement": placement,
+                    "pages": pages,
+                }
+            )
+            row["where"] = (
+                f"后附扫描件 {position}（{pages} 页）"
+                if placement == "pdf"
+                else f"后附扫描件 {position}"
+                if placement == "image"
+                else f"后附扫描件 {position}：无法读取"
+            )
+        return attachments, scans
+
+    def _placement(self, sha256: str, media_type: str, printed: PrintDocument) -> tuple[str, int]:
+        """How a scan goes into the bundle: ``image`` (placed on a page), ``pdf`` (its pages
+        merged in) or ``unreadable`` (a page saying so)."""
+        path = self.archive.blobs.path_for(sha256)
+        if media_type in IMAGE_TYPES:
+            printed.images[sha256] = path.as_uri()
+            return "image", 1
+        try:
+            pages = len(PdfReader(path).pages)
+        except (OSError, PyPdfError, ValueError):
+            return "unreadable", 1
+        if pages == 0:
+            return "unreadable", 1
+        printed.pdf_scans[sha256] = path
+        return "pdf", pages
+
+    # -- history ----------------------------------------------------------------------------
+
+    def _history(self, kind: Kind, doc: Document) -> list[dict[str, Any]]:
+        """Every event up to the version printed: who, when, why, what changed."""
+        entries = []
+        for entry in queries.history(self.archive, kind.code, doc.number):
+            if entry["version"] > doc.version:
+                break
+            changes = []
+            if entry["event"] == "Amended":
+                for change in entry["changes"]:
+                    spec = kind.field(change["field"])
+                    before, after = (
+                        value_text(spec.type, v, self.names) if spec else str(v)
+                        for v in (change["before"], change["after"])
+                    )
+                    changes.append({"label": change["label"], "before": before, "after": after})
+            entries.append(
+                {
+                    "version": entry["version"],
+                    "at": entry["at"][:16].replace("T", " ") if entry["at"] else "—",
+                    "label": entry["event_label"],
+                    "actor": entry["actor_name"],
+                    "reason": entry["reason"] or "",
+                    "changes": changes,
+                }
+            )
+        return entries

@@ -1,0 +1,154 @@
+"""Sealing a month volume: the month's documents, as they stand, bound for good.
+
+Which documents are the month's comes from the month projection (caught up to the log's end
+first); what is sealed — version, content hash, and whether anything still blocks — comes
+from the aggregates themselves, loaded from the repository.
+
+A sealed volume never changes. A document filed later for a sealed month goes into the next
+supplement (``2026-10 补1``), sealed by sealing the month again. A sealed document that is
+amended later stays in its volume as sealed (version and hash); the month page flags it as
+changed since the seal. It does not enter a supplement: a document is bound once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from archive.bootstrap import Archive
+from archive.commands.common import require_actor, require_reason
+from archive.errors import Conflict, Forbidden
+from archive.integrity.checkpoints import checkpoint_after_seal
+from archive.kinds.registry import get_kind
+from archive.month_overview import blocker_text
+from archive.month_volumes import RegistryClosingCatalog, open_month_volumes
+from archive.volumes import parse_month, registry_order, sealed_volumes
+from events.document import Document
+from events.volume import MonthVolume, volume_label
+from projections.closing import Blocker, document_blockers
+from projections.runner import LogReader, catch_up
+
+SEALER_ROLE = "service_manager"
+
+# Called with the archive and the new volume once it is saved (e.g. to write an integrity
+# checkpoint that covers the seal). The seal stands whatever the hook does.
+AfterSeal = Callable[[Archive, MonthVolume], Any]
+
+
+class SealBlocked(Conflict):
+    """The month still has open items; nothing was sealed."""
+
+    def __init__(self, label: str, blockers: list[Blocker]) -> None:
+        first = blockers[0]
+        super().__init__(
+            "month_not_closable",
+            f"{label} 还有 {len(blockers)} 项未完成，不能封存（例如 "
+            f"{get_kind(first.kind).label} {first.number}：{blocker_text(first)}）；"
+            "如确需封存，请写明原因强制封存",
+            f"{label} has {len(blockers)} open items; seal with a written reason to force it",
+        )
+        self.blockers = blockers
+
+
+def seal_month(
+    archive: Archive,
+    month: str,
+    actor: str,
+    force_reason: str | None = None,
+    *,
+    after_seal: AfterSeal | None = checkpoint_after_seal,
+) -> MonthVolume:
+    """Seal the next volume of ``month``: the main volume first, then supplements.
+
+    Only a service manager seals. While anything blocks, the seal is refused unless
+    ``force_reason`` says why it must happen anyway; the reason and the open items are
+    recorded in the ``Sealed`` event.
+    """
+    person = require_actor(archive, actor)
+    if SEALER_ROLE not in person.roles:
+        raise Forbidden(
+            "not_service_manager",
+            "只有服务经理可以封存月度卷宗",
+            "only a service manager may seal a month volume",
+        )
+    month = parse_month(month)
+    reason = require_reason(force_reason, "force_reason") if force_reason is not None else None
+    earlier = sealed_volumes(archive, month)
+    label = volume_label(month, len(earlier))
+    documents = _unsealed_documents(archive, month, earlier)
+    if not documents:
+        raise Conflict(
+            "nothing_to_seal",
+            f"{month} 没有尚未封存的单据" if earlier else f"{month} 没有任何单据",
+            f"{month} has no documents left to seal",
+        )
+    catalog = RegistryClosingCatalog()
+    blockers = [b for doc in documents for b in _blockers(catalog, doc)]
+    if blockers and reason is None:
+        raise SealBlocked(label, blockers)
+    entries = [
+        {
+            "id": str(doc.id),
+            "kind": doc.kind,
+            "number": doc.number,
+            "version": doc.version,
+            "content_hash": doc.content_hash,
+        }
+        for doc in documents
+    ]
+    volume = MonthVolume.seal(
+        month,
+        len(earlier),
+        entries,
+        actor,
+        archive.now(),
+        # A reason given when nothing blocked forced nothing; it is not recorded as forcing.
+        forced_reason=reason if blockers else None,
+        open_blockers=[b.as_dict() for b in blockers],
+    )
+    try:
+        archive.app.save(volume)
+    except IntegrityError:
+        raise Conflict(
+            "volume_already_sealed",
+            f"{label} 刚被别人封存，请刷新后再看",
+            f"{label} was sealed by someone else at the same moment",
+        ) from None
+    if after_seal is not None:
+        after_seal(archive, volume)
+    return volume
+
+
+def _unsealed_documents(archive: Archive, month: str, earlier: list[MonthVolume]) -> list[Document]:
+    """The month's documents in no volume yet, loaded from the repository, in binding order."""
+    already = {doc_id for volume in earlier for doc_id in volume.document_ids()}
+    index = open_month_volumes(archive)
+    try:
+        catch_up(index, LogReader(archive.app))
+        candidates = [d.doc_id for d in index.unsealed(month) if d.doc_id not in already]
+    finally:
+        index.close()
+    documents = []
+    for doc_id in candidates:
+        doc: Document = archive.app.repository.get(UUID(doc_id))
+        # The aggregate has the last word on which month a document belongs to.
+        if f"{doc.fields['business_date']:%Y-%m}" == month:
+            documents.append(doc)
+    documents.sort(key=lambda d: registry_order(d.kind, d.number))
+    return documents
+
+
+def _blockers(catalog: RegistryClosingCatalog, doc: Document) -> list[Blocker]:
+    return document_blockers(
+        catalog,
+        doc_id=str(doc.id),
+        kind=doc.kind,
+        number=doc.number,
+        voided=doc.voided is not None,
+        missing_roles=doc.missing_roles(list(catalog.signers(doc.kind))),
+        has_active_scan=bool(doc.active_scans()),
+        submitted=doc.submission is not None,
+    )

@@ -1,0 +1,147 @@
+"""Month end: the volumes of a month, what blocks closing, sealing, and the PDF bundles."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+
+from archive import commands
+from archive.bundle.bindings import BINDING_LABELS
+from archive.bundle.pipeline import print_document
+from archive.commands.volumes import SealBlocked
+from archive.errors import ArchiveError, NotFound
+from archive.kinds.registry import get_kind
+from archive.kinds.validation import ValidationFailed
+from archive.month_overview import month_overview
+from archive.volumes import parse_month
+from web.auth import PageUser
+from web.jobs import BundleJobs, bundle_path
+from web.pages.common import archive_of, fresh, models_of
+from web.templating import render
+
+router = APIRouter()
+
+
+def jobs_of(request: Request) -> BundleJobs:
+    return request.app.state.bundle_jobs
+
+
+def previous_month(today: date) -> str:
+    return f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+
+
+@router.get("/months")
+def months_index(request: Request, user: PageUser, month: str = "") -> Response:
+    archive = archive_of(request)
+    chosen = month or previous_month(archive.now().astimezone(archive.settings.tz).date())
+    return RedirectResponse(f"/months/{chosen}", status_code=303)
+
+
+def _page(
+    request: Request,
+    user: object,
+    month: str,
+    error: str | None = None,
+    status_code: int = 200,
+    job: str | None = None,
+) -> Response:
+    archive = archive_of(request)
+    models = models_of(request)
+    models.runner.wait_for(timeout=3)
+    overview = month_overview(archive, models.months, month)
+    return render(
+        request,
+        "month.html",
+        {
+            "m": overview,
+            "month": month,
+            "error": error,
+            "bindings": BINDING_LABELS,
+            "may_seal": "service_manager" in getattr(user, "roles", ()),
+            "get_kind": get_kind,
+            "job": jobs_of(request).jobs.get(job or ""),
+            "notice": "已封存。" if request.query_params.get("sealed") else None,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/months/{month}")
+def month_page(request: Request, month: str, user: PageUser, job: str = "") -> Response:
+    return _page(request, user, parse_month(month), job=job)
+
+
+@router.post("/months/{month}/seal")
+def seal(
+    request: Request, month: str, user: PageUser, force_reason: Annotated[str, Form()] = ""
+) -> Response:
+    archive = archive_of(request)
+    month = parse_month(month)
+    try:
+        commands.seal_month(archive, month, user.username, force_reason or None)
+    except SealBlocked as blocked:
+        return _page(request, user, month, blocked.message_zh, blocked.http_status)
+    except ValidationFailed as failed:
+        return _page(request, user, month, failed.problems[0].message_zh, 422)
+    except ArchiveError as error:
+        return _page(request, user, month, error.message_zh, error.http_status)
+    fresh(request)
+    return RedirectResponse(f"/months/{month}?sealed=1", status_code=303)
+
+
+@router.post("/months/{month}/bundles")
+def make_bundle(
+    request: Request,
+    month: str,
+    user: PageUser,
+    binding: Annotated[str, Form()],
+    supplement: Annotated[int, Form()] = 0,
+) -> Response:
+    month = parse_month(month)
+    if binding not in BINDING_LABELS:
+        raise NotFound("unknown_binding", "没有这种装订方式", "unknown binding")
+    job = jobs_of(request).start(month, supplement, binding)
+    return RedirectResponse(f"/months/{month}?job={job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}")
+def job_status(request: Request, job_id: str, user: PageUser) -> Response:
+    job = jobs_of(request).jobs.get(job_id)
+    if job is None:
+        raise NotFound("no_such_job", "没有这个任务", "no such job")
+    status = job.as_dict()
+    if job.state == "done":
+        status["url"] = f"/months/{job.month}/bundles/{job.supplement}/{job.binding}.pdf"
+    return JSONResponse(status)
+
+
+@router.get("/months/{month}/bundles/{supplement}/{binding}.pdf")
+def download_bundle(
+    request: Request, month: str, supplement: int, binding: str, user: PageUser
+) -> Response:
+    month = parse_month(month)
+    if binding not in BINDING_LABELS:
+        raise NotFound("unknown_binding", "没有这种装订方式", "unknown binding")
+    path = bundle_path(archive_of(request), month, supplement, binding)
+    if not path.is_file():
+        raise NotFound("bundle_not_made", "这个装订卷还没有生成", "bundle not made yet")
+    suffix = f"-补{supplement}" if supplement else ""
+    name = f"{month}{suffix}-{BINDING_LABELS[binding]}.pdf"
+    return FileResponse(path, media_type="application/pdf", filename=name)
+
+
+@router.get("/d/{kind_code}/{number}/print.pdf")
+def print_pdf(request: Request, kind_code: str, number: str, user: PageUser) -> Response:
+    made = print_document(archive_of(request), kind_code, number)
+    kind = get_kind(kind_code)
+    return Response(
+        made.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": "inline; filename*=UTF-8''" + quote(f"{kind.label}-{number}.pdf")
+        },
+    )
