@@ -7,22 +7,19 @@ Human output is Chinese, ``--json`` prints English keys; exit codes as everywher
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from archive.bootstrap import Archive, open_archive
+from archive.bootstrap import Archive
 from archive.bundle.bindings import BINDING_LABELS
 from archive.bundle.pipeline import Bundle, Progress, bundle_volume, print_document
 from archive.commands.volumes import AfterSeal, SealBlocked, seal_month
 from archive.errors import ArchiveError
-from archive.kinds.registry import KINDS, UnknownKind, get_kind
-from archive.kinds.validation import ValidationFailed
+from archive.kinds.registry import KINDS, get_kind
 from archive.month_overview import blocker_view, month_overview
 from archive.month_volumes import open_month_volumes
 from archive.volumes import parse_month
@@ -136,42 +133,24 @@ def register(app: typer.Typer, after_seal: AfterSeal | None = None) -> None:
 # -- output ----------------------------------------------------------------------------------
 
 
+def _cli() -> Any:
+    """``archive.cli``, for its error handling and JSON output; imported when a command runs,
+    because ``archive.cli`` imports this module (for :func:`register`) while it loads."""
+    import archive.cli
+
+    return archive.cli
+
+
 def _emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    _cli()._emit_json(data)
 
 
-def _fail(error: ArchiveError | ValidationFailed | UnknownKind, as_json: bool) -> NoReturn:
-    if isinstance(error, ValidationFailed):
-        payload: dict[str, Any] = {
-            "error": "invalid",
-            "problems": [p.as_dict() for p in error.problems],
-        }
-        lines = [f"{p.field}: {p.message_zh} / {p.message_en}" for p in error.problems]
-        code = 2
-    elif isinstance(error, UnknownKind):
-        payload = {"error": "unknown_kind", "message_zh": error.message_zh}
-        lines = [f"{error.message_zh} / {error.message_en}"]
-        code = 2
-    else:
-        payload = error.as_dict()
-        lines = [f"{error.message_zh} / {error.message_en}"]
-        code = error.exit_code
-    if as_json:
-        _emit_json(payload)
-    else:
-        typer.echo("\n".join(lines), err=True)
-    raise typer.Exit(code)
+def _fail(error: Exception, as_json: bool) -> NoReturn:
+    _cli()._fail(error, as_json)
 
 
-@contextmanager
-def _archive(as_json: bool) -> Iterator[Archive]:
-    archive = open_archive()
-    try:
-        yield archive
-    except (ArchiveError, ValidationFailed, UnknownKind) as error:
-        _fail(error, as_json)
-    finally:
-        archive.close()
+def _archive(as_json: bool) -> AbstractContextManager[Archive]:
+    return _cli()._archive(as_json)
 
 
 def _refuse_seal(blocked: SealBlocked, as_json: bool) -> NoReturn:
