@@ -33,7 +33,12 @@ STAGES = {"load": "读取单据", "render": "排版", "contents": "目录", "mer
 
 
 def register(app: typer.Typer, after_seal: AfterSeal | None = None) -> None:
-    """Add the month-volume commands to ``app``; ``after_seal`` runs after each seal."""
+    """Add the month-volume commands to ``app``.
+
+    ``after_seal``, when given, replaces what ``seal_month`` runs after each seal by default
+    (an integrity checkpoint); when not, that default stands.
+    """
+    hook: dict[str, AfterSeal] = {} if after_seal is None else {"after_seal": after_seal}
 
     @app.command()
     def month(month: MonthArg, as_json: JsonOpt = False) -> None:
@@ -68,7 +73,7 @@ def register(app: typer.Typer, after_seal: AfterSeal | None = None) -> None:
         """Seal the month's next volume (the main volume, then supplements 补1, 补2, ...)."""
         with _archive(as_json) as archive:
             try:
-                volume = seal_month(archive, month, staff, force_reason, after_seal=after_seal)
+                volume = seal_month(archive, month, staff, force_reason, **hook)
             except SealBlocked as blocked:
                 _refuse_seal(blocked, as_json)
         info = {

@@ -17,6 +17,7 @@ from archive.bootstrap import Archive, open_archive
 from archive.cli_months import register
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
+from archive.integrity.checkpoints import list_checkpoints
 from archive.kinds.registry import get_kind
 from archive.kinds.validation import ValidationFailed
 from archive.month_overview import month_overview
@@ -311,6 +312,7 @@ def test_month_and_seal_on_the_command_line(tmp_path, monkeypatch) -> None:
     )
     assert forced.exit_code == 0, forced.output
     assert json.loads(forced.output)["forced_reason"] == "厂家催收"
+    assert len(list_checkpoints(Settings(home=home))) == 1  # the seal is checkpointed
     human = runner.invoke(app, ["month", "2026-10"])
     assert "已封存 2026-10：2 份" in human.output and "强制封存：厂家催收" in human.output
     assert runner.invoke(app, ["month", "2026-13"]).exit_code == 2
