@@ -20,7 +20,7 @@ from archive.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-STAGE_LABELS = {"load": "读取单据", "render": "排版", "merge": "合并", "stamp": "加页码"}
+STAGE_LABELS = {"load": "读取单据", "render": "排版", "contents": "目录", "merge": "合并"}
 
 
 def bundle_path(archive: Archive, month: str, supplement: int, binding: str) -> Path:
