@@ -243,10 +243,12 @@ def _filter(key: str, value: str, kind_aliases: Mapping[str, str]) -> Node:
 
 
 def _date_range(value: str) -> DateRange:
-    start_text, _, end_text = value.partition("..")
+    start_text, dots, end_text = value.partition("..")
     try:
         start = date.fromisoformat(start_text) if start_text else date(1990, 1, 1)
-        end = date.fromisoformat(end_text) if end_text else (start if not _ else date(2100, 1, 1))
+        # "date:2026-11-05" is that day; "date:2026-11-05.." has no end.
+        open_end = date(2100, 1, 1) if dots else start
+        end = date.fromisoformat(end_text) if end_text else open_end
     except ValueError:
         raise QueryError(
             "日期请写成 2026-11-01 或 2026-11-01..2026-11-15",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 
 from archive import commands, queries
+from archive.bootstrap import Archive
 from archive.display import line_rows, value_text
 from archive.errors import ArchiveError, BadInput, NotFound
 from archive.kinds.fieldtypes import Lines
@@ -134,10 +136,16 @@ def _refused(request: Request, user: Any, kind: str, number: str, error: Excepti
 
 
 def _act(
-    request: Request, user: Any, kind: str, number: str, action: Any, flag: str = "done"
+    request: Request,
+    user: Any,
+    kind: str,
+    number: str,
+    action: Callable[[Archive], object],
+    flag: str = "done",
 ) -> Response:
+    """Run one write-path command on the app's archive; refused, show why on the page."""
     try:
-        action()
+        action(archive_of(request))
     except (ArchiveError, ValidationFailed) as error:
         return _refused(request, user, kind, number, error)
     fresh(request)
@@ -148,13 +156,12 @@ def _act(
 def sign(
     request: Request, kind_code: str, number: str, user: PageUser, role: Annotated[str, Form()]
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda: commands.sign_document(archive, kind_code, number, role, user.username),
+        lambda archive: commands.sign_document(archive, kind_code, number, role, user.username),
         "signed",
     )
 
@@ -168,9 +175,7 @@ def customer_signature(
     signature_png: Annotated[str, Form()] = "",
     customer_name: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
-
-    def sign_with_pad() -> None:
+    def sign_with_pad(archive: Archive) -> None:
         image = _data_url_png(signature_png)
         commands.sign_document(
             archive,
@@ -207,13 +212,14 @@ def refuse(
     role: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda: commands.refuse_signature(archive, kind_code, number, role, reason, user.username),
+        lambda archive: commands.refuse_signature(
+            archive, kind_code, number, role, reason, user.username
+        ),
     )
 
 
@@ -226,13 +232,12 @@ async def upload_scan(
     scan: Annotated[UploadFile, File()],
     label: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda: commands.attach_scan(
+        lambda archive: commands.attach_scan(
             archive, kind_code, number, scan.file, user.username, scan.filename, label
         ),
     )
@@ -247,13 +252,14 @@ def withdraw_scan(
     user: PageUser,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda: commands.withdraw_scan(archive, kind_code, number, sha256, reason, user.username),
+        lambda archive: commands.withdraw_scan(
+            archive, kind_code, number, sha256, reason, user.username
+        ),
     )
 
 
@@ -265,13 +271,12 @@ def void(
     user: PageUser,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda: commands.void_document(archive, kind_code, number, reason, user.username),
+        lambda archive: commands.void_document(archive, kind_code, number, reason, user.username),
     )
 
 
@@ -283,13 +288,12 @@ def submit(
     user: PageUser,
     claim_no: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda: commands.submit_claim(archive, kind_code, number, claim_no, user.username),
+        lambda archive: commands.submit_claim(archive, kind_code, number, claim_no, user.username),
     )
 
 
@@ -301,13 +305,12 @@ def depart(
     handheld_terminal_id: Annotated[str, Form()] = "",
     odometer_out: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         "offsite_service",
         number,
-        lambda: commands.depart(
+        lambda archive: commands.depart(
             archive, number, user.username, handheld_terminal_id or None, odometer_out or None
         ),
     )
@@ -322,13 +325,12 @@ def return_trip(
     mileage_verified: Annotated[str, Form()] = "",
     odometer_in: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _act(
         request,
         user,
         "offsite_service",
         number,
-        lambda: commands.return_trip(
+        lambda archive: commands.return_trip(
             archive, number, user.username, mileage_claimed, mileage_verified, odometer_in or None
         ),
     )
