@@ -3,8 +3,12 @@
 For each document: id, kind, number, the version bound, its content hash, and the events that
 made that version, each named by an event id (:func:`event_id`); its scans and signature
 images by SHA-256. For the volume: the sealed list and its hash, so the list can be checked
-from the manifest alone. :func:`build_manifest` is the one place that shapes it (proofs of
-inclusion for each document's events are to be added here).
+from the manifest alone.
+
+And the proof (``archive.integrity.proofs``): a signed checkpoint with the archive's public key,
+and with every event (the documents' and the volume's seal) its stored bytes, its leaf hash and
+its inclusion proof under that checkpoint, so that ``archive verify-bundle`` needs nothing but
+the PDF. :func:`build_manifest` is the one place that shapes it.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from typing import Any
 from uuid import UUID
 
 from archive.bootstrap import Archive
+from archive.integrity.proofs import Proofs, prove_events
 from archive.volumes import BoundDocument
 from events.volume import MonthVolume
 
-FORMAT = "dealer-archive/bundle-manifest/1"
+FORMAT = "dealer-archive/bundle-manifest/2"
+MANIFEST_NAME = "manifest.json"
 
 
 def event_id(originator_id: UUID | str, version: int) -> str:
@@ -34,11 +40,16 @@ def build_manifest(
     volume: MonthVolume | None = None,
 ) -> dict[str, Any]:
     """The manifest of a bundle of ``documents`` (of ``volume``, when it is a sealed volume)."""
+    wanted = [(b.doc.id, e.originator_version) for b in documents for e in b.events]
+    if volume is not None:
+        wanted.append((volume.id, volume.version))
+    proofs = prove_events(archive, wanted)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "dealer": archive.settings.dealer_name,
         "binding": binding,
-        "documents": [_document(d) for d in documents],
+        "proof": proofs.header(),
+        "documents": [_document(d, proofs) for d in documents],
     }
     if volume is not None:
         manifest["volume"] = {
@@ -48,7 +59,16 @@ def build_manifest(
             "label": volume.label,
             "sealed_at": _instant(volume.sealed_at),
             "sealed_by": volume.sealed_by,
-            "seal_event_id": event_id(volume.id, 1),
+            "seal_event_id": event_id(volume.id, volume.version),
+            "events": [
+                {
+                    "event_id": event_id(volume.id, volume.version),
+                    "version": volume.version,
+                    "type": "Sealed",
+                    "timestamp": _instant(volume.sealed_at),
+                    **proofs.events[(volume.id, volume.version)].as_dict(),
+                }
+            ],
             "forced_reason": volume.forced_reason,
             "list_hash": volume.list_hash,
             "entries": volume.entries,
@@ -61,7 +81,7 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode()
 
 
-def _document(bound: BoundDocument) -> dict[str, Any]:
+def _document(bound: BoundDocument, proofs: Proofs) -> dict[str, Any]:
     doc = bound.doc
     events = [
         {
@@ -69,6 +89,7 @@ def _document(bound: BoundDocument) -> dict[str, Any]:
             "version": event.originator_version,
             "type": type(event).__name__,
             "timestamp": _instant(event.timestamp),
+            **proofs.events[(doc.id, event.originator_version)].as_dict(),
         }
         for event in bound.events
     ]

@@ -38,7 +38,7 @@ from archive.bundle.front_matter import (
     toc_rows,
 )
 from archive.bundle.layout import Layout, PrintDocument
-from archive.bundle.manifest import build_manifest, manifest_bytes
+from archive.bundle.manifest import MANIFEST_NAME, build_manifest, manifest_bytes
 from archive.bundle.merge import Bookmark, PageRun, assemble
 from archive.bundle.page_numbers import CHARACTERS
 from archive.bundle.pages import DocumentPages, runs_by_kind
@@ -48,7 +48,6 @@ from archive.volumes import bound_document, get_volume, sealed_documents
 from events.volume import MonthVolume
 
 FEES_TITLE = "服务费用汇总"
-MANIFEST_NAME = "manifest.json"
 GLYPHS = RenderJob("print/glyphs.html", {"characters": CHARACTERS})
 
 # stage ("load", "render", "contents", "merge"), done, total

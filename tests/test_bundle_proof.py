@@ -1,0 +1,339 @@
+"""Bundles carry their proof, and ``verify-bundle`` checks it from the PDF alone.
+
+A small demo October is sealed (which signs a checkpoint) and its return binding made once.
+Tampered copies are made by rewriting ``manifest.json`` inside the PDF with pypdf, as someone
+holding only the file could; each must be refused with the document and event named.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from pypdf import PdfReader, PdfWriter
+from typer.testing import CliRunner
+
+from archive import commands
+from archive.bootstrap import Archive, open_archive
+from archive.bundle.pipeline import bundle_volume, print_document
+from archive.cli_integrity import register
+from archive.config import Settings
+from archive.demo import DemoSpec, generate, load
+from archive.integrity import list_checkpoints, load_verifier, make_checkpoint
+from archive.integrity.bundle_check import check_bundle
+from archive.integrity.keys import SignerKey, VerifierKey
+from archive.integrity.notes import parse_checkpoint, sign_checkpoint
+from archive.integrity.paths import keys_dir
+from archive.integrity.proofs import ProofUnavailable
+from projections.ledger import event_leaf_hash
+from projections.merkle import verify_inclusion
+from tests.support import FakeClock, register_team, work_order
+
+MONTH = "2026-10"
+
+
+def demo_order(number: str) -> dict[str, Any]:
+    """A work order by the demo's own advisor and technician."""
+    return work_order(number, service_advisor="刘洋", technicians="周强")
+
+
+@dataclass
+class Bound:
+    archive: Archive
+    home: Path
+    pdf: bytes
+    manifest: dict[str, Any]
+    key: VerifierKey
+
+
+@pytest.fixture(scope="module")
+def bound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bound]:
+    home = tmp_path_factory.mktemp("proof") / "home"
+    archive = open_archive(Settings(home=home), clock=FakeClock())
+    load(archive, generate(DemoSpec(month=MONTH, work_orders=20)))
+    commands.seal_month(archive, MONTH, "ma.zhiqiang", force_reason="测试：强制封存")
+    bundle = bundle_volume(archive, MONTH, "return")
+    key = load_verifier(archive.settings)
+    assert key is not None
+    try:
+        yield Bound(archive, home, bundle.pdf, bundle.manifest, key)
+    finally:
+        archive.close()
+
+
+def edited(pdf: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """The PDF with its embedded manifest.json changed by ``edit`` (nothing else touched)."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    names = writer.root_object["/Names"]["/EmbeddedFiles"]["/Names"]
+    (spec,) = [names[i + 1] for i in range(0, len(names), 2) if names[i] == "manifest.json"]
+    stream = spec.get_object()["/EF"]["/F"].get_object()
+    manifest = json.loads(stream.get_data())
+    edit(manifest)
+    stream.set_data(json.dumps(manifest, ensure_ascii=False).encode())
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def codes(pdf: bytes, key: VerifierKey | None = None) -> dict[str, list[dict[str, Any]]]:
+    report = check_bundle(pdf, key)
+    assert not report.intact
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in report.findings:
+        found.setdefault(finding.code, []).append(finding.as_dict())
+    return found
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# -- what the manifest carries ---------------------------------------------------------------
+
+
+def test_the_manifest_carries_the_seal_checkpoint_key_and_a_proof_per_event(bound: Bound) -> None:
+    proof = bound.manifest["proof"]
+    (seal_checkpoint,) = list_checkpoints(bound.archive.settings)
+    assert proof["checkpoint"] == seal_checkpoint.path.read_text(encoding="utf-8")
+    assert proof["public_key"] == bound.key.text()
+    checkpoint = parse_checkpoint(proof["checkpoint"])
+    assert checkpoint.signed_by(bound.key)
+    size, root = checkpoint.body.size, checkpoint.body.root
+    assert size == bound.archive.app.head()  # the seal's checkpoint covers the seal event
+    events = [e for d in bound.manifest["documents"] for e in d["events"]]
+    events += bound.manifest["volume"]["events"]
+    assert bound.manifest["documents"] and len(events) > len(bound.manifest["documents"])
+    for event in events:
+        leaf = base64.b64decode(event["leaf_hash"])
+        path = [base64.b64decode(h) for h in event["inclusion_proof"]]
+        assert verify_inclusion(event["leaf_index"], size, leaf, path, root)
+        # the leaf is the stored event as the database holds it
+        (stored,) = bound.archive.app.recorder.select_notifications(
+            start=event["notification_id"], limit=1
+        )
+        assert stored.state == event["state"].encode()
+        assert event_leaf_hash(stored) == leaf
+    seal = bound.manifest["volume"]["events"][0]
+    assert seal["type"] == "Sealed" and seal["event_id"].endswith("/1")
+
+
+def test_later_checkpoints_do_not_change_the_bytes(bound: Bound) -> None:
+    commands.file_document(bound.archive, "work_order", demo_order("WO-LATER"), "li.na")
+    make_checkpoint(bound.archive)
+    assert bundle_volume(bound.archive, MONTH, "return").pdf == bound.pdf
+
+
+def test_a_document_printed_after_its_last_checkpoint_gets_a_new_one(bound: Bound) -> None:
+    commands.file_document(bound.archive, "work_order", demo_order("WO-FRESH"), "li.na")
+    before = len(list_checkpoints(bound.archive.settings))
+    printed = print_document(bound.archive, "work_order", "WO-FRESH")
+    assert len(list_checkpoints(bound.archive.settings)) == before + 1
+    report = check_bundle(printed.pdf, bound.key)
+    assert report.intact, [f.message_en for f in report.findings]
+    assert (report.documents, report.printed, report.tree_size) == (1, 1, bound.archive.app.head())
+    assert print_document(bound.archive, "work_order", "WO-FRESH").pdf == printed.pdf
+    assert len(list_checkpoints(bound.archive.settings)) == before + 1
+
+
+# -- verify-bundle on an intact file -------------------------------------------------------------
+
+
+def test_an_intact_bundle_verifies_with_the_archives_key(bound: Bound) -> None:
+    report = check_bundle(bound.pdf, bound.key)
+    assert report.intact, [f.message_en for f in report.findings]
+    assert report.key_source == "given"
+    assert report.documents == report.printed == len(bound.manifest["documents"])
+    assert report.events == sum(len(d["events"]) for d in bound.manifest["documents"]) + 1
+
+
+def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ARCHIVE_HOME", str(tmp_path / "no-archive-here"))
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    good = tmp_path / "return.pdf"
+    good.write_bytes(bound.pdf)
+    vkey = keys_dir(bound.archive.settings) / "checkpoint.vkey"
+
+    ok = runner.invoke(app, ["verify-bundle", str(good), "--key", str(vkey)])
+    assert ok.exit_code == 0, ok.output
+    assert "return.pdf 核验通过" in ok.output and "return.pdf verified" in ok.output
+    assert "未指定 --key" not in ok.output
+    assert not (tmp_path / "no-archive-here").exists()  # nothing but the PDF was opened
+
+    embedded = runner.invoke(app, ["verify-bundle", str(good), "--json"])
+    assert embedded.exit_code == 0
+    assert json.loads(embedded.output)["key_source"] == "embedded"
+    loose = runner.invoke(app, ["verify-bundle", str(good)])
+    assert "未指定 --key" in loose.output and "no --key given" in loose.output
+
+    bad = tmp_path / "tampered.pdf"
+    number = bound.manifest["documents"][0]["number"]
+    bad.write_bytes(edited(bound.pdf, lambda m: m["documents"][0].update(content_hash="0" * 64)))
+    refused = runner.invoke(app, ["verify-bundle", str(bad), "--key", vkey.read_text()])
+    assert refused.exit_code == 1
+    assert "核验未通过" in refused.output and "FAILED verification" in refused.output
+    assert number in refused.output
+    as_json = json.loads(runner.invoke(app, ["verify-bundle", str(bad), "--json"]).output)
+    assert as_json["intact"] is False and as_json["findings"][0]["number"] == number
+
+    wrong_key = runner.invoke(app, ["verify-bundle", str(good), "--key", "not a key"])
+    assert wrong_key.exit_code == 2 and "--key 不是有效的公钥" in wrong_key.output
+    missing = runner.invoke(app, ["verify-bundle", str(tmp_path / "none.pdf")])
+    assert missing.exit_code == 2 and "读不到文件" in missing.output
+
+
+# -- tampered bundles ----------------------------------------------------------------------------
+
+
+def test_an_edited_content_hash_is_named(bound: Bound) -> None:
+    doc = bound.manifest["documents"][0]
+    pdf = edited(bound.pdf, lambda m: m["documents"][0].update(content_hash="f" * 64))
+    found = codes(pdf, bound.key)
+    assert set(found) == {"document_mismatch", "printed_hash_mismatch", "not_in_volume"}
+    (mismatch,) = found["document_mismatch"]
+    assert mismatch["number"] == doc["number"] and mismatch["kind"] == doc["kind"]
+    assert mismatch["version"] == doc["version"]
+    assert "content_hash" in mismatch["message_en"] and doc["number"] in mismatch["message_zh"]
+
+
+def test_an_edited_event_is_named_by_its_leaf(bound: Bound) -> None:
+    doc = bound.manifest["documents"][0]
+    filed = doc["events"][0]
+
+    def forge(manifest: dict[str, Any]) -> None:
+        event = manifest["documents"][0]["events"][0]
+        state = json.loads(event["state"])
+        state["fields"]["mileage_km"] = state["fields"].get("mileage_km", 0) + 1
+        event["state"] = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+    found = codes(edited(bound.pdf, forge), bound.key)
+    assert {"leaf_hash_mismatch", "inclusion_proof_invalid"} <= set(found)
+    (leaf,) = found["leaf_hash_mismatch"]
+    assert (leaf["notification_id"], leaf["version"], leaf["number"]) == (
+        filed["notification_id"],
+        1,
+        doc["number"],
+    )
+    assert leaf["event"] == "Document.Filed"
+    assert f"第 {filed['notification_id']} 号事件" in leaf["message_zh"]
+
+
+def test_a_forged_event_with_its_leaf_recomputed_fails_its_proof(bound: Bound) -> None:
+    """The forger recomputes the leaf hash from the edited bytes: the path no longer leads to
+    the signed root."""
+
+    def forge(manifest: dict[str, Any]) -> None:
+        event = manifest["documents"][0]["events"][-1]
+        event["state"] = event["state"].replace('"actor":"', '"actor":"x')
+        data = (
+            event["notification_id"].to_bytes(8, "big", signed=True)
+            + (16).to_bytes(4, "big")
+            + bytes.fromhex(manifest["documents"][0]["id"].replace("-", ""))
+            + event["version"].to_bytes(8, "big", signed=True)
+            + len(event["topic"].encode()).to_bytes(4, "big")
+            + event["topic"].encode()
+            + len(event["state"].encode()).to_bytes(4, "big")
+            + event["state"].encode()
+        )
+        event["leaf_hash"] = b64(hashlib.sha256(b"\x00" + data).digest())
+
+    found = codes(edited(bound.pdf, forge), bound.key)
+    assert set(found) == {"inclusion_proof_invalid"}
+    (invalid,) = found["inclusion_proof_invalid"]
+    assert invalid["number"] == bound.manifest["documents"][0]["number"]
+
+
+def test_a_document_dropped_from_the_manifest_is_still_found_on_the_page(bound: Bound) -> None:
+    dropped = bound.manifest["documents"][-1]
+    found = codes(edited(bound.pdf, lambda m: m["documents"].pop()), bound.key)
+    assert set(found) == {"printed_not_in_manifest"}
+    assert dropped["number"] in found["printed_not_in_manifest"][0]["message_zh"]
+
+
+def test_an_edited_volume_list_is_refused(bound: Bound) -> None:
+    pdf = edited(bound.pdf, lambda m: m["volume"]["entries"].pop())
+    assert set(codes(pdf, bound.key)) == {"volume_mismatch"}
+
+
+def test_a_replaced_key_is_detected(bound: Bound) -> None:
+    """Someone re-signs the checkpoint with a key of their own and puts that key in the file.
+
+    The file is then consistent with itself, so only the archive's real key tells: given with
+    ``--key`` it names the substitution; without it the report says which key it relied on."""
+    intruder = SignerKey.generate(bound.key.name)
+    checkpoint = parse_checkpoint(bound.manifest["proof"]["checkpoint"])
+
+    def resign(manifest: dict[str, Any]) -> None:
+        manifest["proof"]["checkpoint"] = sign_checkpoint(checkpoint.body, intruder)
+        manifest["proof"]["public_key"] = intruder.verifier().text()
+
+    resigned = edited(bound.pdf, resign)
+    found = codes(resigned, bound.key)
+    assert set(found) == {"key_mismatch", "checkpoint_signature"}
+    assert intruder.verifier().text() in found["key_mismatch"][0]["message_en"]
+    alone = check_bundle(resigned)
+    assert alone.intact and alone.key_source == "embedded"
+
+    swapped = edited(
+        bound.pdf, lambda m: m["proof"].update(public_key=intruder.verifier().text())
+    )
+    assert set(codes(swapped)) == {"checkpoint_signature"}
+
+
+def test_files_that_are_not_bundles(bound: Bound) -> None:
+    assert set(codes(b"%PDF-1.7 nonsense")) <= {"not_a_pdf", "manifest_missing"}
+    assert set(codes(b"hello")) == {"not_a_pdf"}
+    old = edited(bound.pdf, lambda m: m.update(format="dealer-archive/bundle-manifest/1"))
+    (finding,) = codes(old)["manifest_format"]
+    assert "重新生成" in finding["message_zh"]
+    no_proof = edited(bound.pdf, lambda m: m.pop("proof"))
+    assert set(codes(no_proof)) == {"proof_missing"}
+    garbled = edited(bound.pdf, lambda m: m["documents"][0].update(events="?"))
+    assert "manifest_malformed" in codes(garbled)
+
+
+# -- the store and the ledger must agree before anything is proved ---------------------------
+
+
+def test_a_tampered_store_is_not_bundled(tmp_path: Path) -> None:
+    archive = open_archive(Settings(home=tmp_path / "home"), clock=FakeClock())
+    try:
+        register_team(archive)
+        commands.file_document(archive, "work_order", work_order("WO-0001"), "clerk2")
+        make_checkpoint(archive)
+        conn = sqlite3.connect(archive.settings.sqlite_path, isolation_level=None)
+        (rowid, state) = conn.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Document.Filed'"
+        ).fetchone()
+        conn.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            (bytes(state).replace(b"clerk2", b"clerk3"), rowid),
+        )
+        conn.close()
+        with pytest.raises(ProofUnavailable) as refused:
+            print_document(archive, "work_order", "WO-0001")
+        assert refused.value.code == "store_differs_from_ledger"
+        assert "archive verify" in refused.value.message_en
+    finally:
+        archive.close()
+
+
+def test_single_documents_are_proved_on_each_store(archive: Archive) -> None:
+    register_team(archive)
+    commands.file_document(archive, "work_order", work_order("WO-0001"), "clerk2")
+    printed = print_document(archive, "work_order", "WO-0001")
+    key = load_verifier(archive.settings)
+    report = check_bundle(printed.pdf, key)
+    assert report.intact, [f.message_en for f in report.findings]
+    forged = edited(printed.pdf, lambda m: m["documents"][0].update(number="WO-9999"))
+    assert "document_mismatch" in codes(forged, key)
