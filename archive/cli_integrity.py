@@ -193,7 +193,8 @@ def describe_bundle(report: BundleReport, name: str) -> list[str]:
     if report.intact:
         lines += [
             f"{name} 核验通过：{report.documents} 份单据、{report.events} 个事件均已证明包含在"
-            f"签名检查点（{report.tree_size} 个事件）中，{report.printed} 份表单所印内容摘要与清单一致",
+            f"签名检查点（{report.tree_size} 个事件）中，"
+            f"{report.printed} 份表单所印内容摘要与清单一致",
             f"{name} verified: {report.documents} documents and {report.events} events are proved "
             f"in the signed checkpoint of {report.tree_size} events; the content hashes printed "
             f"on {report.printed} forms match the manifest",
@@ -211,7 +212,8 @@ def describe_bundle(report: BundleReport, name: str) -> list[str]:
         lines.append(f"检查点 / checkpoint: {report.origin}  {report.tree_size}  {report.root}")
     if report.key_source == "embedded":
         lines += [
-            "注意：未指定 --key，只用文件自带的公钥核对；请用档案室公布的公钥（checkpoint.vkey）再核对一次",
+            "注意：未指定 --key，只用文件自带的公钥核对；"
+            "请用档案室公布的公钥（checkpoint.vkey）再核对一次",
             "note: no --key given, so the checkpoint was checked against the key the file carries; "
             "check again with the archive's published key (checkpoint.vkey)",
         ]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import typer
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 from typer.testing import CliRunner
 
 from archive import commands
@@ -284,9 +284,7 @@ def test_a_replaced_key_is_detected(bound: Bound) -> None:
     alone = check_bundle(resigned)
     assert alone.intact and alone.key_source == "embedded"
 
-    swapped = edited(
-        bound.pdf, lambda m: m["proof"].update(public_key=intruder.verifier().text())
-    )
+    swapped = edited(bound.pdf, lambda m: m["proof"].update(public_key=intruder.verifier().text()))
     assert set(codes(swapped)) == {"checkpoint_signature"}
 
 

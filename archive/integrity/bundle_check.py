@@ -177,7 +177,8 @@ def _checkpoint(
     if given is not None and embedded is not None and embedded != given:
         report.add(
             "key_mismatch",
-            f"文件自带的公钥 {embedded.text()} 不是指定的公钥 {given.text()}：文件可能被另一把密钥重签",
+            f"文件自带的公钥 {embedded.text()} 不是指定的公钥 {given.text()}："
+            "文件可能被另一把密钥重签",
             f"the bundle carries key {embedded.text()}, not the given key {given.text()}: "
             "it may have been re-signed with another key",
         )
@@ -344,7 +345,7 @@ def _event(
         )
     try:
         decoded = _decoder().to_domain_event(StoredEvent(originator_id, version, topic, state))
-    except Exception as error:  # noqa: BLE001 (any failure to decode forged bytes is a finding)
+    except Exception as error:  # any failure to decode forged bytes is a finding
         report.add(
             "event_undecodable",
             f"{name.zh}无法解读：{error}",
