@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pypdf import PdfWriter
 
 from archive import commands
 from archive.bootstrap import Archive
@@ -142,3 +146,18 @@ def png_bytes(seed: int = 0) -> bytes:
 
 def event_count(archive: Archive) -> int:
     return archive.app.head()
+
+
+def edit_manifest(pdf: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """The PDF with its embedded manifest.json changed by ``edit``, as someone holding only the
+    file could do it with pypdf (nothing else touched)."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    names = writer.root_object["/Names"]["/EmbeddedFiles"]["/Names"]
+    (spec,) = [names[i + 1] for i in range(0, len(names), 2) if names[i] == "manifest.json"]
+    stream = spec.get_object()["/EF"]["/F"].get_object()
+    manifest = json.loads(stream.get_data())
+    edit(manifest)
+    stream.set_data(json.dumps(manifest, ensure_ascii=False).encode())
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,25 +1,23 @@
 """Bundles carry their proof, and ``verify-bundle`` checks it from the PDF alone.
 
 A small demo October is sealed (which signs a checkpoint) and its return binding made once.
-Tampered copies are made by rewriting ``manifest.json`` inside the PDF with pypdf, as someone
-holding only the file could; each must be refused with the document and event named.
+Tampered copies are made by rewriting ``manifest.json`` inside the PDF
+(:func:`tests.support.edit_manifest`); each must be refused with the document and event named.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-from pypdf import PdfWriter
 from typer.testing import CliRunner
 
 from archive import commands
@@ -36,7 +34,7 @@ from archive.integrity.paths import keys_dir
 from archive.integrity.proofs import ProofUnavailable
 from projections.ledger import event_leaf_hash
 from projections.merkle import verify_inclusion
-from tests.support import FakeClock, register_team, work_order
+from tests.support import FakeClock, edit_manifest, register_team, work_order
 
 MONTH = "2026-10"
 
@@ -68,20 +66,6 @@ def bound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bound]:
         yield Bound(archive, home, bundle.pdf, bundle.manifest, key)
     finally:
         archive.close()
-
-
-def edited(pdf: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
-    """The PDF with its embedded manifest.json changed by ``edit`` (nothing else touched)."""
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    names = writer.root_object["/Names"]["/EmbeddedFiles"]["/Names"]
-    (spec,) = [names[i + 1] for i in range(0, len(names), 2) if names[i] == "manifest.json"]
-    stream = spec.get_object()["/EF"]["/F"].get_object()
-    manifest = json.loads(stream.get_data())
-    edit(manifest)
-    stream.set_data(json.dumps(manifest, ensure_ascii=False).encode())
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def codes(pdf: bytes, key: VerifierKey | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -178,7 +162,9 @@ def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeyp
 
     bad = tmp_path / "tampered.pdf"
     number = bound.manifest["documents"][0]["number"]
-    bad.write_bytes(edited(bound.pdf, lambda m: m["documents"][0].update(content_hash="0" * 64)))
+    bad.write_bytes(
+        edit_manifest(bound.pdf, lambda m: m["documents"][0].update(content_hash="0" * 64))
+    )
     refused = runner.invoke(app, ["verify-bundle", str(bad), "--key", vkey.read_text()])
     assert refused.exit_code == 1
     assert "核验未通过" in refused.output and "FAILED verification" in refused.output
@@ -197,7 +183,7 @@ def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeyp
 
 def test_an_edited_content_hash_is_named(bound: Bound) -> None:
     doc = bound.manifest["documents"][0]
-    pdf = edited(bound.pdf, lambda m: m["documents"][0].update(content_hash="f" * 64))
+    pdf = edit_manifest(bound.pdf, lambda m: m["documents"][0].update(content_hash="f" * 64))
     found = codes(pdf, bound.key)
     assert set(found) == {"document_mismatch", "printed_hash_mismatch", "not_in_volume"}
     (mismatch,) = found["document_mismatch"]
@@ -216,7 +202,7 @@ def test_an_edited_event_is_named_by_its_leaf(bound: Bound) -> None:
         state["fields"]["mileage_km"] = state["fields"].get("mileage_km", 0) + 1
         event["state"] = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
-    found = codes(edited(bound.pdf, forge), bound.key)
+    found = codes(edit_manifest(bound.pdf, forge), bound.key)
     assert {"leaf_hash_mismatch", "inclusion_proof_invalid"} <= set(found)
     (leaf,) = found["leaf_hash_mismatch"]
     assert (leaf["notification_id"], leaf["version"], leaf["number"]) == (
@@ -247,7 +233,7 @@ def test_a_forged_event_with_its_leaf_recomputed_fails_its_proof(bound: Bound) -
         )
         event["leaf_hash"] = b64(hashlib.sha256(b"\x00" + data).digest())
 
-    found = codes(edited(bound.pdf, forge), bound.key)
+    found = codes(edit_manifest(bound.pdf, forge), bound.key)
     assert set(found) == {"inclusion_proof_invalid"}
     (invalid,) = found["inclusion_proof_invalid"]
     assert invalid["number"] == bound.manifest["documents"][0]["number"]
@@ -255,13 +241,13 @@ def test_a_forged_event_with_its_leaf_recomputed_fails_its_proof(bound: Bound) -
 
 def test_a_document_dropped_from_the_manifest_is_still_found_on_the_page(bound: Bound) -> None:
     dropped = bound.manifest["documents"][-1]
-    found = codes(edited(bound.pdf, lambda m: m["documents"].pop()), bound.key)
+    found = codes(edit_manifest(bound.pdf, lambda m: m["documents"].pop()), bound.key)
     assert set(found) == {"printed_not_in_manifest"}
     assert dropped["number"] in found["printed_not_in_manifest"][0]["message_zh"]
 
 
 def test_an_edited_volume_list_is_refused(bound: Bound) -> None:
-    pdf = edited(bound.pdf, lambda m: m["volume"]["entries"].pop())
+    pdf = edit_manifest(bound.pdf, lambda m: m["volume"]["entries"].pop())
     assert set(codes(pdf, bound.key)) == {"volume_mismatch"}
 
 
@@ -277,26 +263,28 @@ def test_a_replaced_key_is_detected(bound: Bound) -> None:
         manifest["proof"]["checkpoint"] = sign_checkpoint(checkpoint.body, intruder)
         manifest["proof"]["public_key"] = intruder.verifier().text()
 
-    resigned = edited(bound.pdf, resign)
+    resigned = edit_manifest(bound.pdf, resign)
     found = codes(resigned, bound.key)
     assert set(found) == {"key_mismatch", "checkpoint_signature"}
     assert intruder.verifier().text() in found["key_mismatch"][0]["message_en"]
     alone = check_bundle(resigned)
     assert alone.intact and alone.key_source == "embedded"
 
-    swapped = edited(bound.pdf, lambda m: m["proof"].update(public_key=intruder.verifier().text()))
+    swapped = edit_manifest(
+        bound.pdf, lambda m: m["proof"].update(public_key=intruder.verifier().text())
+    )
     assert set(codes(swapped)) == {"checkpoint_signature"}
 
 
 def test_files_that_are_not_bundles(bound: Bound) -> None:
     assert set(codes(b"%PDF-1.7 nonsense")) <= {"not_a_pdf", "manifest_missing"}
     assert set(codes(b"hello")) == {"not_a_pdf"}
-    old = edited(bound.pdf, lambda m: m.update(format="dealer-archive/bundle-manifest/1"))
+    old = edit_manifest(bound.pdf, lambda m: m.update(format="dealer-archive/bundle-manifest/1"))
     (finding,) = codes(old)["manifest_format"]
     assert "重新生成" in finding["message_zh"]
-    no_proof = edited(bound.pdf, lambda m: m.pop("proof"))
+    no_proof = edit_manifest(bound.pdf, lambda m: m.pop("proof"))
     assert set(codes(no_proof)) == {"proof_missing"}
-    garbled = edited(bound.pdf, lambda m: m["documents"][0].update(events="?"))
+    garbled = edit_manifest(bound.pdf, lambda m: m["documents"][0].update(events="?"))
     assert "manifest_malformed" in codes(garbled)
 
 
@@ -333,5 +321,5 @@ def test_single_documents_are_proved_on_each_store(archive: Archive) -> None:
     key = load_verifier(archive.settings)
     report = check_bundle(printed.pdf, key)
     assert report.intact, [f.message_en for f in report.findings]
-    forged = edited(printed.pdf, lambda m: m["documents"][0].update(number="WO-9999"))
+    forged = edit_manifest(printed.pdf, lambda m: m["documents"][0].update(number="WO-9999"))
     assert "document_mismatch" in codes(forged, key)

@@ -10,7 +10,10 @@ import pytest
 
 from archive import commands, queries
 from archive.bootstrap import Archive
-from tests.support import OTHER_VIN, event_count, pdf_bytes, png_bytes
+from archive.bundle.pipeline import print_document
+from archive.integrity.keys import SignerKey
+from archive.integrity.notes import parse_checkpoint, sign_checkpoint
+from tests.support import OTHER_VIN, edit_manifest, event_count, pdf_bytes, png_bytes
 from tests.webclient import WebClient
 from web.app import create_app
 
@@ -189,3 +192,51 @@ def test_search_vehicle_and_history_pages(web: WebClient, team: Archive) -> None
     assert OTHER_VIN in suffix.text
     missing = web.get("/d/warranty_claim/NOPE")
     assert missing.status_code == 404 and "没有三包索赔单 NOPE" in missing.text
+
+
+def test_an_auditor_checks_a_bundle_on_the_verify_page(web: WebClient, team: Archive) -> None:
+    commands.file_document(team, "warranty_claim", claim_fields(), "admin")
+    printed = print_document(team, "warranty_claim", "WC-100").pdf
+    web.login("auditor", PASSWORD)
+    page = web.get("/verify-bundle")
+    assert page.status_code == 200 and "核验装订文件" in page.text
+    assert "data-public-key" in page.text  # the key to take away for offline checks
+    before = event_count(team)
+
+    def upload(pdf: bytes, name: str = "WC-100.pdf"):
+        token = web.csrf("/verify-bundle")
+        return web.post(
+            "/verify-bundle",
+            data={"csrf_token": token},
+            files={"bundle": (name, pdf, "application/pdf")},
+        )
+
+    good = upload(printed)
+    assert good.status_code == 200
+    assert 'data-verdict="intact"' in good.text and "WC-100.pdf 核验通过" in good.text
+    assert "已用本档案室的公钥核对" in good.text
+
+    altered = upload(
+        edit_manifest(printed, lambda m: m["documents"][0].update(content_hash="a" * 64))
+    )
+    assert (
+        'data-verdict="failed"' in altered.text and 'data-code="document_mismatch"' in altered.text
+    )
+    assert "WC-100" in altered.text
+
+    # Re-signed with another key and carrying it: consistent with itself, refused all the same.
+    intruder = SignerKey.generate("archive.intruder/v1")
+
+    def resign(manifest: dict) -> None:
+        body = parse_checkpoint(manifest["proof"]["checkpoint"]).body
+        manifest["proof"]["checkpoint"] = sign_checkpoint(body, intruder)
+        manifest["proof"]["public_key"] = intruder.verifier().text()
+
+    resigned = upload(edit_manifest(printed, resign))
+    assert 'data-code="key_mismatch"' in resigned.text
+
+    nothing = web.post("/verify-bundle", data={"csrf_token": web.csrf("/verify-bundle")})
+    assert nothing.status_code == 422 and "请选择要核验的 PDF 文件" in nothing.text
+    junk = upload(b"not a pdf", "junk.pdf")
+    assert 'data-code="not_a_pdf"' in junk.text
+    assert event_count(team) == before

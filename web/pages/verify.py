@@ -1,0 +1,61 @@
+"""核验装订文件: an auditor uploads a bundle PDF and sees whether it is what this archive signed.
+
+The same check as ``archive verify-bundle`` (``archive.integrity.bundle_check``), made with this
+archive's own public key, which the page also shows so that the auditor can take it away and
+check bundles offline. Checking changes nothing, so every signed-in role may do it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, Response, UploadFile
+
+from archive.integrity import load_verifier
+from archive.integrity.bundle_check import check_bundle
+from web.auth import PageUser
+from web.pages.common import archive_of
+from web.templating import render
+
+router = APIRouter()
+
+# A full binding of a busy month with every scan merged runs to a few hundred MB at most.
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+@router.get("/verify-bundle")
+def verify_page(request: Request, user: PageUser) -> Response:
+    return _page(request)
+
+
+@router.post("/verify-bundle")
+def verify_upload(
+    request: Request,
+    user: PageUser,
+    bundle: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    if bundle is None or not bundle.filename:
+        return _page(request, error="请选择要核验的 PDF 文件。", status_code=422)
+    data = bytearray()
+    while chunk := bundle.file.read(_CHUNK):
+        data += chunk
+        if len(data) > MAX_BUNDLE_BYTES:
+            limit = MAX_BUNDLE_BYTES // (1024 * 1024)
+            return _page(request, error=f"文件超过 {limit} MB，无法在网页上核验。", status_code=413)
+    if not data:
+        return _page(request, error="上传的文件是空的，请重新选择。", status_code=422)
+    key = load_verifier(archive_of(request).settings)
+    report = check_bundle(bytes(data), key)
+    return _page(request, report=report, filename=bundle.filename)
+
+
+def _page(request: Request, status_code: int = 200, **context: object) -> Response:
+    key = load_verifier(archive_of(request).settings)
+    return render(
+        request,
+        "verify_bundle.html",
+        {"report": None, "error": None, "filename": None, "public_key": key and key.text()}
+        | context,
+        status_code=status_code,
+    )
