@@ -6,6 +6,9 @@
 2. **Baseline**: the same documents (the same print models and templates) rendered as one HTML
    in one process by WeasyPrint, ``write_pdf`` included: no cover, contents, scans or merge.
 3. **Cached**: the bundle again, its runs now read from the cache (a second binding, a reprint).
+4. **Proof**: what the manifest's proofs cost inside the bundle (``build_manifest`` alone), and
+   ``verify-bundle`` on the finished PDF next to its own baseline, pypdf reading the text of
+   the same pages and nothing else (the check reads every page for the printed hashes).
 
     .venv/bin/python bench/bundle.py [--work-orders 310] [--workers N]
 
@@ -17,20 +20,27 @@ average is printed beside the figures.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pypdf import PdfReader
+
 from archive import commands
 from archive.bootstrap import open_archive
 from archive.bundle.layout import Layout
+from archive.bundle.manifest import build_manifest
 from archive.bundle.parallel import available_cores
 from archive.bundle.pipeline import bundle_volume
 from archive.bundle.render import chunk_job, render_part
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
+from archive.integrity import load_verifier
+from archive.integrity.bundle_check import check_bundle
+from archive.integrity.keys import VerifierKey
 from archive.volumes import sealed_documents
 
 MONTH = "2026-10"
@@ -94,7 +104,34 @@ def main() -> None:
             f"ratio: {bundle_rate / baseline_rate:.2f}x the baseline's pages/s "
             f"(goal >= 1.5x); bundle {bundle_s:.1f} s (goal < 60 s); load average {_load()}"
         )
+
+        documents = sealed_documents(archive, volume)
+        started = time.perf_counter()
+        manifest = build_manifest(archive, documents, binding="full", volume=volume)
+        manifest_s = time.perf_counter() - started
+        events = sum(len(d["events"]) for d in manifest["documents"]) + 1
+        print(
+            f"manifest with proofs: {events} events in {manifest_s:.2f} s "
+            f"({manifest_s / bundle_s:.1%} of the bundle)"
+        )
+        _time_verify(bundle.pdf, load_verifier(archive.settings))
         archive.close()
+
+
+def _time_verify(pdf: bytes, key: VerifierKey | None) -> None:
+    started = time.perf_counter()
+    report = check_bundle(pdf, key)
+    verify_s = time.perf_counter() - started
+    assert report.intact, [f.message_en for f in report.findings]
+    started = time.perf_counter()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text()
+    text_s = time.perf_counter() - started
+    print(
+        f"verify-bundle: {report.pages} pages, {report.events} events in {verify_s:.1f} s "
+        f"= {report.pages / verify_s:.1f} pages/s; baseline (page text only) {text_s:.1f} s "
+        f"= {report.pages / text_s:.1f} pages/s; ratio {text_s / verify_s:.2f}x"
+    )
 
 
 def _load() -> str:
