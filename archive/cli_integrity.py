@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from archive.bundle.bindings import BINDING_LABELS
 from archive.errors import BadInput
 from archive.integrity import (
     VerifyReport,
@@ -189,19 +190,25 @@ def _verifier(key: str, as_json: bool) -> VerifierKey:
 
 def describe_bundle(report: BundleReport, name: str) -> list[str]:
     """The bundle report for people: verdict, findings, what was checked."""
+    what = name
+    if report.volume and report.binding in BINDING_LABELS:
+        what = f"{name}（{report.volume} {BINDING_LABELS[report.binding]}）"
     lines: list[str] = []
     if report.intact:
+        zh, en = ("核验通过", "verified")
+        if not report.authenticated:
+            zh, en = ("内部一致，但未用档案室公钥核对", "agrees with itself, NOT checked by key")
         lines += [
-            f"{name} 核验通过：{report.documents} 份单据、{report.events} 个事件均已证明包含在"
+            f"{what} {zh}：{report.documents} 份单据、{report.events} 个事件均已证明包含在"
             f"签名检查点（{report.tree_size} 个事件）中，"
             f"{report.printed} 份表单所印内容摘要与清单一致",
-            f"{name} verified: {report.documents} documents and {report.events} events are proved "
+            f"{name} {en}: {report.documents} documents and {report.events} events are proved "
             f"in the signed checkpoint of {report.tree_size} events; the content hashes printed "
             f"on {report.printed} forms match the manifest",
         ]
     else:
         lines += [
-            f"{name} 核验未通过！发现 {len(report.findings)} 处问题",
+            f"{what} 核验未通过！发现 {len(report.findings)} 处问题",
             f"{name} FAILED verification: {len(report.findings)} problems",
         ]
         for finding in report.findings[:SHOWN]:
@@ -212,13 +219,15 @@ def describe_bundle(report: BundleReport, name: str) -> list[str]:
         lines.append(f"检查点 / checkpoint: {report.origin}  {report.tree_size}  {report.root}")
     if report.key_source == "embedded":
         lines += [
-            "注意：未指定 --key，只用文件自带的公钥核对；"
+            "注意：未指定 --key，只用文件自带的公钥核对，不能排除整份文件被另一把密钥重签；"
             "请用档案室公布的公钥（checkpoint.vkey）再核对一次",
-            "note: no --key given, so the checkpoint was checked against the key the file carries; "
-            "check again with the archive's published key (checkpoint.vkey)",
+            "note: no --key given, so only the key the file carries was used, which cannot rule "
+            "out a file re-signed with another key; check again with the archive's published "
+            "key (checkpoint.vkey)",
         ]
     lines.append(
-        f"读取 {report.pages} 页，用时 {report.seconds:.1f} 秒 / "
-        f"{report.pages} pages read in {report.seconds:.1f} s"
+        f"读取 {report.pages} 页，用时 {report.seconds:.1f} 秒（表单正文未逐字比对）/ "
+        f"{report.pages} pages read in {report.seconds:.1f} s (form bodies are not compared "
+        "word for word)"
     )
     return lines

@@ -148,9 +148,13 @@ def event_count(archive: Archive) -> int:
     return archive.app.head()
 
 
-def edit_manifest(pdf: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
-    """The PDF with its embedded manifest.json changed by ``edit``, as someone holding only the
-    file could do it with pypdf (nothing else touched)."""
+def edit_manifest(
+    pdf: bytes,
+    edit: Callable[[dict[str, Any]], None],
+    pages: Callable[[PdfWriter], None] | None = None,
+) -> bytes:
+    """The PDF with its embedded manifest.json changed by ``edit`` (and its pages by ``pages``),
+    as someone holding only the file could do it with pypdf."""
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     names = writer.root_object["/Names"]["/EmbeddedFiles"]["/Names"]
     (spec,) = [names[i + 1] for i in range(0, len(names), 2) if names[i] == "manifest.json"]
@@ -158,6 +162,8 @@ def edit_manifest(pdf: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
     manifest = json.loads(stream.get_data())
     edit(manifest)
     stream.set_data(json.dumps(manifest, ensure_ascii=False).encode())
+    if pages is not None:
+        pages(writer)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

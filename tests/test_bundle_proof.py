@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,17 @@ class Bound:
     pdf: bytes
     manifest: dict[str, Any]
     key: VerifierKey
+    starts: dict[str, int]  # document number: the page its form starts on (1-based)
+    voided_claim: str
+
+
+def _claims(archive: Archive) -> list[Any]:
+    return [
+        archive.app.repository.get(n.originator_id)
+        for n in archive.app.recorder.select_notifications(0, 100_000, inclusive_of_start=False)
+        if n.topic.endswith("Document.Filed")
+        and archive.app.repository.get(n.originator_id).kind == "warranty_claim"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +70,15 @@ def bound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bound]:
     home = tmp_path_factory.mktemp("proof") / "home"
     archive = open_archive(Settings(home=home), clock=FakeClock())
     load(archive, generate(DemoSpec(month=MONTH, work_orders=20)))
+    claims = sorted(d.number for d in _claims(archive))
+    commands.void_document(archive, "warranty_claim", claims[-1], "重复录入", "ma.zhiqiang")
     commands.seal_month(archive, MONTH, "ma.zhiqiang", force_reason="测试：强制封存")
     bundle = bundle_volume(archive, MONTH, "return")
     key = load_verifier(archive.settings)
     assert key is not None
+    starts = {entry.number: entry.page for entry in bundle.contents}
     try:
-        yield Bound(archive, home, bundle.pdf, bundle.manifest, key)
+        yield Bound(archive, home, bundle.pdf, bundle.manifest, key, starts, claims[-1])
     finally:
         archive.close()
 
@@ -86,7 +101,7 @@ def b64(data: bytes) -> str:
 
 def test_the_manifest_carries_the_seal_checkpoint_key_and_a_proof_per_event(bound: Bound) -> None:
     proof = bound.manifest["proof"]
-    (seal_checkpoint,) = list_checkpoints(bound.archive.settings)
+    seal_checkpoint = list_checkpoints(bound.archive.settings)[0]  # later tests add others
     assert proof["checkpoint"] == seal_checkpoint.path.read_text(encoding="utf-8")
     assert proof["public_key"] == bound.key.text()
     checkpoint = parse_checkpoint(proof["checkpoint"])
@@ -136,7 +151,9 @@ def test_an_intact_bundle_verifies_with_the_archives_key(bound: Bound) -> None:
     assert report.intact, [f.message_en for f in report.findings]
     assert report.key_source == "given"
     assert report.documents == report.printed == len(bound.manifest["documents"])
-    assert report.events == sum(len(d["events"]) for d in bound.manifest["documents"]) + 1
+    listed = bound.manifest["documents"] + bound.manifest["left_out"]
+    assert report.events == sum(len(d["events"]) for d in listed) + 1  # and the seal
+    assert (report.binding, report.volume, report.left_out) == ("return", MONTH, 1)
 
 
 def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeypatch) -> None:
@@ -150,14 +167,17 @@ def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeyp
 
     ok = runner.invoke(app, ["verify-bundle", str(good), "--key", str(vkey)])
     assert ok.exit_code == 0, ok.output
-    assert "return.pdf 核验通过" in ok.output and "return.pdf verified" in ok.output
+    assert "return.pdf（2026-10 退回服务中心卷） 核验通过" in ok.output
+    assert "return.pdf verified" in ok.output
     assert "未指定 --key" not in ok.output
     assert not (tmp_path / "no-archive-here").exists()  # nothing but the PDF was opened
 
     embedded = runner.invoke(app, ["verify-bundle", str(good), "--json"])
     assert embedded.exit_code == 0
     assert json.loads(embedded.output)["key_source"] == "embedded"
+    assert json.loads(embedded.output)["authenticated"] is False
     loose = runner.invoke(app, ["verify-bundle", str(good)])
+    assert "内部一致，但未用档案室公钥核对" in loose.output
     assert "未指定 --key" in loose.output and "no --key given" in loose.output
 
     bad = tmp_path / "tampered.pdf"
@@ -185,7 +205,12 @@ def test_an_edited_content_hash_is_named(bound: Bound) -> None:
     doc = bound.manifest["documents"][0]
     pdf = edit_manifest(bound.pdf, lambda m: m["documents"][0].update(content_hash="f" * 64))
     found = codes(pdf, bound.key)
-    assert set(found) == {"document_mismatch", "printed_hash_mismatch", "not_in_volume"}
+    assert set(found) == {
+        "document_mismatch",
+        "printed_hash_mismatch",
+        "not_in_volume",  # the stated version and hash are not the sealed ones
+        "missing_from_bundle",  # so the sealed one is not accounted for
+    }
     (mismatch,) = found["document_mismatch"]
     assert mismatch["number"] == doc["number"] and mismatch["kind"] == doc["kind"]
     assert mismatch["version"] == doc["version"]
@@ -242,7 +267,7 @@ def test_a_forged_event_with_its_leaf_recomputed_fails_its_proof(bound: Bound) -
 def test_a_document_dropped_from_the_manifest_is_still_found_on_the_page(bound: Bound) -> None:
     dropped = bound.manifest["documents"][-1]
     found = codes(edit_manifest(bound.pdf, lambda m: m["documents"].pop()), bound.key)
-    assert set(found) == {"printed_not_in_manifest"}
+    assert set(found) == {"printed_not_in_manifest", "missing_from_bundle", "fees_mismatch"}
     assert dropped["number"] in found["printed_not_in_manifest"][0]["message_zh"]
 
 
@@ -268,12 +293,93 @@ def test_a_replaced_key_is_detected(bound: Bound) -> None:
     assert set(found) == {"key_mismatch", "checkpoint_signature"}
     assert intruder.verifier().text() in found["key_mismatch"][0]["message_en"]
     alone = check_bundle(resigned)
-    assert alone.intact and alone.key_source == "embedded"
+    assert alone.intact and not alone.authenticated and alone.key_source == "embedded"
 
     swapped = edit_manifest(
         bound.pdf, lambda m: m["proof"].update(public_key=intruder.verifier().text())
     )
     assert set(codes(swapped)) == {"checkpoint_signature"}
+
+
+def test_a_voided_claim_left_out_of_the_return_is_proved_voided(bound: Bound) -> None:
+    (left,) = bound.manifest["left_out"]
+    assert (left["number"], left["voided"]) == (bound.voided_claim, True)
+    assert left["events"][-1]["type"] == "Voided"
+    # Claimed "voided" without the Voided event: the replay says otherwise.
+    pdf = edit_manifest(bound.pdf, lambda m: m["left_out"][0]["events"].pop())
+    found = codes(pdf, bound.key)
+    assert {"document_mismatch", "binding_mismatch"} <= set(found)
+    assert "应当装入却被略去" in found["binding_mismatch"][0]["message_zh"]
+
+
+def test_a_document_cut_from_pages_and_manifest_is_missed(bound: Bound) -> None:
+    """The forger removes a claim's form and its manifest entry: the sealed list still has it."""
+    doc = bound.manifest["documents"][0]
+    page = bound.starts[doc["number"]] - 1
+
+    def cut(manifest: dict[str, Any]) -> None:
+        manifest["documents"].pop(0)
+
+    found = codes(edit_manifest(bound.pdf, cut, lambda w: w.remove_page(page)), bound.key)
+    assert "missing_from_bundle" in found
+    assert doc["number"] in found["missing_from_bundle"][0]["message_zh"]
+    if doc["kind"] == "warranty_claim":
+        assert "fees_mismatch" in found  # the fee summary still counts it
+
+
+def test_a_form_printed_twice_is_named(bound: Bound) -> None:
+    doc = bound.manifest["documents"][0]
+    page = bound.starts[doc["number"]] - 1
+    found = codes(
+        edit_manifest(bound.pdf, lambda m: None, lambda w: w.insert_page(w.pages[page], page)),
+        bound.key,
+    )
+    assert set(found) == {"printed_twice"}
+    assert doc["number"] in found["printed_twice"][0]["message_zh"]
+
+
+def test_a_document_listed_twice_is_named(bound: Bound) -> None:
+    pdf = edit_manifest(bound.pdf, lambda m: m["documents"].append(m["documents"][0]))
+    found = codes(pdf, bound.key)
+    assert "listed_twice" in found
+
+
+def test_edited_volume_and_document_facts_are_named(bound: Bound) -> None:
+    erased = codes(
+        edit_manifest(bound.pdf, lambda m: m["volume"].update(forced_reason=None)), bound.key
+    )
+    assert set(erased) == {"volume_mismatch"}
+    assert "强制封存原因" in erased["volume_mismatch"][0]["message_zh"]
+    no_volume = codes(edit_manifest(bound.pdf, lambda m: m.pop("volume")), bound.key)
+    assert set(no_volume) == {"volume_missing"}
+    scans = codes(edit_manifest(bound.pdf, lambda m: m["documents"][0].update(scans=[])), bound.key)
+    assert set(scans) == {"document_mismatch"}
+    assert "扫描件" in scans["document_mismatch"][0]["message_zh"]
+
+
+def test_hostile_manifests_give_findings_not_crashes(bound: Bound) -> None:
+    """Shapes and topics a forger might try: each is reported; no module named by the file is
+    imported."""
+
+    def seal_as_document(m: dict[str, Any]) -> None:
+        m["documents"][0]["events"] = m["volume"]["events"]
+
+    def foreign_topic(m: dict[str, Any]) -> None:
+        m["documents"][0]["events"][0]["topic"] = "antigravity:Fly"
+
+    def huge_version(m: dict[str, Any]) -> None:
+        m["documents"][0]["events"][0]["version"] = 2**70
+
+    def not_dicts(m: dict[str, Any]) -> None:
+        m["documents"][0]["events"] = [1, 2]
+        m["left_out"] = "none"
+
+    for edit in (seal_as_document, foreign_topic, huge_version, not_dicts):
+        found = codes(edit_manifest(bound.pdf, edit), bound.key)
+        assert "bundle_unreadable" not in found, (edit.__name__, found)
+    assert "antigravity" not in sys.modules
+    topic = codes(edit_manifest(bound.pdf, foreign_topic), bound.key)["event_undecodable"]
+    assert "is not an event of Document" in topic[0]["message_en"]
 
 
 def test_files_that_are_not_bundles(bound: Bound) -> None:

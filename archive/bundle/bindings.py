@@ -34,11 +34,35 @@ def check_binding(binding: str) -> str:
     return binding
 
 
+def takes_kind(binding: str, kind_code: str) -> bool:
+    """Whether ``binding`` binds documents of this kind at all."""
+    return binding != RETURN or kind_code in RETURN_KINDS
+
+
+def binds(binding: str, kind_code: str, voided: bool) -> bool:
+    """Whether ``binding`` holds a sealed document of this kind, voided or not (the rule
+    ``archive verify-bundle`` applies again to the documents a manifest lists)."""
+    return takes_kind(binding, kind_code) and not (binding == RETURN and voided)
+
+
 def binding_documents(binding: str, documents: list[BoundDocument]) -> list[BoundDocument]:
     """The documents of ``binding``, by kind in registry order, then number."""
-    if check_binding(binding) == RETURN:
-        documents = [d for d in documents if d.kind.code in RETURN_KINDS and d.doc.voided is None]
-    return sorted(documents, key=lambda d: registry_order(d.kind.code, d.doc.number))
+    check_binding(binding)
+    held = [d for d in documents if binds(binding, d.kind.code, d.doc.voided is not None)]
+    return sorted(held, key=lambda d: registry_order(d.kind.code, d.doc.number))
+
+
+def left_out(binding: str, documents: list[BoundDocument]) -> list[BoundDocument]:
+    """Documents of the kinds ``binding`` takes that it does not hold (voided claims left out
+    of the return): the manifest proves why each is missing, so a removed one stands out."""
+    check_binding(binding)
+    out = [
+        d
+        for d in documents
+        if takes_kind(binding, d.kind.code)
+        and not binds(binding, d.kind.code, d.doc.voided is not None)
+    ]
+    return sorted(out, key=lambda d: registry_order(d.kind.code, d.doc.number))
 
 
 @dataclass(frozen=True)

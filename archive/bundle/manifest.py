@@ -14,6 +14,7 @@ the PDF. :func:`build_manifest` is the one place that shapes it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,10 +22,12 @@ from uuid import UUID
 from archive.bootstrap import Archive
 from archive.integrity.proofs import Proofs, prove_events
 from archive.volumes import BoundDocument
+from events.document import Document
 from events.volume import MonthVolume
 
 FORMAT = "dealer-archive/bundle-manifest/2"
 MANIFEST_NAME = "manifest.json"
+SINGLE = "single"  # the binding of one document printed alone
 
 
 def event_id(originator_id: UUID | str, version: int) -> str:
@@ -38,41 +41,31 @@ def build_manifest(
     *,
     binding: str,
     volume: MonthVolume | None = None,
+    left_out: list[BoundDocument] | None = None,
 ) -> dict[str, Any]:
-    """The manifest of a bundle of ``documents`` (of ``volume``, when it is a sealed volume)."""
-    wanted = [(b.doc.id, e.originator_version) for b in documents for e in b.events]
-    if volume is not None:
-        wanted.append((volume.id, volume.version))
+    """The manifest of a bundle of ``documents`` (of ``volume``, when it is a sealed volume).
+
+    ``left_out``: the volume's documents of the binding's kinds that it does not hold; they are
+    listed with their proofs too, so that a document removed from a bundle cannot pass as one
+    the binding leaves out.
+    """
+    left_out = left_out or []
+    volume_events = list(archive.app.stored_events(volume.id)) if volume is not None else []
+    wanted = [(b.doc.id, e.originator_version) for b in [*documents, *left_out] for e in b.events]
+    wanted += [(e.originator_id, e.originator_version) for e in volume_events]
     proofs = prove_events(archive, wanted)
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "dealer": archive.settings.dealer_name,
         "binding": binding,
         "proof": proofs.header(),
-        "documents": [_document(d, proofs) for d in documents],
+        "documents": [_with_events(document_facts(d.doc), d.events, proofs) for d in documents],
     }
     if volume is not None:
-        manifest["volume"] = {
-            "id": str(volume.id),
-            "month": volume.month,
-            "supplement": volume.supplement,
-            "label": volume.label,
-            "sealed_at": _instant(volume.sealed_at),
-            "sealed_by": volume.sealed_by,
-            "seal_event_id": event_id(volume.id, volume.version),
-            "events": [
-                {
-                    "event_id": event_id(volume.id, volume.version),
-                    "version": volume.version,
-                    "type": "Sealed",
-                    "timestamp": _instant(volume.sealed_at),
-                    **proofs.events[(volume.id, volume.version)].as_dict(),
-                }
-            ],
-            "forced_reason": volume.forced_reason,
-            "list_hash": volume.list_hash,
-            "entries": volume.entries,
-        }
+        manifest["volume"] = _with_events(volume_facts(volume), volume_events, proofs)
+        manifest["left_out"] = [
+            _with_events(document_facts(d.doc), d.events, proofs) for d in left_out
+        ]
     return manifest
 
 
@@ -81,32 +74,57 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode()
 
 
-def _document(bound: BoundDocument, proofs: Proofs) -> dict[str, Any]:
-    doc = bound.doc
-    events = [
-        {
-            "event_id": event_id(doc.id, event.originator_version),
-            "version": event.originator_version,
-            "type": type(event).__name__,
-            "timestamp": _instant(event.timestamp),
-            **proofs.events[(doc.id, event.originator_version)].as_dict(),
-        }
-        for event in bound.events
-    ]
+def document_facts(doc: Document) -> dict[str, Any]:
+    """What a manifest states of a document; all of it follows from the document's events, so
+    ``verify-bundle`` replays them and compares."""
     return {
         "id": str(doc.id),
-        "kind": bound.kind.code,
+        "kind": doc.kind,
         "number": doc.number,
         "version": doc.version,
         "content_hash": doc.content_hash,
         "event_id": event_id(doc.id, doc.version),
         "voided": doc.voided is not None,
-        "events": events,
         "scans": [
             {"sha256": s.sha256, "media_type": s.media_type, "active": s.active} for s in doc.scans
         ],
         "signature_images": sorted({s.image_sha256 for s in doc.signatures if s.image_sha256}),
     }
+
+
+def volume_facts(volume: MonthVolume) -> dict[str, Any]:
+    """What a manifest states of a sealed volume; all of it follows from its ``Sealed`` event."""
+    return {
+        "id": str(volume.id),
+        "month": volume.month,
+        "supplement": volume.supplement,
+        "label": volume.label,
+        "sealed_at": _instant(volume.sealed_at),
+        "sealed_by": volume.sealed_by,
+        "seal_event_id": event_id(volume.id, volume.version),
+        "forced_reason": volume.forced_reason,
+        "open_blockers": volume.open_blockers,
+        "list_hash": volume.list_hash,
+        "entries": volume.entries,
+    }
+
+
+def event_facts(event: Any) -> dict[str, Any]:
+    """How a manifest names one event (its proof is added beside)."""
+    return {
+        "event_id": event_id(event.originator_id, event.originator_version),
+        "version": event.originator_version,
+        "type": type(event).__name__,
+        "timestamp": _instant(event.timestamp),
+    }
+
+
+def _with_events(facts: dict[str, Any], events: Sequence[Any], proofs: Proofs) -> dict[str, Any]:
+    proved = [
+        event_facts(e) | proofs.events[(e.originator_id, e.originator_version)].as_dict()
+        for e in events
+    ]
+    return facts | {"events": proved}
 
 
 def _instant(moment: datetime) -> str:

@@ -25,6 +25,7 @@ from archive.bundle.bindings import (
     binding_documents,
     check_binding,
     fee_summary,
+    left_out,
 )
 from archive.bundle.cache import RenderCache, chunk_key
 from archive.bundle.front_matter import (
@@ -38,7 +39,7 @@ from archive.bundle.front_matter import (
     toc_rows,
 )
 from archive.bundle.layout import Layout, PrintDocument
-from archive.bundle.manifest import MANIFEST_NAME, build_manifest, manifest_bytes
+from archive.bundle.manifest import MANIFEST_NAME, SINGLE, build_manifest, manifest_bytes
 from archive.bundle.merge import Bookmark, PageRun, assemble
 from archive.bundle.page_numbers import CHARACTERS
 from archive.bundle.pages import DocumentPages, runs_by_kind
@@ -82,13 +83,16 @@ def bundle_volume(
     check_binding(binding)
     volume = get_volume(archive, month, supplement)
     report = progress or _silent
-    documents = binding_documents(binding, sealed_documents(archive, volume))
+    sealed = sealed_documents(archive, volume)
+    documents = binding_documents(binding, sealed)
     layout = Layout(archive)
     printed = []
     for done, bound in enumerate(documents, start=1):
         printed.append(layout.document(bound.kind, bound.doc))
         report("load", done, len(documents))
-    manifest = build_manifest(archive, documents, binding=binding, volume=volume)
+    manifest = build_manifest(
+        archive, documents, binding=binding, volume=volume, left_out=left_out(binding, sealed)
+    )
     dealer = archive.settings.dealer_name
     title = heading(volume)
     cover = _cover_job(archive, volume, binding, printed, manifest)
@@ -154,7 +158,7 @@ def print_document(archive: Archive, kind_code: str, number: str) -> Bundle:
     kind, doc = queries.get_document(archive, kind_code, number)
     bound = bound_document(archive, doc.id)
     printed = Layout(archive).document(kind, bound.doc)
-    manifest = build_manifest(archive, [bound], binding="single")
+    manifest = build_manifest(archive, [bound], binding=SINGLE)
     part = render_part(
         chunk_job(
             [printed.model],

@@ -5,11 +5,14 @@ of it, and a verification that names what was changed.
 - :mod:`archive.integrity.keys`: the Ed25519 key under ``$ARCHIVE_HOME/keys/``;
 - :mod:`archive.integrity.notes`: checkpoints in the C2SP signed-note format;
 - :mod:`archive.integrity.checkpoints`: making, keeping and listing checkpoints;
-- :mod:`archive.integrity.verify`: recomputing from the store and comparing.
+- :mod:`archive.integrity.verify`: recomputing from the store and comparing;
+- :mod:`archive.integrity.proofs`: inclusion proofs of a bundle's events, for its manifest;
+- :mod:`archive.integrity.bundle_check`: checking a bundle PDF with nothing but the PDF.
 
 Wiring: ``archive init`` calls :func:`ensure_key`; sealing a month calls
-:func:`make_checkpoint`; ``archive.cli_integrity`` adds ``checkpoint``, ``checkpoints`` and
-``verify`` to the command line.
+:func:`make_checkpoint`; ``archive.bundle.manifest`` calls ``prove_events``;
+``archive.cli_integrity`` adds ``checkpoint``, ``checkpoints``, ``verify`` and ``verify-bundle``
+to the command line, and ``web.pages.verify`` the 核验 page.
 """
 
 from archive.integrity.checkpoints import (

@@ -7,10 +7,12 @@ check bundles offline. Checking changes nothing, so every signed-in role may do 
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
+from archive.bundle.bindings import BINDING_LABELS
 from archive.integrity import load_verifier
 from archive.integrity.bundle_check import check_bundle
 from web.auth import PageUser
@@ -21,7 +23,6 @@ router = APIRouter()
 
 # A full binding of a busy month with every scan merged runs to a few hundred MB at most.
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
-_CHUNK = 1024 * 1024
 
 
 @router.get("/verify-bundle")
@@ -37,16 +38,15 @@ def verify_upload(
 ) -> Response:
     if bundle is None or not bundle.filename:
         return _page(request, error="请选择要核验的 PDF 文件。", status_code=422)
-    data = bytearray()
-    while chunk := bundle.file.read(_CHUNK):
-        data += chunk
-        if len(data) > MAX_BUNDLE_BYTES:
-            limit = MAX_BUNDLE_BYTES // (1024 * 1024)
-            return _page(request, error=f"文件超过 {limit} MB，无法在网页上核验。", status_code=413)
-    if not data:
+    size = bundle.file.seek(0, os.SEEK_END)
+    if size > MAX_BUNDLE_BYTES:
+        limit = MAX_BUNDLE_BYTES // (1024 * 1024)
+        return _page(request, error=f"文件超过 {limit} MB，无法在网页上核验。", status_code=413)
+    if not size:
         return _page(request, error="上传的文件是空的，请重新选择。", status_code=422)
-    key = load_verifier(archive_of(request).settings)
-    report = check_bundle(bytes(data), key)
+    bundle.file.seek(0)
+    # Read where the upload was spooled (a temporary file), not copied into memory.
+    report = check_bundle(bundle.file, load_verifier(archive_of(request).settings))
     return _page(request, report=report, filename=bundle.filename)
 
 
@@ -55,7 +55,13 @@ def _page(request: Request, status_code: int = 200, **context: object) -> Respon
     return render(
         request,
         "verify_bundle.html",
-        {"report": None, "error": None, "filename": None, "public_key": key and key.text()}
+        {
+            "report": None,
+            "error": None,
+            "filename": None,
+            "public_key": key and key.text(),
+            "bindings": BINDING_LABELS,
+        }
         | context,
         status_code=status_code,
     )

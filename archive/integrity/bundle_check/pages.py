@@ -1,0 +1,102 @@
+"""The printed pages: each bound form's head shows its content hash once, nothing else is
+printed as a form, and the return binding's fee summary states the replayed claims' fees."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pypdf import PdfReader
+
+from archive.bundle.bindings import fee_summary
+from archive.bundle.printed import PRINTED_HASH_DIGITS, printed_fees, printed_heads
+from archive.integrity.bundle_check.documents import ProvedDocument
+from archive.integrity.bundle_check.report import BundleReport, label
+from archive.kinds.registry import get_kind
+from archive.volumes import BoundDocument
+from projections.ledger import Subject
+
+
+def page_texts(reader: PdfReader, report: BundleReport) -> list[str]:
+    texts = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            texts.append(page.extract_text())
+        except Exception as error:  # a damaged page: say which, read the rest
+            texts.append("")
+            report.add(
+                "page_unreadable",
+                f"PDF 第 {number} 页的文字无法读取：{error}",
+                f"the text of page {number} cannot be read: {error}",
+            )
+    return texts
+
+
+def check_printed(texts: list[str], documents: list[ProvedDocument], report: BundleReport) -> None:
+    heads, unreadable = printed_heads(texts)
+    report.printed = len(heads)
+    for page in unreadable:
+        report.add(
+            "printed_head_unreadable",
+            f"PDF 第 {page} 页有形似表头内容摘要的文字，但无法按表头格式读出",
+            f"page {page} shows something like a form head's content hash that does not "
+            "read as one",
+        )
+    printed: dict[tuple[str, str], list[Any]] = {}
+    for head in heads:
+        printed.setdefault((head.kind, head.number), []).append(head)
+    for doc in documents:
+        found = printed.pop((doc.kind, doc.number), [])
+        if len(found) != 1:
+            pages = "、".join(str(h.page) for h in found)
+            report.add(
+                "not_printed" if not found else "printed_twice",
+                f"{label(doc.subject)}在清单中，但 PDF 中找不到它的表头"
+                if not found
+                else f"{label(doc.subject)}在 PDF 中印了 {len(found)} 次（第 {pages} 页）",
+                f"{doc.kind} {doc.number} is in the manifest but not printed"
+                if not found
+                else f"{doc.kind} {doc.number} is printed {len(found)} times (pages {pages})",
+                doc.last_event,
+            )
+        expected = (doc.version, doc.content_hash[:PRINTED_HASH_DIGITS])
+        for head in found:
+            if (head.version, head.content_hash) != expected:
+                report.add(
+                    "printed_hash_mismatch",
+                    f"PDF 第 {head.page} 页所印{label(doc.subject)}为第 {head.version} 版、"
+                    f"内容摘要 {head.content_hash}，清单为第 {expected[0]} 版、{expected[1]}",
+                    f"page {head.page} shows {doc.kind} {doc.number} version {head.version}, "
+                    f"hash {head.content_hash}; the manifest has version {expected[0]}, "
+                    f"{expected[1]}",
+                    doc.last_event,
+                )
+    for heads_left in printed.values():
+        for head in heads_left:
+            subject = Subject(head.kind, head.number)
+            report.add(
+                "printed_not_in_manifest",
+                f"PDF 第 {head.page} 页印有{label(subject)}，但清单中没有它",
+                f"page {head.page} shows {head.kind} {head.number}, which the manifest lacks",
+            )
+
+
+def check_fees(texts: list[str], documents: list[ProvedDocument], report: BundleReport) -> None:
+    """The return binding's fee summary states the replayed claims' count and total."""
+    replayed = [d.replayed for d in documents if d.replayed is not None]
+    summary = fee_summary([BoundDocument(get_kind(doc.kind), doc, ()) for doc in replayed])
+    expected = (len(summary.rows), f"{summary.total:.2f}")
+    stated = printed_fees(texts)
+    if [(count, money(total)) for count, total, _ in stated] != [expected]:
+        shown = "；".join(f"第 {p} 页：{c} 份 {t} 元" for c, t, p in stated) or "没有找到"
+        report.add(
+            "fees_mismatch",
+            f"服务费用汇总应为三包索赔单 {expected[0]} 份、合计 {expected[1]} 元，"
+            f"PDF 中为：{shown}",
+            f"the fee summary should state {expected[0]} claims, {expected[1]} in total; "
+            f"the PDF states {stated or 'none'}",
+        )
+
+
+def money(text: str) -> str:
+    return f"{Decimal(text.replace(',', '')):.2f}"
