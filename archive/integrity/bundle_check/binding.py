@@ -11,10 +11,10 @@ from archive.integrity.bundle_check.documents import (
     ProvedDocument,
     compare_facts,
     proved_events,
+    replayed_or_reported,
 )
 from archive.integrity.bundle_check.report import BundleReport, Malformed, label, uuid_of
 from archive.integrity.notes import Checkpoint
-from archive.integrity.replay import Undecodable, replay
 from events.volume import MonthVolume, list_hash
 from projections.ledger import Subject
 
@@ -73,17 +73,8 @@ def _sealed_volume(volume: Any, checkpoint: Checkpoint, report: BundleReport) ->
         )
         return None
     report.volume = subject.number
-    if decoded is None:
-        return None
-    try:
-        sealed = replay(MonthVolume, decoded)
-    except Undecodable as error:
-        report.add(
-            "event_undecodable",
-            f"卷 {subject.number} 的封存事件无法重放：{error}",
-            f"volume {subject.number}: its seal does not replay: {error}",
-            names[-1],
-        )
+    sealed = replayed_or_reported(MonthVolume, decoded, subject, names[-1], report)
+    if sealed is None:
         return None
     compare_facts(volume_facts(sealed), volume, "volume_mismatch", subject, names[-1], report)
     if list_hash(sealed.entries) != sealed.list_hash:

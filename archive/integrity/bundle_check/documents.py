@@ -7,7 +7,7 @@ import base64
 import binascii
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -27,6 +27,8 @@ from events.document import Document
 from events.volume import MonthVolume
 from projections.ledger import Subject, event_leaf_hash
 from projections.merkle import verify_inclusion
+
+A = TypeVar("A", Document, MonthVolume)
 
 FACT_LABELS = {
     "id": "标识",
@@ -108,17 +110,7 @@ def _document(entry: Any, checkpoint: Checkpoint, report: BundleReport) -> Prove
         Document, uuid_of(entry.get("id")), entry, subject, checkpoint, report
     )
     last = names[-1] if names else None
-    replayed = None
-    if decoded is not None:
-        try:
-            replayed = replay(Document, decoded)
-        except Undecodable as error:
-            report.add(
-                "event_undecodable",
-                f"{label(subject)}的事件无法重放：{error}",
-                f"{kind} {number}: its events do not replay: {error}",
-                last,
-            )
+    replayed = replayed_or_reported(Document, decoded, subject, last, report)
     if replayed is not None:
         compare_facts(document_facts(replayed), entry, "document_mismatch", subject, last, report)
     voided = replayed.voided is not None if replayed is not None else bool(entry.get("voided"))
@@ -236,6 +228,28 @@ def _event(
             name,
         )
     return name, decoded
+
+
+def replayed_or_reported(
+    aggregate: type[A],
+    decoded: list[Any] | None,
+    subject: Subject,
+    last: EventName | None,
+    report: BundleReport,
+) -> A | None:
+    """What the decoded events make (None, reported, if they do not replay)."""
+    if decoded is None:
+        return None
+    try:
+        return replay(aggregate, decoded)
+    except Undecodable as error:
+        report.add(
+            "event_undecodable",
+            f"{label(subject)}的事件无法重放：{error}",
+            f"{subject.kind} {subject.number}: its events do not replay: {error}",
+            last,
+        )
+        return None
 
 
 def compare_facts(
