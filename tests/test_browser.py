@@ -43,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Arch
     home = tmp_path_factory.mktemp("browser") / "home"
     archive = open_archive(Settings(home=home), clock=FakeClock())
     register_team(archive)
-    for username in ("admin", "li", "zhou", "sun"):
+    for username in ("admin", "li", "zhou", "sun", "auditor"):
         commands.set_password(archive, username, PASSWORD, "admin")
     port = free_port()
     config = uvicorn.Config(create_app(archive), host="127.0.0.1", port=port, log_level="warning")
@@ -97,7 +97,7 @@ def shot(page: object, name: str) -> None:
 
 
 def test_a_warranty_claim_from_filing_to_search(
-    server: tuple[str, Archive], browser: object
+    server: tuple[str, Archive], browser: object, tmp_path: Path
 ) -> None:
     base, archive = server
     clerk = log_in(browser, base, "admin")
@@ -203,3 +203,17 @@ def test_a_warranty_claim_from_filing_to_search(
     reader = PdfReader(io.BytesIO(pdf))
     assert any("WC-B1" in (page.extract_text() or "") for page in reader.pages)
     manager.context.close()
+
+    # An auditor checks the downloaded bundle on the verify page.
+    auditor = log_in(browser, base, "auditor")
+    auditor.goto(f"{base}/verify-bundle")
+    saved = tmp_path / "2026-11-return.pdf"
+    saved.write_bytes(pdf)  # the browser's own download went with the manager's session
+    auditor.set_input_files("input[name=bundle]", str(saved))
+    auditor.click("button:has-text('核验')")
+    verdict = auditor.locator("[data-verdict]")
+    verdict.wait_for(timeout=60_000)
+    assert verdict.get_attribute("data-verdict") == "intact"
+    assert "核验通过" in verdict.inner_text()
+    shot(auditor, "verify")
+    auditor.context.close()

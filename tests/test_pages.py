@@ -16,6 +16,7 @@ from archive.integrity.notes import parse_checkpoint, sign_checkpoint
 from tests.support import OTHER_VIN, edit_manifest, event_count, pdf_bytes, png_bytes
 from tests.webclient import WebClient
 from web.app import create_app
+from web.pages import verify as verify_page
 
 PASSWORD = "counter-pass-1"
 BAD_VIN = OTHER_VIN[:8] + "7" + OTHER_VIN[9:]  # the check digit should be 8
@@ -194,7 +195,9 @@ def test_search_vehicle_and_history_pages(web: WebClient, team: Archive) -> None
     assert missing.status_code == 404 and "没有三包索赔单 NOPE" in missing.text
 
 
-def test_an_auditor_checks_a_bundle_on_the_verify_page(web: WebClient, team: Archive) -> None:
+def test_an_auditor_checks_a_bundle_on_the_verify_page(
+    web: WebClient, team: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands.file_document(team, "warranty_claim", claim_fields(), "admin")
     printed = print_document(team, "warranty_claim", "WC-100").pdf
     web.login("auditor", PASSWORD)
@@ -239,4 +242,7 @@ def test_an_auditor_checks_a_bundle_on_the_verify_page(web: WebClient, team: Arc
     assert nothing.status_code == 422 and "请选择要核验的 PDF 文件" in nothing.text
     junk = upload(b"not a pdf", "junk.pdf")
     assert 'data-code="not_a_pdf"' in junk.text
+    monkeypatch.setattr(verify_page, "MAX_BUNDLE_BYTES", 1024 * 1024)
+    too_big = upload(printed + b"\0" * (1024 * 1024))
+    assert too_big.status_code == 413 and "文件超过 1 MB" in too_big.text
     assert event_count(team) == before
