@@ -236,3 +236,28 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
             entry["detail"] = {"claim_no": event.claim_no}
         entries.append(entry)
     return entries
+
+
+def changes_since(archive: Archive, kind_code: str, number: str, version: int) -> dict[str, Any]:
+    """What happened to a document after ``version`` (the one a bundle or a printout holds):
+    its version and status now and the kinds of event since, or that this archive lacks it."""
+    kind = get_kind(kind_code)
+    row: dict[str, Any] = {
+        "kind": kind_code,
+        "kind_label": kind.label,
+        "number": number,
+        "bound_version": version,
+    }
+    events = list(archive.app.stored_events(Document.create_id(kind_code, number)))
+    if not events:
+        return row | {"found": False}
+    doc: Any = None
+    for event in events:
+        doc = event.mutate(doc)
+    later = [type(e).__name__ for e in events[version:]]
+    return row | {
+        "found": True,
+        "version": doc.version,
+        "status_label": STATUS_LABELS[doc.status(list(kind.signers))],
+        "since": list(dict.fromkeys(EVENT_LABELS.get(name, name) for name in later)),
+    }

@@ -218,6 +218,18 @@ def test_an_auditor_checks_a_bundle_on_the_verify_page(
     assert good.status_code == 200
     assert 'data-verdict="intact"' in good.text and "WC-100.pdf 核验通过" in good.text
     assert "已用本档案室的公钥核对" in good.text
+    assert "此后均无变动" in good.text
+
+    # Amended after it was printed: the printout still verifies, and the page says what changed.
+    commands.amend_document(
+        team, "warranty_claim", "WC-100", {"service_fee": "260"}, "金额有误", 1, "admin"
+    )
+    before += 1  # that amendment; checking bundles adds nothing
+    later = upload(printed)
+    assert 'data-verdict="intact"' in later.text
+    assert 'data-later-number="WC-100"' in later.text and "第 2 版" in later.text
+    assert "修改" in later.text
+    assert queries.changes_since(team, "warranty_claim", "WC-NONE", 1)["found"] is False
 
     altered = upload(
         edit_manifest(printed, lambda m: m["documents"][0].update(content_hash="a" * 64))

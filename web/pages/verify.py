@@ -2,7 +2,9 @@
 
 The same check as ``archive verify-bundle`` (``archive.integrity.bundle_check``), made with this
 archive's own public key, which the page also shows so that the auditor can take it away and
-check bundles offline. Checking changes nothing, so every signed-in role may do it.
+check bundles offline. An intact bundle is then compared with the archive as it is now: which of
+its documents were amended, signed, voided... since. Checking changes nothing, so every
+signed-in role may do it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from archive.bundle.bindings import BINDING_LABELS
 from archive.integrity import load_verifier
 from archive.integrity.bundle_check import check_bundle
+from archive.queries import changes_since
 from web.auth import PageUser
 from web.pages.common import archive_of
 from web.templating import render
@@ -46,8 +49,16 @@ def verify_upload(
         return _page(request, error="上传的文件是空的，请重新选择。", status_code=422)
     bundle.file.seek(0)
     # Read where the upload was spooled (a temporary file), not copied into memory.
-    report = check_bundle(bundle.file, load_verifier(archive_of(request).settings))
-    return _page(request, report=report, filename=bundle.filename)
+    archive = archive_of(request)
+    report = check_bundle(bundle.file, load_verifier(archive.settings))
+    # Against this archive as it is now: what has happened to the bound documents since.
+    later = [
+        row
+        for ref in (report.bound if report.intact else [])
+        if not (row := changes_since(archive, ref.kind, ref.number, ref.version))["found"]
+        or row["since"]
+    ]
+    return _page(request, report=report, filename=bundle.filename, later=later)
 
 
 def _page(request: Request, status_code: int = 200, **context: object) -> Response:
@@ -61,6 +72,7 @@ def _page(request: Request, status_code: int = 200, **context: object) -> Respon
             "filename": None,
             "public_key": key and key.text(),
             "bindings": BINDING_LABELS,
+            "later": [],
         }
         | context,
         status_code=status_code,

@@ -12,6 +12,16 @@ from archive.kinds.registry import KINDS
 from projections.ledger import Subject
 
 
+@dataclass(frozen=True)
+class BoundRef:
+    """A document the bundle holds, at the version it holds."""
+
+    kind: str
+    number: str
+    id: str
+    version: int
+
+
 @dataclass
 class BundleReport:
     """What ``verify-bundle`` found; ``intact`` only when every link held."""
@@ -29,6 +39,7 @@ class BundleReport:
     pages: int = 0
     printed: int = 0
     seconds: float = 0.0
+    bound: list[BoundRef] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
