@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -15,6 +16,7 @@ from archive.bootstrap import Archive
 from archive.errors import BadInput, NotFound
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.roles import ROLE_LABELS
+from archive.volumes import bound_document
 from events.canonical import plain
 from events.document import Document
 
@@ -238,26 +240,37 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
     return entries
 
 
-def changes_since(archive: Archive, kind_code: str, number: str, version: int) -> dict[str, Any]:
-    """What happened to a document after ``version`` (the one a bundle or a printout holds):
-    its version and status now and the kinds of event since, or that this archive lacks it."""
-    kind = get_kind(kind_code)
+def changes_since(
+    archive: Archive, doc_id: UUID, version: int, content_hash: str
+) -> dict[str, Any] | None:
+    """How a document a bundle holds (at ``version``, with ``content_hash``) differs from the
+    archive now; None when it does not.
+
+    ``since``: the kinds of event after that version. ``missing``: the archive has no such
+    document. ``behind``: the archive's document is older than the bundle's, and ``differs``:
+    its content at that version is not the bundle's; both mean the archive lost or changed
+    what it once signed (``archive verify`` says more).
+    """
+    try:
+        now = bound_document(archive, doc_id)
+    except NotFound:
+        return {"missing": True}
+    doc, kind = now.doc, now.kind
     row: dict[str, Any] = {
-        "kind": kind_code,
+        "missing": False,
+        "kind": kind.code,
         "kind_label": kind.label,
-        "number": number,
-        "bound_version": version,
-    }
-    events = list(archive.app.stored_events(Document.create_id(kind_code, number)))
-    if not events:
-        return row | {"found": False}
-    doc: Any = None
-    for event in events:
-        doc = event.mutate(doc)
-    later = [type(e).__name__ for e in events[version:]]
-    return row | {
-        "found": True,
+        "number": doc.number,
         "version": doc.version,
         "status_label": STATUS_LABELS[doc.status(list(kind.signers))],
-        "since": list(dict.fromkeys(EVENT_LABELS.get(name, name) for name in later)),
+        "behind": doc.version < version,
+        "differs": False,
+        "since": [],
     }
+    if not row["behind"]:
+        then = bound_document(archive, doc_id, version).doc
+        row["differs"] = then.content_hash != content_hash
+        later = (type(e).__name__ for e in now.events[version:])
+        row["since"] = list(dict.fromkeys(EVENT_LABELS.get(name, name) for name in later))
+    changed = row["behind"] or row["differs"] or row["since"]
+    return row if changed else None

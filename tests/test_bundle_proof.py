@@ -334,8 +334,33 @@ def test_a_form_printed_twice_is_named(bound: Bound) -> None:
         edit_manifest(bound.pdf, lambda m: None, lambda w: w.insert_page(w.pages[page], page)),
         bound.key,
     )
-    assert set(found) == {"printed_twice"}
+    assert set(found) == {"printed_twice", "pages_misnumbered"}
     assert doc["number"] in found["printed_twice"][0]["message_zh"]
+
+
+def test_pages_taken_out_or_added_are_found_by_their_numbers(bound: Bound) -> None:
+    """A page without a form head (a scan of the signed slip) removed, or the cover appended."""
+    scan_page = bound.starts[bound.manifest["documents"][0]["number"]]  # the page after the form
+    removed = codes(edit_manifest(bound.pdf, lambda m: None, lambda w: w.remove_page(scan_page)))
+    assert set(removed) == {"pages_misnumbered"}
+    added = codes(edit_manifest(bound.pdf, lambda m: None, lambda w: w.add_page(w.pages[0])))
+    assert set(added) == {"pages_misnumbered"}
+    assert "有页被抽走、添加或调换" in added["pages_misnumbered"][0]["message_zh"]
+
+
+def test_an_altered_fee_row_is_found(bound: Bound) -> None:
+    """The summary sentence kept, one claim's fee row no longer matching its replayed claim."""
+
+    def raise_fee(manifest: dict[str, Any]) -> None:
+        claim = manifest["documents"][0]
+        filed = claim["events"][0]
+        state = json.loads(filed["state"])
+        state["fields"]["service_fee"] = "999.00"
+        filed["state"] = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+    found = codes(edit_manifest(bound.pdf, raise_fee), bound.key)
+    assert "fees_mismatch" in found  # besides the leaf and proof that no longer hold
+    assert {"leaf_hash_mismatch", "inclusion_proof_invalid"} <= set(found)
 
 
 def test_a_document_listed_twice_is_named(bound: Bound) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -229,7 +230,14 @@ def test_an_auditor_checks_a_bundle_on_the_verify_page(
     assert 'data-verdict="intact"' in later.text
     assert 'data-later-number="WC-100"' in later.text and "第 2 版" in later.text
     assert "修改" in later.text
-    assert queries.changes_since(team, "warranty_claim", "WC-NONE", 1)["found"] is False
+    # The comparison itself: unknown here, older here than in the file, other content here.
+    claim_id = queries.get_document(team, "warranty_claim", "WC-100")[1].id
+    first_hash = queries.get_document(team, "warranty_claim", "WC-100", version=1)[1].content_hash
+    assert queries.changes_since(team, uuid.uuid4(), 1, first_hash) == {"missing": True}
+    assert queries.changes_since(team, claim_id, 9, first_hash)["behind"] is True  # type: ignore[index]
+    assert queries.changes_since(team, claim_id, 1, "0" * 64)["differs"] is True  # type: ignore[index]
+    current = queries.get_document(team, "warranty_claim", "WC-100")[1]
+    assert queries.changes_since(team, claim_id, current.version, current.content_hash) is None
 
     altered = upload(
         edit_manifest(printed, lambda m: m["documents"][0].update(content_hash="a" * 64))

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
 from archive.bundle.bindings import BINDING_LABELS
 from archive.integrity import load_verifier
 from archive.integrity.bundle_check import check_bundle
+from archive.kinds.registry import get_kind
 from archive.queries import changes_since
 from web.auth import PageUser
 from web.pages.common import archive_of
@@ -52,12 +54,11 @@ def verify_upload(
     archive = archive_of(request)
     report = check_bundle(bundle.file, load_verifier(archive.settings))
     # Against this archive as it is now: what has happened to the bound documents since.
-    later = [
-        row
-        for ref in (report.bound if report.intact else [])
-        if not (row := changes_since(archive, ref.kind, ref.number, ref.version))["found"]
-        or row["since"]
-    ]
+    later = []
+    for ref in report.bound if report.intact else []:
+        row = changes_since(archive, UUID(ref.id), ref.version, ref.content_hash)
+        if row is not None:
+            later.append({"ref": ref, "kind_label": get_kind(ref.kind).label} | row)
     return _page(request, report=report, filename=bundle.filename, later=later)
 
 

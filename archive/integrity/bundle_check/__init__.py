@@ -28,11 +28,15 @@ from typing import IO
 
 from pypdf import PdfReader
 
-from archive.bundle.bindings import RETURN
 from archive.integrity.bundle_check.binding import check_what_is_bound
 from archive.integrity.bundle_check.documents import proved_documents
 from archive.integrity.bundle_check.manifest import read_checkpoint, read_manifest
-from archive.integrity.bundle_check.pages import check_fees, check_printed, page_texts
+from archive.integrity.bundle_check.pages import (
+    check_fees,
+    check_page_numbers,
+    check_printed,
+    page_texts,
+)
 from archive.integrity.bundle_check.report import BoundRef, BundleReport
 from archive.integrity.keys import VerifierKey
 
@@ -76,9 +80,9 @@ def _check(stream: IO[bytes], key: VerifierKey | None, report: BundleReport) -> 
     documents = proved_documents(manifest.get("documents"), "documents", checkpoint, report)
     left = proved_documents(manifest.get("left_out", []), "left_out", checkpoint, report)
     report.documents, report.left_out = len(documents), len(left)
-    report.bound = [BoundRef(d.kind, d.number, d.id, d.version) for d in documents]
+    report.bound = [BoundRef(d.kind, d.number, d.id, d.version, d.content_hash) for d in documents]
     check_what_is_bound(manifest, documents, left, checkpoint, report)
     texts = page_texts(reader, report)
+    check_page_numbers(texts, report)
     check_printed(texts, documents, report)
-    if report.binding == RETURN:
-        check_fees(texts, documents, report)
+    check_fees(texts, documents, report)

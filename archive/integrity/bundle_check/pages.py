@@ -1,5 +1,6 @@
-"""The printed pages: each bound form's head shows its content hash once, nothing else is
-printed as a form, and the return binding's fee summary states the replayed claims' fees."""
+"""The printed pages: numbered in order with none missing or added, each bound form's head
+showing its content hash once, nothing else printed as a form, and the return binding's fee
+summary stating the replayed claims' fees row by row."""
 
 from __future__ import annotations
 
@@ -8,13 +9,21 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from archive.bundle.bindings import fee_summary
-from archive.bundle.printed import PRINTED_HASH_DIGITS, printed_fees, printed_heads
+from archive.bundle.bindings import RETURN, fee_summary
+from archive.bundle.printed import (
+    PRINTED_HASH_DIGITS,
+    fee_lines_missing,
+    misnumbered_pages,
+    printed_fees,
+    printed_heads,
+)
 from archive.integrity.bundle_check.documents import ProvedDocument
 from archive.integrity.bundle_check.report import BundleReport, label
 from archive.kinds.registry import get_kind
 from archive.volumes import BoundDocument
 from projections.ledger import Subject
+
+SHOWN_PAGES = 10  # page numbers listed in one message
 
 
 def page_texts(reader: PdfReader, report: BundleReport) -> list[str]:
@@ -26,10 +35,25 @@ def page_texts(reader: PdfReader, report: BundleReport) -> list[str]:
             texts.append("")
             report.add(
                 "page_unreadable",
-                f"PDF 第 {number} 页的文字无法读取：{error}",
+                f"PDF 第 {number} 页的文字无法读取（页面已损坏）",
                 f"the text of page {number} cannot be read: {error}",
             )
     return texts
+
+
+def check_page_numbers(texts: list[str], report: BundleReport) -> None:
+    wrong = misnumbered_pages(texts)
+    if wrong:
+        pages = "、".join(map(str, wrong[:SHOWN_PAGES])) + (
+            "……" if len(wrong) > SHOWN_PAGES else ""
+        )
+        report.add(
+            "pages_misnumbered",
+            f"PDF 共 {len(texts)} 页，但第 {pages} 页的页码不是“第 x 页 / 共 {len(texts)} 页”："
+            "有页被抽走、添加或调换",
+            f"the PDF has {len(texts)} pages but pages {pages} are not numbered as such: "
+            "pages were taken out, added or moved",
+        )
 
 
 def check_printed(texts: list[str], documents: list[ProvedDocument], report: BundleReport) -> None:
@@ -47,16 +71,19 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
         printed.setdefault((head.kind, head.number), []).append(head)
     for doc in documents:
         found = printed.pop((doc.kind, doc.number), [])
-        if len(found) != 1:
+        if not found:
+            report.add(
+                "not_printed",
+                f"{label(doc.subject)}在装订清单中，但 PDF 中找不到它的表头",
+                f"{doc.kind} {doc.number} is in the manifest but not printed",
+                doc.last_event,
+            )
+        elif len(found) > 1:
             pages = "、".join(str(h.page) for h in found)
             report.add(
-                "not_printed" if not found else "printed_twice",
-                f"{label(doc.subject)}在清单中，但 PDF 中找不到它的表头"
-                if not found
-                else f"{label(doc.subject)}在 PDF 中印了 {len(found)} 次（第 {pages} 页）",
-                f"{doc.kind} {doc.number} is in the manifest but not printed"
-                if not found
-                else f"{doc.kind} {doc.number} is printed {len(found)} times (pages {pages})",
+                "printed_twice",
+                f"{label(doc.subject)}在 PDF 中印了 {len(found)} 次（第 {pages} 页）",
+                f"{doc.kind} {doc.number} is printed {len(found)} times (pages {pages})",
                 doc.last_event,
             )
         expected = (doc.version, doc.content_hash[:PRINTED_HASH_DIGITS])
@@ -65,7 +92,7 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
                 report.add(
                     "printed_hash_mismatch",
                     f"PDF 第 {head.page} 页所印{label(doc.subject)}为第 {head.version} 版、"
-                    f"内容摘要 {head.content_hash}，清单为第 {expected[0]} 版、{expected[1]}",
+                    f"内容摘要 {head.content_hash}，装订清单为第 {expected[0]} 版、{expected[1]}",
                     f"page {head.page} shows {doc.kind} {doc.number} version {head.version}, "
                     f"hash {head.content_hash}; the manifest has version {expected[0]}, "
                     f"{expected[1]}",
@@ -76,27 +103,42 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
             subject = Subject(head.kind, head.number)
             report.add(
                 "printed_not_in_manifest",
-                f"PDF 第 {head.page} 页印有{label(subject)}，但清单中没有它",
+                f"PDF 第 {head.page} 页印有{label(subject)}，但装订清单中没有它",
                 f"page {head.page} shows {head.kind} {head.number}, which the manifest lacks",
             )
 
 
 def check_fees(texts: list[str], documents: list[ProvedDocument], report: BundleReport) -> None:
-    """The return binding's fee summary states the replayed claims' count and total."""
-    replayed = [d.replayed for d in documents if d.replayed is not None]
-    summary = fee_summary([BoundDocument(get_kind(doc.kind), doc, ()) for doc in replayed])
-    expected = (len(summary.rows), f"{summary.total:.2f}")
+    """Only the return binding has a fee summary; it states the replayed claims' rows, count
+    and total."""
     stated = printed_fees(texts)
-    if [(count, money(total)) for count, total, _ in stated] != [expected]:
-        shown = "；".join(f"第 {p} 页：{c} 份 {t} 元" for c, t, p in stated) or "没有找到"
+    if report.binding != RETURN:
+        if stated:
+            report.add(
+                "fees_unexpected",
+                f"该文件不是退回服务中心卷，却在第 {stated[0][2]} 页印有服务费用汇总",
+                f"page {stated[0][2]} shows a fee summary, which only the return binding has",
+            )
+        return
+    replayed = [d.replayed for d in documents if d.replayed is not None]
+    model = fee_summary([BoundDocument(get_kind(doc.kind), doc, ()) for doc in replayed]).model()
+    expected = (model["count"], model["total"])
+    if [(count, _money(total)) for count, total, _ in stated] != [expected]:
+        shown = "；".join(f"第 {p} 页为 {c} 份、{t} 元" for c, t, p in stated)
         report.add(
             "fees_mismatch",
             f"服务费用汇总应为三包索赔单 {expected[0]} 份、合计 {expected[1]} 元，"
-            f"PDF 中为：{shown}",
+            + (f"PDF 中{shown}" if stated else "PDF 中未找到服务费用汇总"),
             f"the fee summary should state {expected[0]} claims, {expected[1]} in total; "
             f"the PDF states {stated or 'none'}",
         )
+    for line in fee_lines_missing(texts, model):
+        report.add(
+            "fees_mismatch",
+            f"服务费用汇总中缺少或改动了这一行：{line}",
+            f"the fee summary lacks or alters the row {line}",
+        )
 
 
-def money(text: str) -> str:
+def _money(text: str) -> str:
     return f"{Decimal(text.replace(',', '')):.2f}"

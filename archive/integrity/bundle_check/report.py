@@ -20,6 +20,7 @@ class BoundRef:
     number: str
     id: str
     version: int
+    content_hash: str
 
 
 @dataclass
