@@ -3,7 +3,8 @@
 Wired into the ``archive`` command by :func:`register` (``archive.cli`` calls it). Output follows
 ``archive.cli``: Chinese for people with the English beside it, ``--json`` for scripts, exit 1
 when something is refused. ``verify`` and ``verify-bundle`` exit 0 when everything checks out
-and 1 when anything was tampered with; ``verify-bundle`` opens no archive, only the PDF.
+and 1 when anything was tampered with; ``verify-bundle`` opens no archive, only the PDF, and
+exits 3 when the file agrees with itself but no ``--key`` said whose it is.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from archive.integrity.bundle_check import BundleReport, check_bundle
 from archive.integrity.keys import VerifierKey
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+# verify-bundle's exit code for a file that agrees with itself when no --key was given.
+UNAUTHENTICATED = 3
 
 # How many findings the human report lists (``--json`` has them all, up to the named limit).
 SHOWN = 20
@@ -156,7 +160,11 @@ def verify_bundle_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a bundle PDF offline (核验装订文件): signed checkpoint, inclusion proofs, replayed
-    documents and the content hashes printed on its pages."""
+    documents, page numbers, the content hashes and fees printed on its pages.
+
+    Exit 0: verified with --key. 1: tampered with. 2: the file or the key cannot be read.
+    3: consistent with the key the file carries, but no --key was given to say whose it is.
+    """
     cli = _cli()
     try:
         data = pdf.read_bytes()
@@ -168,7 +176,9 @@ def verify_bundle_command(
         cli._emit_json({"file": str(pdf), **report.as_dict()})
     else:
         typer.echo("\n".join(describe_bundle(report, pdf.name)))
-    raise typer.Exit(0 if report.intact else 1)
+    if not report.intact:
+        raise typer.Exit(1)
+    raise typer.Exit(0 if report.authenticated else UNAUTHENTICATED)
 
 
 def _verifier(key: str, as_json: bool) -> VerifierKey:
