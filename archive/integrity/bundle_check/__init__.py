@@ -52,11 +52,13 @@ def check_bundle(pdf: bytes | IO[bytes], key: VerifierKey | None = None) -> Bund
     try:
         _check(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf, key, report)
     except Exception as error:  # a file crafted to break the reader fails the check
-        log.warning("verify-bundle: unreadable file", exc_info=True)
+        log.exception("verify-bundle could not finish")
         report.add(
-            "bundle_unreadable",
-            f"无法读取该文件：{error or type(error).__name__}",
-            f"cannot read the file: {error or type(error).__name__}",
+            "check_failed",
+            "核验中途出错，未能完成（文件可能被刻意损坏，也可能是本系统的问题）；"
+            "请把文件交给管理员",
+            f"the check could not finish: {error or type(error).__name__} "
+            "(a file damaged on purpose, or a bug in the checker; see the log)",
         )
     report.seconds = time.perf_counter() - started
     return report
@@ -67,7 +69,11 @@ def _check(stream: IO[bytes], key: VerifierKey | None, report: BundleReport) -> 
         reader = PdfReader(stream)
         report.pages = len(reader.pages)
     except Exception as error:  # pypdf raises many kinds of error on a damaged file
-        report.add("not_a_pdf", f"无法读取该 PDF：{error}", f"cannot read the PDF: {error}")
+        report.add(
+            "not_a_pdf",
+            "无法读取该文件：它不是 PDF，或已损坏",
+            f"cannot read the PDF: {error}",
+        )
         return
     manifest = read_manifest(reader, report)
     if manifest is None:

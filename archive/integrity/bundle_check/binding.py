@@ -29,17 +29,17 @@ def check_what_is_bound(
     binding = report.binding
     if binding == SINGLE:
         if len(documents) != 1 or left:
+            listed = len(documents) + len(left)
             report.add(
                 "binding_mismatch",
-                f"单份打印件应只含一份单据，清单列了 {len(documents)} 份",
-                f"a single printed document should hold one document; the manifest lists "
-                f"{len(documents)}",
+                f"单份打印件应只含一份单据，装订清单却列了 {listed} 份",
+                f"a single printed document should hold one document; the manifest lists {listed}",
             )
         return
     if binding not in BINDING_LABELS:
         report.add(
             "binding_unknown",
-            f"清单标注的装订方式 {binding!r} 不存在",
+            f"装订清单标注的装订方式 {binding!r} 不存在",
             f"the manifest names an unknown binding {binding!r}",
         )
         return
@@ -54,7 +54,7 @@ def _sealed_volume(volume: Any, checkpoint: Checkpoint, report: BundleReport) ->
     if volume is None:
         report.add(
             "volume_missing",
-            "装订卷的清单中没有卷信息（封存事件），无法核对是否完整",
+            "装订清单中没有卷信息（封存事件），无法核对是否完整",
             "the manifest of a bound volume lacks the volume (its seal event)",
         )
         return None
@@ -68,7 +68,7 @@ def _sealed_volume(volume: Any, checkpoint: Checkpoint, report: BundleReport) ->
     except Malformed as error:
         report.add(
             "manifest_malformed",
-            f"清单中的卷信息格式不对：{error}",
+            f"装订清单中的卷信息格式不对：{error}",
             f"the manifest's volume is malformed: {error}",
         )
         return None
@@ -104,7 +104,7 @@ def _holds_what_the_rule_takes(
         if doc.key in seen:
             report.add(
                 "listed_twice",
-                f"{label(doc.subject)}在清单中出现了不止一次",
+                f"{label(doc.subject)}在装订清单中出现了不止一次",
                 f"{doc.kind} {doc.number} is listed more than once",
                 doc.last_event,
             )
@@ -118,12 +118,14 @@ def _holds_what_the_rule_takes(
                 doc.last_event,
             )
         if bound != binds(binding, doc.kind, doc.voided):
-            zh, en = ("不应装入", "does not belong in")
+            zh = f"不应装入{BINDING_LABELS[binding]}"
+            en = "does not belong in"
             if not bound:
-                zh, en = ("应当装入却被略去", "was left out of")
+                zh = f"应装入{BINDING_LABELS[binding]}，却被列为未装入"
+                en = "was left out of"
             report.add(
                 "binding_mismatch",
-                f"{label(doc.subject)}{zh}{BINDING_LABELS[binding]}",
+                f"{label(doc.subject)}{zh}",
                 f"{doc.kind} {doc.number} {en} the {binding} binding",
                 doc.last_event,
             )

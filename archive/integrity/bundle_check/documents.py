@@ -30,6 +30,9 @@ from projections.merkle import verify_inclusion
 
 A = TypeVar("A", Document, MonthVolume)
 
+# The manifest's two lists of documents, as the Chinese messages name them.
+WHERE_LABELS = {"documents": "装订单据", "left_out": "未装入单据"}
+
 FACT_LABELS = {
     "id": "标识",
     "kind": "种类",
@@ -81,7 +84,7 @@ def proved_documents(
     if not isinstance(entries, list):
         report.add(
             "manifest_malformed",
-            f"清单中的 {where} 不是单据列表",
+            f"装订清单中的{WHERE_LABELS.get(where, where)}不是单据列表",
             f"the manifest's {where} is not a list of documents",
         )
         return []
@@ -92,7 +95,7 @@ def proved_documents(
         except Malformed as error:
             report.add(
                 "manifest_malformed",
-                f"清单 {where} 中第 {index + 1} 份单据的格式不对：{error}",
+                f"装订清单中{WHERE_LABELS.get(where, where)}的第 {index + 1} 份格式不对",
                 f"document {index + 1} of the manifest's {where} is malformed: {error}",
             )
     return documents
@@ -190,14 +193,16 @@ def _event(
     if event.get("event_id") != event_id(originator_id, version):
         report.add(
             "event_id_mismatch",
-            f"{name.zh}的事件编号标为 {event.get('event_id')!r}",
-            f"{name.en} is labelled {event.get('event_id')!r}",
+            f"{name.zh}的事件编号标为 {event.get('event_id')!r}，"
+            f"应为 {event_id(originator_id, version)}",
+            f"{name.en} is labelled {event.get('event_id')!r}, "
+            f"not {event_id(originator_id, version)}",
             name,
         )
     if leaf != stated_leaf:
         report.add(
             "leaf_hash_mismatch",
-            f"{name.zh}的内容与清单所列的叶哈希不符",
+            f"{name.zh}的内容与装订清单所列的叶哈希不符",
             f"{name.en}: its bytes do not hash to the manifest's leaf hash",
             name,
         )
@@ -215,7 +220,7 @@ def _event(
     except (Undecodable, AttributeError) as error:
         report.add(
             "event_undecodable",
-            f"{name.zh}无法解读：{error}",
+            f"{name.zh}无法解读（不是本系统的事件，或内容已损坏）",
             f"{name.en} cannot be decoded: {error}",
             name,
         )
@@ -223,7 +228,7 @@ def _event(
     if (event.get("type"), event.get("timestamp")) != described:
         report.add(
             "event_description_mismatch",
-            f"{name.zh}在清单中的类型或时间与事件本身不符",
+            f"{name.zh}在装订清单中的类型或时间与事件本身不符",
             f"{name.en}: the manifest's type or time differs from the event's",
             name,
         )
@@ -245,7 +250,7 @@ def replayed_or_reported(
     except Undecodable as error:
         report.add(
             "event_undecodable",
-            f"{label(subject)}的事件无法重放：{error}",
+            f"{label(subject)}的事件无法依次重放，不能构成这份单据",
             f"{subject.kind} {subject.number}: its events do not replay: {error}",
             last,
         )
@@ -269,7 +274,7 @@ def compare_facts(
     )
     report.add(
         code,
-        f"{label(subject)}在清单中的{'、'.join(FACT_LABELS.get(k, k) for k in wrong)}"
+        f"{label(subject)}在装订清单中的{'、'.join(FACT_LABELS.get(k, k) for k in wrong)}"
         "与其事件重放的结果不符",
         f"{subject.kind} {subject.number}: the manifest differs from its replayed events "
         f"({shown_en})",

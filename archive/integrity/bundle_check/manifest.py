@@ -36,7 +36,7 @@ def read_manifest(reader: PdfReader, report: BundleReport) -> dict[str, Any] | N
         found = manifest.get("format") if isinstance(manifest, dict) else None
         report.add(
             "manifest_format",
-            f"清单格式为 {found!r}，不是 {FORMAT}（较早生成的文件不带证明，请重新生成）",
+            f"装订清单格式为 {found!r}，不是 {FORMAT}（较早生成的文件不带证明，请重新生成）",
             f"the manifest's format is {found!r}, not {FORMAT} "
             "(files made before proofs were added carry none; generate it again)",
         )
@@ -49,14 +49,14 @@ def read_checkpoint(
 ) -> Checkpoint | None:
     proof = manifest.get("proof")
     if not isinstance(proof, dict):
-        report.add("proof_missing", "清单中没有证明", "the manifest carries no proof")
+        report.add("proof_missing", "装订清单中没有证明", "the manifest carries no proof")
         return None
     try:
         checkpoint = parse_checkpoint(str(proof.get("checkpoint")))
     except BadNote as error:
         report.add(
             "checkpoint_unreadable",
-            f"清单中的检查点无法读取：{error}",
+            f"装订清单中的检查点无法读取：{error}",
             f"the manifest's checkpoint cannot be read: {error}",
         )
         return None
@@ -66,7 +66,7 @@ def read_checkpoint(
     if (proof.get("tree_size"), proof.get("root")) != (body.size, report.root):
         report.add(
             "checkpoint_mismatch",
-            "清单标注的树大小或根哈希与签名检查点不一致",
+            "装订清单标注的树大小或根哈希与签名检查点不一致",
             "the manifest's stated tree size or root differs from its signed checkpoint",
         )
     try:
@@ -75,7 +75,7 @@ def read_checkpoint(
         embedded = None
         report.add(
             "key_unreadable",
-            f"清单中的公钥无法读取：{error}",
+            f"装订清单中的公钥无法读取：{error}",
             f"the manifest's public key cannot be read: {error}",
         )
     if given is not None and embedded is not None and embedded != given:
