@@ -10,8 +10,11 @@ demand; sealing a month makes one too.
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,7 @@ from projections.merkle import MerkleTree
 from projections.runner import LogReader, catch_up
 
 SUFFIX = ".checkpoint"
+LOCK = "checkpoints.lock"
 _NAME = re.compile(r"(\d+)-(\d{8}T\d{6}Z)(?:-(\d+))?" + re.escape(SUFFIX))
 
 
@@ -72,12 +76,42 @@ class StoredCheckpoint:
         }
 
 
+@contextmanager
+def _signing(settings: Settings) -> Iterator[None]:
+    """One process at a time finds or signs checkpoints (an advisory lock on a file beside
+    their folder), so that two bundles made at once agree on which checkpoint covers them."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (settings.home / LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def make_checkpoint(archive: Archive) -> StoredCheckpoint:
     """Catch the ledger up, sign its root and keep the checkpoint; return it.
 
     Refuses (:class:`CheckpointRefused`) when the ledger contradicts a checkpoint signed
     earlier with this key: a log must never sign two inconsistent checkpoints.
     """
+    with _signing(archive.settings):
+        return _make_checkpoint(archive)
+
+
+def covering_checkpoint(archive: Archive, key: VerifierKey, size: int) -> StoredCheckpoint:
+    """The earliest checkpoint signed by ``key`` over at least ``size`` events, signing one
+    now if none is. Checkpoints only grow, so once one covers a set of events the answer
+    never changes: the same volume always gets the same proof."""
+    with _signing(archive.settings):
+        for stored in list_checkpoints(archive.settings):
+            parsed = stored.parsed
+            if parsed and parsed.body.size >= size and parsed.signed_by(key):
+                return stored
+        return _make_checkpoint(archive)
+
+
+def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
     ensure_key(archive.settings)
     signer = load_signer(archive.settings)
     ledger = open_ledger(archive)

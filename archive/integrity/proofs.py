@@ -25,7 +25,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 
 from archive.bootstrap import Archive
 from archive.errors import ArchiveError
-from archive.integrity.checkpoints import StoredCheckpoint, list_checkpoints, make_checkpoint
+from archive.integrity.checkpoints import StoredCheckpoint, covering_checkpoint
 from archive.integrity.keys import VerifierKey, ensure_key
 from archive.integrity.paths import open_ledger
 from projections.ledger import LedgerEntry, event_leaf_hash
@@ -101,7 +101,7 @@ def prove_events(archive: Archive, wanted: Iterable[tuple[UUID, int]]) -> Proofs
         catch_up(ledger, LogReader(archive.app))
         located = _locate(ledger.entries(), wanted)
         needed = max((e.leaf_index + 1 for e in located.values()), default=0)
-        checkpoint = _covering(archive, key, needed)
+        checkpoint = covering_checkpoint(archive, key, needed)
         leaves = ledger.leaf_hashes()
     finally:
         ledger.close()
@@ -157,14 +157,6 @@ def _locate(
             )
         located[(originator_id, version)] = entry
     return located
-
-
-def _covering(archive: Archive, key: VerifierKey, needed: int) -> StoredCheckpoint:
-    """The earliest checkpoint signed by ``key`` over at least ``needed`` leaves (or a new one)."""
-    for stored in list_checkpoints(archive.settings):
-        if stored.parsed and stored.parsed.body.size >= needed and stored.parsed.signed_by(key):
-            return stored
-    return make_checkpoint(archive)
 
 
 def _stored(
