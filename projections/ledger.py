@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
 from events.application import ArchiveApplication
@@ -66,6 +66,20 @@ def event_leaf_hash(notification: Notification) -> bytes:
     digest = hashlib.sha256(b"\x00" + _leaf_head(notification, len(state)))
     digest.update(state)
     return digest.digest()
+
+
+def placed_leaf_hash(notification_id: int, stored: StoredEvent) -> bytes:
+    """The leaf hash of a stored event at position ``notification_id`` in the log: for events
+    read by aggregate (which carry no position) or carried in a bundle's manifest."""
+    return event_leaf_hash(
+        Notification(
+            id=notification_id,
+            originator_id=stored.originator_id,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=stored.state,
+        )
+    )
 
 
 def _leaf_head(notification: Notification, state_length: int) -> bytes:

@@ -4,6 +4,7 @@
 documents, the fee summary), ``layout`` (a document as print data), ``render`` + ``parallel``
 + ``cache`` (WeasyPrint on every core, renderings kept by content), ``pages`` (which pages
 each document takes), ``front_matter`` (cover, contents, bookmarks), ``manifest``
-(manifest.json), ``merge`` + ``page_numbers`` (one file, numbered). Templates are in
-``templates/print/``.
+(manifest.json, with the proofs of ``archive.integrity.proofs``), ``merge`` + ``page_numbers``
+(one file, numbered). ``printed`` reads page numbers, form heads and fees back from a finished
+file, for ``archive verify-bundle``. Templates are in ``templates/print/``.
 """

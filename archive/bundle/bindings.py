@@ -40,8 +40,8 @@ def takes_kind(binding: str, kind_code: str) -> bool:
 
 
 def binds(binding: str, kind_code: str, voided: bool) -> bool:
-    """Whether ``binding`` holds a sealed document of this kind, voided or not (the rule
-    ``archive verify-bundle`` applies again to the documents a manifest lists)."""
+    """Whether ``binding`` holds a sealed document of this kind, given whether it is voided (the
+    rule ``archive verify-bundle`` applies again to the documents a manifest lists)."""
     return takes_kind(binding, kind_code) and not (binding == RETURN and voided)
 
 

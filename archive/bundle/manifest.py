@@ -1,14 +1,17 @@
 """``manifest.json``: what a bundle holds, embedded in the PDF as a PDF/A-3 associated file.
 
-For each document: id, kind, number, the version bound, its content hash, and the events that
-made that version, each named by an event id (:func:`event_id`); its scans and signature
-images by SHA-256. For the volume: the sealed list and its hash, so the list can be checked
-from the manifest alone.
+For each document (:func:`document_facts`): id, kind, number, the version bound, its content
+hash, whether it is voided, its scans and signature images by SHA-256, and the events that made
+that version, each named by an event id (:func:`event_id`). For a volume
+(:func:`volume_facts`): the seal (who, when, any forced reason and what was open), the sealed
+list and its hash; and ``left_out``, the volume's documents of the binding's kinds that it does
+not hold (a voided claim is not returned), so that a removed document stands out.
 
 And the proof (``archive.integrity.proofs``): a signed checkpoint with the archive's public key,
-and with every event (the documents' and the volume's seal) its stored bytes, its leaf hash and
-its inclusion proof under that checkpoint, so that ``archive verify-bundle`` needs nothing but
-the PDF. :func:`build_manifest` is the one place that shapes it.
+and with every event (the documents', the left-out ones' and the volume's seal) its stored bytes,
+its leaf hash and its inclusion proof under that checkpoint, so that ``archive verify-bundle``
+needs nothing but the PDF. Everything stated of a document or volume follows from its events;
+the checker replays them through these same functions and compares.
 """
 
 from __future__ import annotations

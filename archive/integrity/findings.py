@@ -23,6 +23,16 @@ from events.application import ArchiveApplication
 from projections.ledger import Ledger, Subject, subject_of
 
 
+def subject_label(subject: Subject) -> str:
+    """How a Chinese message names a document, staff member or month volume (space after)."""
+    if subject.kind == "staff":
+        return f"员工 {subject.number} "
+    if subject.kind == "volume":
+        return f"卷 {subject.number} "
+    kind = KINDS.get(subject.kind)
+    return f"{kind.label if kind else subject.kind} {subject.number} "
+
+
 @dataclass(frozen=True)
 class EventName:
     notification_id: int
@@ -44,10 +54,7 @@ class EventName:
     def _subject_zh(self) -> str:
         if self.subject is None:
             return f"对象 {self.originator_id} "
-        if self.subject.kind == "staff":
-            return f"员工 {self.subject.number} "
-        kind = KINDS.get(self.subject.kind)
-        return f"{kind.label if kind else self.subject.kind} {self.subject.number} "
+        return subject_label(self.subject)
 
     def _subject_en(self) -> str:
         if self.subject is None:

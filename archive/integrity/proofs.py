@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from archive.bootstrap import Archive
 from archive.errors import ArchiveError
 from archive.integrity.checkpoints import StoredCheckpoint, covering_checkpoint
 from archive.integrity.keys import VerifierKey, ensure_key
 from archive.integrity.paths import open_ledger
-from projections.ledger import LedgerEntry, event_leaf_hash
+from projections.ledger import LedgerEntry, placed_leaf_hash
 from projections.merkle import MerkleTree
 from projections.runner import LogReader, catch_up
 
@@ -116,14 +116,8 @@ def prove_events(archive: Archive, wanted: Iterable[tuple[UUID, int]]) -> Proofs
         )
     events = {}
     for wanted_event, stored, entry in _stored(archive, located):
-        notification = Notification(
-            id=entry.notification_id,
-            originator_id=stored.originator_id,
-            originator_version=stored.originator_version,
-            topic=stored.topic,
-            state=stored.state,
-        )
-        if event_leaf_hash(notification) != entry.leaf_hash or stored.topic != entry.topic:
+        leaf = placed_leaf_hash(entry.notification_id, stored)
+        if leaf != entry.leaf_hash or stored.topic != entry.topic:
             raise ProofUnavailable(
                 "store_differs_from_ledger",
                 f"事件库中 {stored.originator_id} 第 {stored.originator_version} 版与见证账本不符，"

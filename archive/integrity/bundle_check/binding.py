@@ -13,7 +13,8 @@ from archive.integrity.bundle_check.documents import (
     proved_events,
     replayed_or_reported,
 )
-from archive.integrity.bundle_check.report import BundleReport, Malformed, label, uuid_of
+from archive.integrity.bundle_check.report import BundleReport, Malformed, uuid_of
+from archive.integrity.findings import subject_label
 from archive.integrity.notes import Checkpoint
 from events.volume import MonthVolume, list_hash
 from projections.ledger import Subject
@@ -104,7 +105,7 @@ def _holds_what_the_rule_takes(
         if doc.key in seen:
             report.add(
                 "listed_twice",
-                f"{label(doc.subject)}在装订清单中出现了不止一次",
+                f"{subject_label(doc.subject)}在装订清单中出现了不止一次",
                 f"{doc.kind} {doc.number} is listed more than once",
                 doc.last_event,
             )
@@ -112,7 +113,8 @@ def _holds_what_the_rule_takes(
         if doc.key not in entries:
             report.add(
                 "not_in_volume",
-                f"{label(doc.subject)}第 {doc.version} 版不在卷 {sealed.label} 的封存清单中",
+                f"{subject_label(doc.subject)}第 {doc.version} 版"
+                f"不在卷 {sealed.label} 的封存清单中",
                 f"{doc.kind} {doc.number} version {doc.version} is not in volume "
                 f"{sealed.label} as sealed",
                 doc.last_event,
@@ -125,7 +127,7 @@ def _holds_what_the_rule_takes(
                 en = "was left out of"
             report.add(
                 "binding_mismatch",
-                f"{label(doc.subject)}{zh}",
+                f"{subject_label(doc.subject)}{zh}",
                 f"{doc.kind} {doc.number} {en} the {binding} binding",
                 doc.last_event,
             )
@@ -134,7 +136,8 @@ def _holds_what_the_rule_takes(
             subject = Subject(str(entry.get("kind")), str(entry.get("number")))
             report.add(
                 "missing_from_bundle",
-                f"{label(subject)}已封存在卷 {sealed.label} 中，但本文件既没有装入也没有说明",
+                f"{subject_label(subject)}已封存在卷 {sealed.label} 中，"
+                "但本文件既没有装入也没有说明",
                 f"{subject.kind} {subject.number} is sealed in volume {sealed.label} but "
                 "neither bound nor accounted for in this file",
             )

@@ -10,22 +10,21 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import StoredEvent
 
 from archive.bundle.manifest import document_facts, event_id
 from archive.integrity.bundle_check.report import (
     BundleReport,
     Malformed,
-    label,
     short,
     uuid_of,
 )
-from archive.integrity.findings import EventName
+from archive.integrity.findings import EventName, subject_label
 from archive.integrity.notes import Checkpoint
 from archive.integrity.replay import Undecodable, decode, replay
 from events.document import Document
 from events.volume import MonthVolume
-from projections.ledger import Subject, event_leaf_hash
+from projections.ledger import Subject, placed_leaf_hash
 from projections.merkle import verify_inclusion
 
 A = TypeVar("A", Document, MonthVolume)
@@ -141,7 +140,8 @@ def proved_events(
         if name.version != expected and usable:
             report.add(
                 "events_incomplete",
-                f"{label(subject)}的事件不连续：第 {expected} 个事件标为第 {name.version} 版",
+                f"{subject_label(subject)}的事件不连续："
+                f"第 {expected} 个事件标为第 {name.version} 版",
                 f"{subject.kind} {subject.number}: event {expected} is marked version "
                 f"{name.version}",
                 name,
@@ -175,15 +175,7 @@ def _event(
         leaf_index = int(event["leaf_index"])
         stated_leaf = base64.b64decode(event["leaf_hash"], validate=True)
         path = [base64.b64decode(h, validate=True) for h in event["inclusion_proof"]]
-        leaf = event_leaf_hash(
-            Notification(
-                id=notification_id,
-                originator_id=originator_id,
-                originator_version=version,
-                topic=topic,
-                state=state,
-            )
-        )
+        leaf = placed_leaf_hash(notification_id, StoredEvent(originator_id, version, topic, state))
     except (KeyError, TypeError, ValueError, AttributeError, binascii.Error, struct.error) as e:
         raise Malformed(f"event field {e}") from None
     report.events += 1
@@ -250,7 +242,7 @@ def replayed_or_reported(
     except Undecodable as error:
         report.add(
             "event_undecodable",
-            f"{label(subject)}的事件无法依次重放，不能构成这份单据",
+            f"{subject_label(subject)}的事件无法依次重放，不能构成这份单据",
             f"{subject.kind} {subject.number}: its events do not replay: {error}",
             last,
         )
@@ -274,7 +266,7 @@ def compare_facts(
     )
     report.add(
         code,
-        f"{label(subject)}在装订清单中的{'、'.join(FACT_LABELS.get(k, k) for k in wrong)}"
+        f"{subject_label(subject)}在装订清单中的{'、'.join(FACT_LABELS.get(k, k) for k in wrong)}"
         "与其事件重放的结果不符",
         f"{subject.kind} {subject.number}: the manifest differs from its replayed events "
         f"({shown_en})",

@@ -18,7 +18,8 @@ from archive.bundle.printed import (
     printed_heads,
 )
 from archive.integrity.bundle_check.documents import ProvedDocument
-from archive.integrity.bundle_check.report import BundleReport, label
+from archive.integrity.bundle_check.report import BundleReport
+from archive.integrity.findings import subject_label
 from archive.kinds.registry import get_kind
 from archive.volumes import BoundDocument
 from projections.ledger import Subject
@@ -74,7 +75,7 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
         if not found:
             report.add(
                 "not_printed",
-                f"{label(doc.subject)}在装订清单中，但 PDF 中找不到它的表头",
+                f"{subject_label(doc.subject)}在装订清单中，但 PDF 中找不到它的表头",
                 f"{doc.kind} {doc.number} is in the manifest but not printed",
                 doc.last_event,
             )
@@ -82,7 +83,7 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
             pages = "、".join(str(h.page) for h in found)
             report.add(
                 "printed_twice",
-                f"{label(doc.subject)}在 PDF 中印了 {len(found)} 次（第 {pages} 页）",
+                f"{subject_label(doc.subject)}在 PDF 中印了 {len(found)} 次（第 {pages} 页）",
                 f"{doc.kind} {doc.number} is printed {len(found)} times (pages {pages})",
                 doc.last_event,
             )
@@ -91,7 +92,7 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
             if (head.version, head.content_hash) != expected:
                 report.add(
                     "printed_hash_mismatch",
-                    f"PDF 第 {head.page} 页所印{label(doc.subject)}为第 {head.version} 版、"
+                    f"PDF 第 {head.page} 页所印{subject_label(doc.subject)}为第 {head.version} 版、"
                     f"内容摘要 {head.content_hash}，装订清单为第 {expected[0]} 版、{expected[1]}",
                     f"page {head.page} shows {doc.kind} {doc.number} version {head.version}, "
                     f"hash {head.content_hash}; the manifest has version {expected[0]}, "
@@ -103,7 +104,7 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
             subject = Subject(head.kind, head.number)
             report.add(
                 "printed_not_in_manifest",
-                f"PDF 第 {head.page} 页印有{label(subject)}，但装订清单中没有它",
+                f"PDF 第 {head.page} 页印有{subject_label(subject)}，但装订清单中没有它",
                 f"page {head.page} shows {head.kind} {head.number}, which the manifest lacks",
             )
 

@@ -8,8 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from archive.integrity.findings import EventName, Finding
-from archive.kinds.registry import KINDS
-from projections.ledger import Subject
 
 
 @dataclass(frozen=True)
@@ -76,13 +74,6 @@ class BundleReport:
 
 class Malformed(Exception):
     """A manifest entry that is not shaped as the format says."""
-
-
-def label(subject: Subject) -> str:
-    if subject.kind == "volume":
-        return f"卷 {subject.number} "
-    kind = KINDS.get(subject.kind)
-    return f"{kind.label if kind else subject.kind} {subject.number} "
 
 
 def uuid_of(value: Any) -> UUID:
