@@ -236,8 +236,9 @@ def describe_bundle(report: BundleReport, name: str) -> list[str]:
             "key (checkpoint.vkey)",
         ]
     lines.append(
-        f"读取 {report.pages} 页，用时 {report.seconds:.1f} 秒（表单正文未逐字比对）/ "
-        f"{report.pages} pages read in {report.seconds:.1f} s (form bodies are not compared "
-        "word for word)"
+        f"读取 {report.pages} 页，用时 {report.seconds:.1f} 秒"
+        "（表单中的文字说明和人名未逐字比对）/ "
+        f"{report.pages} pages read in {report.seconds:.1f} s (free text and names on the forms "
+        "are not compared)"
     )
     return lines

@@ -81,14 +81,30 @@ def printed_fees(texts: Sequence[str]) -> list[tuple[int, str, int]]:
     ]
 
 
+def compact(text: str) -> str:
+    """Text without white space: how printed values are compared, since cells wrap wherever
+    the text extractor likes."""
+    return _SPACE.sub("", text)
+
+
+def document_texts(texts: Sequence[str], starts: dict[Any, int]) -> dict[Any, str]:
+    """For each document (by key) whose form starts on a page (1-based), the compacted text of
+    its pages: from that page up to the next form (or the end of the file)."""
+    order = sorted(starts.items(), key=lambda item: item[1])
+    ends = [page for _, page in order[1:]] + [len(texts) + 1]
+    return {
+        key: compact("".join(texts[start - 1 : end - 1]))
+        for (key, start), end in zip(order, ends, strict=True)
+    }
+
+
 def fee_lines_missing(texts: Sequence[str], model: dict[str, Any]) -> list[str]:
     """The rows of a fee summary (``FeeSummary.model()``) that its pages do not show.
 
     Table cells wrap wherever the text extractor likes, so rows are compared with all white
     space taken out of both sides.
     """
-    pages = [text for text in texts if FEES_HEADING in text]
-    shown = _SPACE.sub("", "".join(pages))
+    shown = compact("".join(text for text in texts if FEES_HEADING in text))
     expected = [
         f"{i}{r['number']}{r['date']}{r['work_order_no']}{r['vin']}{r['claim_no']}{r['fee']}"
         for i, r in enumerate(model["rows"], start=1)

@@ -10,13 +10,16 @@ The chain an auditor needs, link by link:
    manifest states of it; replaying the volume's seal gives the volume and its sealed list;
 4. the binding holds exactly what its rule takes from that list: each document bound once, and
    each one left out proved to be one the rule leaves out (a voided claim);
-5. every form printed in the PDF shows its document's content hash (first 12 digits) once, no
-   form is printed that the manifest does not hold, and the return binding's fee summary states
-   the count and total of the replayed claims.
+5. every page is numbered ``第 i 页 / 共 N 页`` in order, so none was taken out or added;
+6. every form printed in the PDF shows its document's content hash (first 12 digits) once, no
+   form is printed that the manifest does not hold, and each form's pages show its identifying
+   and money values (VIN, plate, phone, mileage, amounts, dates) as the replayed events have
+   them; the return binding's fee summary states the replayed claims row by row.
 
 Every failed link is a :class:`~archive.integrity.findings.Finding` naming the document and event
-concerned; a file made to break the reader is a failed check, never a crash. The body of each
-printed form is not compared word for word with the replayed fields.
+concerned; a file made to break the reader is a failed check, never a crash. Free text and staff
+names on the forms are not compared: text wraps unpredictably in table cells, and names come
+from the staff list, which the file does not carry.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from archive.integrity.bundle_check.pages import (
     check_fees,
     check_page_numbers,
     check_printed,
+    check_values,
     page_texts,
 )
 from archive.integrity.bundle_check.report import BoundRef, BundleReport
@@ -90,5 +94,6 @@ def _check(stream: IO[bytes], key: VerifierKey | None, report: BundleReport) -> 
     check_what_is_bound(manifest, documents, left, checkpoint, report)
     texts = page_texts(reader, report)
     check_page_numbers(texts, report)
-    check_printed(texts, documents, report)
+    starts = check_printed(texts, documents, report)
+    check_values(texts, starts, documents, report)
     check_fees(texts, documents, report)

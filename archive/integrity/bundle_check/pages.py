@@ -12,16 +12,30 @@ from pypdf import PdfReader
 from archive.bundle.bindings import RETURN, fee_summary
 from archive.bundle.printed import (
     PRINTED_HASH_DIGITS,
+    compact,
+    document_texts,
     fee_lines_missing,
     misnumbered_pages,
     printed_fees,
     printed_heads,
 )
+from archive.display import value_text
 from archive.integrity.bundle_check.documents import ProvedDocument
 from archive.integrity.bundle_check.report import BundleReport
 from archive.integrity.findings import subject_label
+from archive.kinds.fieldtypes import (
+    Date,
+    DateTime,
+    DecimalNumber,
+    Integer,
+    Lines,
+    Phone,
+    Plate,
+    Vin,
+)
 from archive.kinds.registry import get_kind
 from archive.volumes import BoundDocument
+from events.document import Document
 from projections.ledger import Subject
 
 SHOWN_PAGES = 10  # page numbers listed in one message
@@ -57,8 +71,12 @@ def check_page_numbers(texts: list[str], report: BundleReport) -> None:
         )
 
 
-def check_printed(texts: list[str], documents: list[ProvedDocument], report: BundleReport) -> None:
+def check_printed(
+    texts: list[str], documents: list[ProvedDocument], report: BundleReport
+) -> dict[tuple[str, str], int]:
+    """Check the form heads; return the page each document printed once starts on."""
     heads, unreadable = printed_heads(texts)
+    starts: dict[tuple[str, str], int] = {}
     report.printed = len(heads)
     for page in unreadable:
         report.add(
@@ -87,6 +105,8 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
                 f"{doc.kind} {doc.number} is printed {len(found)} times (pages {pages})",
                 doc.last_event,
             )
+        else:
+            starts[(doc.kind, doc.number)] = found[0].page
         expected = (doc.version, doc.content_hash[:PRINTED_HASH_DIGITS])
         for head in found:
             if (head.version, head.content_hash) != expected:
@@ -106,6 +126,38 @@ def check_printed(texts: list[str], documents: list[ProvedDocument], report: Bun
                 "printed_not_in_manifest",
                 f"PDF 第 {head.page} 页印有{subject_label(subject)}，但装订清单中没有它",
                 f"page {head.page} shows {head.kind} {head.number}, which the manifest lacks",
+            )
+    return starts
+
+
+def check_values(
+    texts: list[str],
+    starts: dict[tuple[str, str], int],
+    documents: list[ProvedDocument],
+    report: BundleReport,
+) -> None:
+    """The values that identify and price a document (VIN, plate, phone, mileage, amounts,
+    dates; in fields and line tables) appear on its pages as its replayed events have them.
+
+    Free text and staff names are left out: text wraps unpredictably inside table cells, and
+    names come from the staff list, which the file does not carry.
+    """
+    bodies = document_texts(texts, starts)
+    for doc in documents:
+        body = bodies.get((doc.kind, doc.number))
+        if body is None or doc.replayed is None:
+            continue
+        missing = [
+            label for label, value in printed_values(doc.replayed) if compact(value) not in body
+        ]
+        if missing:
+            shown = "、".join(dict.fromkeys(missing))
+            report.add(
+                "printed_value_mismatch",
+                f"{subject_label(doc.subject)}纸面上的{shown}与其事件不符（被改动或缺失）",
+                f"{doc.kind} {doc.number}: the pages do not show its {shown} as its events have "
+                "them",
+                doc.last_event,
             )
 
 
@@ -139,6 +191,31 @@ def check_fees(texts: list[str], documents: list[ProvedDocument], report: Bundle
             f"服务费用汇总中缺少或改动了这一行：{line}",
             f"the fee summary lacks or alters the row {line}",
         )
+
+
+# Values printed as one unbroken token, the same on every page they are on.
+ATOMIC = (Integer, DecimalNumber, Date, DateTime, Vin, Plate, Phone)
+
+
+def printed_values(doc: Document) -> list[tuple[str, str]]:
+    """(label, text as printed) of the document's atomic values, line table cells included."""
+    kind = get_kind(doc.kind)
+    values = []
+    for spec in kind.fields:
+        value = doc.fields.get(spec.code)
+        if isinstance(spec.type, Lines):
+            for row in value or []:
+                values += [
+                    (
+                        f"{spec.label}·{column.label}",
+                        value_text(column.type, row.get(column.code), {}),
+                    )
+                    for column in spec.type.columns
+                    if isinstance(column.type, ATOMIC)
+                ]
+        elif isinstance(spec.type, ATOMIC):
+            values.append((spec.label, value_text(spec.type, value, {})))
+    return values
 
 
 def _money(text: str) -> str:
