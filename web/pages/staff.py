@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from archive import commands
+from archive.bootstrap import Archive
 from archive.errors import ArchiveError
 from archive.kinds.roles import STAFF_ROLES
 from archive.kinds.validation import ValidationFailed
@@ -45,9 +47,12 @@ def staff_page(request: Request, user: PageUser) -> Response:
     return _page(request, user)
 
 
-def _run(request: Request, user: PageUser, action: object, done: str) -> Response:
+def _run(
+    request: Request, user: PageUser, action: Callable[[Archive], object], done: str
+) -> Response:
+    """Run one write-path command on the app's archive; refused, show why on the page."""
     try:
-        result = action()  # type: ignore[operator]
+        result = action(archive_of(request))
     except ValidationFailed as failed:
         message = "；".join(p.message_zh for p in failed.problems)
         return _page(request, user, error=message, status_code=422)
@@ -67,11 +72,10 @@ def add_staff(
     roles: Annotated[list[str] | None, Form()] = None,
     registration_no: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _run(
         request,
         user,
-        lambda: commands.register_staff(
+        lambda archive: commands.register_staff(
             archive,
             username=username,
             name=name,
@@ -91,11 +95,10 @@ def change_roles(
     roles: Annotated[list[str] | None, Form()] = None,
     registration_no: Annotated[str, Form()] = "",
 ) -> Response:
-    archive = archive_of(request)
     return _run(
         request,
         user,
-        lambda: commands.change_roles(
+        lambda archive: commands.change_roles(
             archive, username, roles or [], user.username, registration_no
         ),
         "已更新角色",
@@ -106,11 +109,10 @@ def change_roles(
 def deactivate(
     request: Request, username: str, user: PageUser, reason: Annotated[str, Form()] = ""
 ) -> Response:
-    archive = archive_of(request)
     return _run(
         request,
         user,
-        lambda: commands.deactivate_staff(archive, username, reason, user.username),
+        lambda archive: commands.deactivate_staff(archive, username, reason, user.username),
         "已停用",
     )
 
@@ -119,11 +121,10 @@ def deactivate(
 def set_password(
     request: Request, username: str, user: PageUser, password: Annotated[str, Form()] = ""
 ) -> Response:
-    archive = archive_of(request)
     return _run(
         request,
         user,
-        lambda: commands.set_password(archive, username, password, user.username),
+        lambda archive: commands.set_password(archive, username, password, user.username),
         "已设置密码",
     )
 
@@ -132,10 +133,9 @@ def set_password(
 def issue_token(
     request: Request, username: str, user: PageUser, label: Annotated[str, Form()] = ""
 ) -> Response:
-    archive = archive_of(request)
     return _run(
         request,
         user,
-        lambda: commands.issue_token(archive, username, label, user.username),
+        lambda archive: commands.issue_token(archive, username, label, user.username),
         "已生成令牌",
     )
