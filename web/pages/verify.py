@@ -18,6 +18,7 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from archive.bundle.bindings import BINDING_LABELS
 from archive.integrity import load_verifier
 from archive.integrity.bundle_check import check_bundle
+from archive.integrity.keys import VerifierKey
 from archive.kinds.registry import get_kind
 from archive.queries import changes_since
 from web.auth import PageUser
@@ -32,7 +33,7 @@ MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 
 @router.get("/verify-bundle")
 def verify_page(request: Request, user: PageUser) -> Response:
-    return _page(request)
+    return _page(request, _key(request))
 
 
 @router.post("/verify-bundle")
@@ -41,29 +42,36 @@ def verify_upload(
     user: PageUser,
     bundle: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
+    key = _key(request)
     if bundle is None or not bundle.filename:
-        return _page(request, error="请选择要核验的 PDF 文件。", status_code=422)
+        return _page(request, key, error="请选择要核验的 PDF 文件。", status_code=422)
     size = bundle.file.seek(0, os.SEEK_END)
     if size > MAX_BUNDLE_BYTES:
         limit = MAX_BUNDLE_BYTES // (1024 * 1024)
-        return _page(request, error=f"文件超过 {limit} MB，无法在网页上核验。", status_code=413)
+        error = f"文件超过 {limit} MB，无法在网页上核验。"
+        return _page(request, key, error=error, status_code=413)
     if not size:
-        return _page(request, error="上传的文件是空的，请重新选择。", status_code=422)
+        return _page(request, key, error="上传的文件是空的，请重新选择。", status_code=422)
     bundle.file.seek(0)
     # Read where the upload was spooled (a temporary file), not copied into memory.
     archive = archive_of(request)
-    report = check_bundle(bundle.file, load_verifier(archive.settings))
+    report = check_bundle(bundle.file, key)
     # Against this archive as it is now: what has happened to the bound documents since.
     later = []
     for ref in report.bound if report.intact else []:
         row = changes_since(archive, UUID(ref.id), ref.version, ref.content_hash)
         if row is not None:
             later.append({"ref": ref, "kind_label": get_kind(ref.kind).label} | row)
-    return _page(request, report=report, filename=bundle.filename, later=later)
+    return _page(request, key, report=report, filename=bundle.filename, later=later)
 
 
-def _page(request: Request, status_code: int = 200, **context: object) -> Response:
-    key = load_verifier(archive_of(request).settings)
+def _key(request: Request) -> VerifierKey | None:
+    return load_verifier(archive_of(request).settings)
+
+
+def _page(
+    request: Request, key: VerifierKey | None, status_code: int = 200, **context: object
+) -> Response:
     return render(
         request,
         "verify_bundle.html",
