@@ -268,7 +268,7 @@ def changes_since(
         "since": [],
     }
     if not row["behind"]:
-        then = bound_document(archive, doc_id, version).doc
+        then = now.at(version).doc
         row["differs"] = then.content_hash != content_hash
         later = (type(e).__name__ for e in now.events[version:])
         row["since"] = list(dict.fromkeys(EVENT_LABELS.get(name, name) for name in later))

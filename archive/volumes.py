@@ -69,20 +69,26 @@ class BoundDocument:
     doc: Document
     events: tuple[Any, ...]
 
+    def at(self, version: int) -> BoundDocument:
+        """The same document at an earlier ``version``, from the events already read."""
+        return _folded(self.doc.id, [e for e in self.events if e.originator_version <= version])
+
 
 def bound_document(archive: Archive, doc_id: UUID, version: int | None = None) -> BoundDocument:
     """The document at ``version`` (default: now), built from its events read once."""
-    events = tuple(
-        e
-        for e in archive.app.stored_events(doc_id)
-        if version is None or e.originator_version <= version
+    events = archive.app.stored_events(doc_id)
+    return _folded(
+        doc_id, [e for e in events if version is None or e.originator_version <= version]
     )
+
+
+def _folded(doc_id: UUID, events: list[Any]) -> BoundDocument:
     doc: Any = None
     for event in events:
         doc = event.mutate(doc)
     if doc is None:
         raise NotFound("document_not_found", "没有该单据", f"no document {doc_id}")
-    return BoundDocument(get_kind(doc.kind), doc, events)
+    return BoundDocument(get_kind(doc.kind), doc, tuple(events))
 
 
 def sealed_documents(archive: Archive, volume: MonthVolume) -> list[BoundDocument]:
