@@ -30,7 +30,7 @@ import functools
 import hashlib
 import sqlite3
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from events.staff import Staff
 from projections.runner import Batch
 from projections.sqlstore import SqlBatch, SqliteProjection
 
+_IN_CHUNK = 500  # ids per ``IN (...)``: well under SQLite's limit on bound parameters
 _ID = struct.Struct(">q")
 _LENGTH = struct.Struct(">I")
 _UUID_HEAD = struct.Struct(">qI16sq")  # id, length 16, the UUID's bytes, version
@@ -196,6 +197,20 @@ class Ledger(SqliteProjection):
             " FROM ledger_leaves ORDER BY leaf_index"
         )
         return [LedgerEntry(*r) for r in rows]
+
+    def entries_of(self, originator_ids: Iterable[str]) -> list[LedgerEntry]:
+        """The entries of these aggregates only (a bundle's few among the whole log)."""
+        wanted = sorted(set(originator_ids))
+        found: list[LedgerEntry] = []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = self.query(
+                "SELECT leaf_index, notification_id, originator_id, version, topic, leaf_hash"
+                f" FROM ledger_leaves WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            found += [LedgerEntry(*r) for r in rows]
+        return found
 
     def subjects(self) -> dict[str, Subject]:
         """Originator id → the document or staff member, for every creation witnessed."""

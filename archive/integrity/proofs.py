@@ -99,7 +99,7 @@ def prove_events(archive: Archive, wanted: Iterable[tuple[UUID, int]]) -> Proofs
     ledger = open_ledger(archive)
     try:
         catch_up(ledger, LogReader(archive.app))
-        located = _locate(ledger.entries(), wanted)
+        located = _locate(ledger.entries_of(str(i) for i, _ in wanted), wanted)
         needed = max((e.leaf_index + 1 for e in located.values()), default=0)
         checkpoint = covering_checkpoint(archive, key, needed)
         leaves = ledger.leaf_hashes()
