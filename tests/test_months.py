@@ -103,8 +103,8 @@ def test_only_a_service_manager_seals(team: Archive) -> None:
     for person in ("admin", "wang", "auditor"):
         with pytest.raises(commands.Forbidden) as refused:
             commands.seal_month(team, "2026-10", person)
-        assert refused.value.code == "not_service_manager"
-        assert "服务经理" in refused.value.message_zh
+        assert refused.value.code == "not_permitted"
+        assert "封存月度卷" in refused.value.message_zh and "服务经理" in refused.value.message_zh
     assert event_count(team) == before
 
 

@@ -20,18 +20,17 @@ from eventsourcing.persistence import IntegrityError
 
 from archive.bootstrap import Archive
 from archive.commands.common import require_actor, require_reason
-from archive.errors import Conflict, Forbidden
+from archive.errors import Conflict
 from archive.integrity.checkpoints import checkpoint_after_seal
 from archive.kinds.registry import get_kind
 from archive.month_overview import blocker_text
 from archive.month_volumes import RegistryClosingCatalog, open_month_volumes
+from archive.permissions import SEAL, require
 from archive.volumes import parse_month, registry_order, sealed_volumes
 from events.document import Document
 from events.volume import MonthVolume, volume_label
 from projections.closing import Blocker, document_blockers
 from projections.runner import LogReader, catch_up
-
-SEALER_ROLE = "service_manager"
 
 # Called with the archive and the new volume once it is saved (e.g. to write an integrity
 # checkpoint that covers the seal). The seal stands whatever the hook does.
@@ -67,13 +66,7 @@ def seal_month(
     ``force_reason`` says why it must happen anyway; the reason and the open items are
     recorded in the ``Sealed`` event.
     """
-    person = require_actor(archive, actor)
-    if SEALER_ROLE not in person.roles:
-        raise Forbidden(
-            "not_service_manager",
-            "只有服务经理可以封存月度卷宗",
-            "only a service manager may seal a month volume",
-        )
+    require(require_actor(archive, actor), SEAL)
     month = parse_month(month)
     reason = require_reason(force_reason, "force_reason") if force_reason is not None else None
     earlier = sealed_volumes(archive, month)

@@ -17,10 +17,11 @@ from archive.errors import ArchiveError, NotFound
 from archive.kinds.registry import get_kind
 from archive.kinds.validation import ValidationFailed
 from archive.month_overview import month_overview
+from archive.permissions import SEAL
 from archive.volumes import parse_month
 from web.auth import PageUser
 from web.jobs import BundleJobs, bundle_path
-from web.pages.common import archive_of, fresh, models_of
+from web.pages.common import archive_of, can, fresh, models_of
 from web.templating import render
 
 router = APIRouter()
@@ -61,7 +62,7 @@ def _page(
             "month": month,
             "error": error,
             "bindings": BINDING_LABELS,
-            "may_seal": "service_manager" in getattr(user, "roles", ()),
+            "may_seal": can(user, SEAL),  # type: ignore[arg-type]
             "get_kind": get_kind,
             "job": jobs_of(request).jobs.get(job or ""),
             "notice": "已封存。" if request.query_params.get("sealed") else None,
