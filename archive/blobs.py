@@ -21,8 +21,6 @@ from events.errors import BilingualError
 CHUNK = 64 * 1024
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
-MEDIA_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
-
 
 class BlobRejected(BilingualError):
     """An upload that is not stored: wrong type, empty, or too large."""

@@ -146,9 +146,6 @@ class ProjectionRunner:
     def __iter__(self) -> Iterator[Projection]:
         return iter(self.projections.values())
 
-    def get(self, name: str) -> Projection:
-        return self.projections[name]
-
     def catch_up(self, name: str | None = None) -> int:
         with self._lock:
             chosen = [self.projections[name]] if name else list(self.projections.values())

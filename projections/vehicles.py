@@ -133,10 +133,6 @@ class VehicleHistory(SqliteProjection):
         rows = self.query("SELECT vin FROM vehicle_records WHERE doc_id = ?", (doc_id,))
         return rows[0]["vin"] if rows else None
 
-    def vins_with_mileage_drops(self) -> list[str]:
-        vins = [r["vin"] for r in self.query("SELECT DISTINCT vin FROM vehicle_records")]
-        return sorted(v for v in vins if v and any(x.mileage_drop for x in self.card(v)))
-
 
 def _card_fields(fields: dict[str, Any], keep_none: bool = False) -> dict[str, Any]:
     return {

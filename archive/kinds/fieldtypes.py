@@ -178,7 +178,6 @@ class Mileage(Integer):
 class DecimalNumber(FieldType):
     places: int = 2
     maximum: Decimal = Decimal("100000000")
-    unit_zh: str = ""
     kind = "decimal"
 
     def parse(self, raw: Any, ctx: Context) -> Decimal:

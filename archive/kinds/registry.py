@@ -130,7 +130,7 @@ WORK_DONE = Field("work_done", "维修内容", "work done", Text(multiline=True)
 WORK_ORDER_NO = Field(
     "work_order_no", "维修委托书号", "work order no", Text(max_length=40), required=True
 )
-SERVICE_FEE = Field("service_fee", "服务费用（元）", "service fee (yuan)", Money())
+SERVICE_FEE = Field("service_fee", "服务费用（元）", "service fee (yuan)", Money(), required=True)
 CUSTOMER_WORDS = Field("customer_words", "用户原话", "customer's words", Text(multiline=True))
 
 LABOUR_LINES = Field(
@@ -263,13 +263,7 @@ KINDS: dict[str, Kind] = {
                     "labour hours",
                     DecimalNumber(places=1, maximum=1000),
                 ),
-                Field(
-                    "service_fee",
-                    "服务费用（元）",
-                    "service fee (yuan)",
-                    Money(),
-                    required=True,
-                ),
+                SERVICE_FEE,
                 Field(
                     "offsite_mileage_claimed",
                     "外出里程（申报 km）",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from projections.search.analysis import digits, normalize_plate, plate_tail
@@ -77,7 +77,6 @@ class Query:
     history: bool = False
     sort: str = "relevance"  # or "date"
     has_text: bool = False
-    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # -- vocabulary --------------------------------------------------------------------------------
@@ -139,7 +138,6 @@ def parse(text: str, kind_aliases: Mapping[str, str] | None = None) -> Query:
     history = False
     sort = ""
     asked_voided = False
-    filters: dict[str, list[str]] = {}
     for token in tokens:
         match = _KEY_RE.match(token)
         if not match or match.group(2) not in FILTER_KEYS:
@@ -169,7 +167,6 @@ def parse(text: str, kind_aliases: Mapping[str, str] | None = None) -> Query:
             or (key == "flag" and node == Term("flags", "voided"))
         ):
             asked_voided = True
-        filters.setdefault(key, []).append(value)
         if negate:
             negated.append(node)
         else:
@@ -185,7 +182,6 @@ def parse(text: str, kind_aliases: Mapping[str, str] | None = None) -> Query:
         history=history,
         sort=sort or ("relevance" if words else "date"),
         has_text=bool(words),
-        filters={k: tuple(v) for k, v in filters.items()},
     )
 
 
