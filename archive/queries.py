@@ -98,6 +98,7 @@ def staff_name(archive: Archive, username: str) -> str:
 def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]:
     status = doc.status(list(kind.signers))
     current = {(s.role, s.signer, s.version) for s in doc.current_signatures()}
+    names = staff_names(archive)  # read once: the directory checks the log on every read
     return {
         "id": str(doc.id),
         "kind": kind.code,
@@ -110,7 +111,7 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
         "fields": {code: plain(value) for code, value in doc.fields.items()},
         "content_hash": doc.content_hash,
         "filed_by": doc.filed_by,
-        "filed_by_name": staff_name(archive, doc.filed_by),
+        "filed_by_name": names.get(doc.filed_by, doc.filed_by),
         "filed_at": local(archive, doc.filed_at),
         "modified_at": local(archive, doc.modified_on),
         "amendment_count": doc.amendment_count,
@@ -121,7 +122,7 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
                 "role": s.role,
                 "role_label": ROLE_LABELS.get(s.role, s.role),
                 "signer": s.signer,
-                "signer_name": s.signer if s.role == "customer" else staff_name(archive, s.signer),
+                "signer_name": s.signer if s.role == "customer" else names.get(s.signer, s.signer),
                 "signed_at": local(archive, s.signed_at),
                 "version": s.version,
                 "content_hash": s.content_hash,
@@ -188,6 +189,7 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
     if not events:
         raise _not_found(kind, number)
     entries = []
+    names = staff_names(archive)
     doc: Any = None
     for event in events:
         before = dict(doc.fields) if doc is not None else {}
@@ -200,7 +202,7 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
             "event_label": EVENT_LABELS.get(name, name),
             "at": local(archive, event.timestamp),
             "actor": actor,
-            "actor_name": staff_name(archive, actor),
+            "actor_name": names.get(actor, actor),
             "reason": getattr(event, "reason", None),
         }
         if name in ("Filed", "Amended"):

@@ -34,10 +34,6 @@ def staff_options(archive: Archive) -> dict[str | None, list[tuple[str, str]]]:
     return options
 
 
-def names_of(archive: Archive) -> dict[str, str]:
-    return {u: p.name for u, p in archive.staff.refresh().items()}
-
-
 def can(person: StaffInfo, action: Action, kind: Kind | None = None) -> bool:
     """Whether to offer an action; the write path checks again when it is done."""
     try:

@@ -22,7 +22,7 @@ from archive.kinds.roles import ROLE_LABELS
 from archive.kinds.validation import ValidationFailed
 from archive.permissions import AMEND, ATTACH, DEPART, SUBMIT, VOID, WITHDRAW_SCAN
 from web.auth import PageUser
-from web.pages.common import archive_of, can, fresh, names_of
+from web.pages.common import archive_of, can, fresh
 from web.pages.filing import document_url
 from web.templating import render
 
@@ -68,7 +68,7 @@ def _page(
     kind, doc = queries.get_document(archive, kind_code, number, version=version, as_of=instant)
     _, current = queries.get_document(archive, kind_code, number)
     view = queries.document_view(archive, kind, doc)
-    names = names_of(archive)
+    names = queries.staff_names(archive)
     rows = []
     for spec in kind.fields:
         value = doc.fields.get(spec.code)

@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 
 from archive.kinds.registry import KINDS, get_kind
-from archive.queries import STATUS_LABELS
+from archive.queries import STATUS_LABELS, staff_names
 from archive.worklists import worklist
 from projections.search.query import FLAGS, QueryError
 from web.auth import PageUser
-from web.pages.common import archive_of, models_of, names_of
+from web.pages.common import archive_of, models_of
 from web.templating import render
 
 router = APIRouter()
@@ -32,7 +32,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
     models = models_of(request)
     models.runner.wait_for(timeout=2)
     today = archive.now().astimezone(archive.settings.tz).date()
-    todo = worklist(models.worklists, archive.settings, user, names_of(archive), today)
+    todo = worklist(models.worklists, archive.settings, user, staff_names(archive), today)
     return render(request, "dashboard.html", {"todo": todo, "kinds": KINDS})
 
 
