@@ -45,9 +45,10 @@ def sealed_volumes(archive: Archive, month: str) -> list[MonthVolume]:
     volumes = []
     while True:
         volume_id = MonthVolume.create_id(month, len(volumes))
-        if volume_id not in archive.app.repository:
+        try:  # not ``in repository``: that loads the volume, and get() would load it again
+            volumes.append(archive.app.repository.get(volume_id))
+        except AggregateNotFoundError:
             return volumes
-        volumes.append(archive.app.repository.get(volume_id))
 
 
 def get_volume(archive: Archive, month: str, supplement: int = 0) -> MonthVolume:
