@@ -289,9 +289,7 @@ class Document(Aggregate):
         image_sha256: str | None = None,
     ) -> None:
         self._require_open()
-        if role in self.signed_roles() and any(
-            s.role == role and s.signer == signer for s in self.current_signatures()
-        ):
+        if any(s.role == role and s.signer == signer for s in self.current_signatures()):
             raise RuleError(
                 "already_signed", "已在当前版本上签过字", "already signed the current version"
             )
