@@ -7,6 +7,7 @@ withdrawn only once, ...); kind-specific rules, validation and permissions live 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -406,10 +407,20 @@ class Document(Aggregate):
         A missing signature outranks submission: a claim sent to the service centre with a
         signature still owed must keep showing what is owed.
         """
-        if self.voided is not None:
-            return "voided"
-        if self.missing_roles(required_roles):
-            return "awaiting_signatures"
-        if self.submission is not None:
-            return "submitted"
-        return "complete"
+        return document_status(
+            self.voided is not None,
+            self.missing_roles(required_roles),
+            self.submission is not None,
+        )
+
+
+def document_status(voided: bool, missing_roles: Sequence[str], submitted: bool) -> str:
+    """The status rule of :meth:`Document.status`, from its facts alone (projections keep
+    facts, not aggregates)."""
+    if voided:
+        return "voided"
+    if missing_roles:
+        return "awaiting_signatures"
+    if submitted:
+        return "submitted"
+    return "complete"

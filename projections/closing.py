@@ -49,21 +49,6 @@ class Blocker:
         }
 
 
-def document_status(voided: bool, missing_roles: Sequence[str], submitted: bool) -> str:
-    """The status ``events.document.Document.status`` derives, from the same facts.
-
-    Repeated here because the projection keeps facts, not aggregates; a test compares the two
-    for every document of a demo month.
-    """
-    if voided:
-        return "voided"
-    if missing_roles:
-        return "awaiting_signatures"
-    if submitted:
-        return "submitted"
-    return "complete"
-
-
 def document_blockers(
     catalog: ClosingCatalog,
     *,

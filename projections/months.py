@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from events.canonical import plain
-from events.document import Document
+from events.document import Document, document_status
 from events.volume import MonthVolume
-from projections.closing import Blocker, ClosingCatalog, document_blockers, document_status
+from projections.closing import Blocker, ClosingCatalog, document_blockers
 from projections.sqlstore import SqliteProjection
 
 # What changed in a sealed document since its seal (codes; ``archive`` words them).
