@@ -157,7 +157,9 @@ def worklist(
     today: date,
 ) -> dict[str, Any]:
     """Everything that waits for ``person``, in sections by what he does."""
-    owed = models.owed()
+    # A clerk sees every owed signature (grouped by who owes it); others only their own.
+    clerk = "clerk" in person.roles
+    owed = models.owed() if clerk else models.owed((person.username, ANYONE), person.roles)
     result: dict[str, Any] = {
         "staff": person.username,
         "name": person.name,
@@ -165,7 +167,7 @@ def worklist(
         "today": today.isoformat(),
         "waiting_for_my_signature": waiting_for(person, owed),
     }
-    if "clerk" in person.roles:
+    if clerk:
         result["missing_signatures"] = missing_by_person(owed, names)
         result["warranty_claims"] = claims_due(models, settings, today)
         result["callbacks"] = follow_ups(models, settings, today)

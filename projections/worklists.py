@@ -139,12 +139,20 @@ class Worklists(SqliteProjection):
 
     # -- reading ----------------------------------------------------------------------------
 
-    def owed(self) -> list[dict[str, Any]]:
-        """Every signature owed on a live document, with the document's summary."""
-        rows = self.query(
-            "SELECT o.role, o.owner, d.* FROM wl_owed o JOIN wl_docs d USING (doc_id) "
-            "ORDER BY d.business_date, d.kind, d.number"
-        )
+    def owed(
+        self, owners: Sequence[str] | None = None, roles: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Signatures owed on live documents, with the document's summary: all of them, or
+        only those owed by ``owners`` in ``roles`` (through the owner index)."""
+        sql = "SELECT o.role, o.owner, d.* FROM wl_owed o JOIN wl_docs d USING (doc_id)"
+        params: list[str] = []
+        if owners is not None and roles is not None:
+            sql += (
+                f" WHERE o.owner IN ({','.join('?' * len(owners))})"
+                f" AND o.role IN ({','.join('?' * len(roles))})"
+            )
+            params = [*owners, *roles]
+        rows = self.query(sql + " ORDER BY d.business_date, d.kind, d.number", tuple(params))
         return [dict(r) for r in rows]
 
     def documents(self, kind: str, include_voided: bool = False) -> list[dict[str, Any]]:
