@@ -6,9 +6,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from projections.search.query import Query
+
+
+def day_number(value: Any) -> int:
+    """A day as the sortable ``yyyymmdd`` integer the index stores and date ranges compare
+    (0 for no date)."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.year * 10000 + value.month * 100 + value.day
+    return 0
 
 
 @dataclass
@@ -23,7 +34,7 @@ class IndexEntry:
     number: str
     version: int
     text: str
-    business_date: int  # yyyymmdd, sortable
+    business_date: int  # day_number(): yyyymmdd, sortable
     month: str
     status: str
     flags: list[str] = field(default_factory=list)

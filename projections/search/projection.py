@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -15,7 +15,13 @@ from events.document import Document
 from events.staff import Staff
 from projections.catalog import KindCatalog
 from projections.runner import Batch, Projection
-from projections.search.backend import IndexEntry, IndexWriter, SearchBackend, SearchResult
+from projections.search.backend import (
+    IndexEntry,
+    IndexWriter,
+    SearchBackend,
+    SearchResult,
+    day_number,
+)
 from projections.search.query import parse
 
 
@@ -117,7 +123,7 @@ class SearchProjection(Projection):
             number=doc.number,
             version=doc.version,
             text=self._text(doc),
-            business_date=_yyyymmdd(business_date),
+            business_date=day_number(business_date),
             month=business_date.strftime("%Y-%m") if isinstance(business_date, date) else "",
             status=doc.status(list(self.catalog.signers(kind))),
             flags=self._flags(doc),
@@ -172,11 +178,3 @@ def _with_names(usernames: set[str], names: dict[str, str]) -> list[str]:
         if username in names:
             tokens.add(names[username])
     return sorted(tokens)
-
-
-def _yyyymmdd(value: Any) -> int:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.year * 10000 + value.month * 100 + value.day
-    return 0

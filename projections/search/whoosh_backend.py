@@ -20,7 +20,14 @@ from whoosh.sorting import FieldFacet
 
 from projections.runner import ProjectionBusy
 from projections.search.analysis import chinese_analyzer, digits, normalize_plate, plate_tail
-from projections.search.backend import Hit, IndexEntry, IndexWriter, SearchBackend, SearchResult
+from projections.search.backend import (
+    Hit,
+    IndexEntry,
+    IndexWriter,
+    SearchBackend,
+    SearchResult,
+    day_number,
+)
 from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
 
 META_KEY = "__meta__"
@@ -218,7 +225,7 @@ class WhooshBackend(SearchBackend):
             return WTerm(field, node.value)
         if isinstance(node, DateRange):
             return NumericRange(
-                node.field, _yyyymmdd(node.start), _yyyymmdd(node.end), constantscore=True
+                node.field, day_number(node.start), day_number(node.end), constantscore=True
             )
         if isinstance(node, Text):
             return self._text(node.words)
@@ -246,7 +253,3 @@ class WhooshBackend(SearchBackend):
 
     def close(self) -> None:
         self.ix.close()
-
-
-def _yyyymmdd(day: Any) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
