@@ -23,6 +23,7 @@ from typing import Any
 from archive.bootstrap import Archive
 from archive.config import Settings
 from archive.errors import ArchiveError
+from archive.integrity.files import durable_draft
 from archive.integrity.keys import VerifierKey, ensure_key, load_signer
 from archive.integrity.notes import (
     BadNote,
@@ -159,23 +160,16 @@ def _read(path: Path) -> StoredCheckpoint:
 
 def _write_new(folder: Path, size: int, created: datetime, note: str) -> Path:
     """Write ``note`` under a name no file has yet: the first free of ``…Z``, ``…Z-2``, …"""
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"{size:012d}-{created:%Y%m%dT%H%M%SZ}"
-    temporary = folder / f".{stem}.{os.getpid()}.tmp"
-    temporary.write_text(note, encoding="utf-8")
-    try:
-        with temporary.open("rb") as stream:
-            os.fsync(stream.fileno())
+    with durable_draft(folder, stem, note) as draft:
         again = 1
         while True:
             path = folder / (f"{stem}{SUFFIX}" if again == 1 else f"{stem}-{again}{SUFFIX}")
             try:
-                os.link(temporary, path)  # fails if the name is taken: never overwrites
+                os.link(draft, path)  # fails if the name is taken: never overwrites
                 return path
             except FileExistsError:
                 again += 1
-    finally:
-        temporary.unlink()
 
 
 def checkpoint_after_seal(archive: Archive, volume: object) -> StoredCheckpoint:

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from archive.config import Settings
 from archive.errors import ArchiveError
+from archive.integrity.files import durable_draft
 from archive.integrity.paths import keys_dir
 
 ED25519 = 0x01  # the signed-note signature type of Ed25519
@@ -221,15 +222,8 @@ def load_verifier(settings: Settings) -> VerifierKey | None:
 
 def _publish(path: Path, text: str, mode: int) -> None:
     """Write ``path`` whole or not at all, and never over an existing file (first one wins)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
-            os.link(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with (
+        durable_draft(path.parent, path.name, text, mode) as draft,
+        contextlib.suppress(FileExistsError),  # another process was first: keep theirs
+    ):
+        os.link(draft, path)
