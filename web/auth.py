@@ -18,6 +18,7 @@ from web.security import (
     Session,
     csrf_ok,
     load_session,
+    session_person,
     store_session,
 )
 from web.templating import render
@@ -48,11 +49,7 @@ def current_user(request: Request) -> StaffInfo | None:
     token = bearer_token(request)
     if token is not None:
         return check_token(archive, token)
-    session = load_session(request)
-    if not session.username:
-        return None
-    person = archive.staff.get(session.username)
-    return person if person is not None and person.active else None
+    return session_person(request)
 
 
 def page_user(request: Request) -> StaffInfo:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from fastapi import Request, Response
 
+from archive.kinds.fieldtypes import StaffInfo
+
 SESSION_COOKIE = "archive_session"
 SESSION_HOURS = 12  # a working day; then log in again
 CSRF_FIELD = "csrf_token"
@@ -86,6 +88,20 @@ def load_session(request: Request) -> Session:
         signer: SessionSigner = request.app.state.session_signer
         request.state.session = signer.loads(request.cookies.get(SESSION_COOKIE))
     return request.state.session
+
+
+def session_person(request: Request) -> StaffInfo | None:
+    """The active staff member the session names, looked up once per request (the
+    authentication and the page's header both need him; each lookup reads the log)."""
+    username = load_session(request).username
+    if not username:
+        return None
+    known = getattr(request.state, "session_person", None)
+    if known is None or known[0] != username:  # a login in this request changes who it is
+        person = request.app.state.archive.staff.get(username)
+        known = (username, person if person is not None and person.active else None)
+        request.state.session_person = known
+    return known[1]
 
 
 def store_session(request: Request, response: Response, session: Session) -> None:

@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from archive.kinds.roles import ROLE_LABELS
-from web.security import CSRF_FIELD, load_session, store_session
+from web.security import CSRF_FIELD, load_session, session_person, store_session
 
 TEMPLATES = Jinja2Templates(directory=str(files("templates") / "pages"))
 TEMPLATES.env.globals.update(role_labels=ROLE_LABELS, csrf_field=CSRF_FIELD)
@@ -20,9 +20,8 @@ def render(
 ) -> Response:
     session = load_session(request)
     archive = request.app.state.archive
-    user = archive.staff.get(session.username) if session.username else None
     full = {
-        "user": user if user is not None and user.active else None,
+        "user": session_person(request),
         "csrf_token": session.csrf,
         "dealer": archive.settings.dealer_name,
         **context,

@@ -1,4 +1,4 @@
-"""What the page modules share: the archive and read models of the app, staff choices,
+"""What the page modules share: the read models of the app, staff choices,
 and asking the permission table whether to offer a button."""
 
 from __future__ import annotations
@@ -11,10 +11,6 @@ from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.registry import Kind
 from archive.permissions import Action, require
 from archive.read_models import ReadModels
-
-
-def archive_of(request: Request) -> Archive:
-    return request.app.state.archive
 
 
 def models_of(request: Request) -> ReadModels:

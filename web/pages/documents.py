@@ -21,8 +21,8 @@ from archive.kinds.fieldtypes import Lines
 from archive.kinds.roles import ROLE_LABELS
 from archive.kinds.validation import ValidationFailed
 from archive.permissions import AMEND, ATTACH, DEPART, SUBMIT, VOID, WITHDRAW_SCAN
-from web.auth import PageUser
-from web.pages.common import archive_of, can, fresh
+from web.auth import PageUser, archive_of
+from web.pages.common import can, fresh
 from web.pages.filing import document_url
 from web.templating import render
 

@@ -17,9 +17,9 @@ from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.validation import FieldProblem, ValidationFailed, parse_fields
 from archive.permissions import FILE
-from web.auth import PageUser
+from web.auth import PageUser, archive_of
 from web.forms import errors_by_field, form_to_data, form_values
-from web.pages.common import archive_of, can, fresh, staff_options
+from web.pages.common import can, fresh, staff_options
 from web.templating import render
 
 router = APIRouter()

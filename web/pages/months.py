@@ -19,9 +19,9 @@ from archive.kinds.validation import ValidationFailed
 from archive.month_overview import month_overview
 from archive.permissions import SEAL
 from archive.volumes import parse_month
-from web.auth import PageUser
+from web.auth import PageUser, archive_of
 from web.jobs import BundleJobs, bundle_path
-from web.pages.common import archive_of, can, fresh, models_of
+from web.pages.common import can, fresh, models_of
 from web.templating import render
 
 router = APIRouter()

@@ -10,8 +10,8 @@ from archive.kinds.registry import KINDS, get_kind
 from archive.queries import STATUS_LABELS, staff_names
 from archive.worklists import worklist
 from projections.search.query import FLAGS, QueryError
-from web.auth import PageUser
-from web.pages.common import archive_of, models_of
+from web.auth import PageUser, archive_of
+from web.pages.common import models_of
 from web.templating import render
 
 router = APIRouter()

@@ -14,8 +14,8 @@ from archive.errors import ArchiveError
 from archive.kinds.roles import STAFF_ROLES
 from archive.kinds.validation import ValidationFailed
 from archive.permissions import MANAGE_STAFF
-from web.auth import PageUser
-from web.pages.common import archive_of, can
+from web.auth import PageUser, archive_of
+from web.pages.common import can
 from web.templating import render
 
 router = APIRouter()

@@ -21,8 +21,7 @@ from archive.integrity.bundle_check import check_bundle
 from archive.integrity.keys import VerifierKey
 from archive.kinds.registry import get_kind
 from archive.queries import changes_since
-from web.auth import PageUser
-from web.pages.common import archive_of
+from web.auth import PageUser, archive_of
 from web.templating import render
 
 router = APIRouter()
