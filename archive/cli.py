@@ -151,7 +151,7 @@ def _read_json(path: str, as_json: bool) -> dict[str, Any]:
     return data
 
 
-def _parse_instant(text: str, archive: Archive, as_json: bool) -> datetime:
+def _parse_instant(text: str, as_json: bool) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace(" ", "T"))
     except ValueError:
@@ -163,9 +163,7 @@ def _parse_instant(text: str, archive: Archive, as_json: bool) -> datetime:
             ),
             as_json,
         )
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=archive.settings.tz)
-    return moment
+    return moment  # without a zone, queries.get_document reads it as local time
 
 
 # -- human rendering -----------------------------------------------------------------------
@@ -481,7 +479,7 @@ def show(
 ) -> None:
     """Show a document now, at an earlier version, or as it was at a time."""
     with _archive(as_json) as archive:
-        instant = _parse_instant(as_of, archive, as_json) if as_of else None
+        instant = _parse_instant(as_of, as_json) if as_of else None
         view = queries.show(archive, kind, number, version=version, as_of=instant)
         if as_json:
             _emit_json(view)

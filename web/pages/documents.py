@@ -31,14 +31,14 @@ router = APIRouter()
 MAX_SIGNATURE_BYTES = 512 * 1024  # a drawn signature is a small PNG
 
 
-def _as_of(text: str | None, tz: Any) -> datetime | None:
+def _as_of(text: str | None) -> datetime | None:
+    """The time asked for; ``queries.get_document`` reads one without a zone as local."""
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         raise BadInput("bad_time", f"“{text}”不是有效时间", "not an ISO time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 @router.get("/d/{kind_code}/{number}")
@@ -64,9 +64,9 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     archive = archive_of(request)
-    instant = _as_of(as_of, archive.settings.tz)
+    instant = _as_of(as_of)
     kind, doc = queries.get_document(archive, kind_code, number, version=version, as_of=instant)
-    _, current = queries.get_document(archive, kind_code, number)
+    history = queries.history(archive, kind.code, number)
     view = queries.document_view(archive, kind, doc)
     names = queries.staff_names(archive)
     rows = []
@@ -76,7 +76,7 @@ def _page(
             rows.append((spec, None, line_rows(spec, value or [], names)))
         else:
             rows.append((spec, value_text(spec.type, value, names), None))
-    historical = doc.version != current.version
+    historical = doc.version != history[-1]["version"]
     return render(
         request,
         "document.html",
@@ -85,7 +85,7 @@ def _page(
             "doc": doc,
             "view": view,
             "rows": rows,
-            "history": queries.history(archive, kind.code, number),
+            "history": history,
             "names": names,
             "historical": historical,
             "as_of": as_of or "",
