@@ -105,17 +105,13 @@ def _install_guards(app: FastAPI) -> None:
 
     @app.exception_handler(ArchiveError)
     async def refused(request: Request, error: ArchiveError) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(error.as_dict(), status_code=error.http_status)
+        # Pages only: the API's routes (web.api.routing.ApiRoute) answer their own errors.
         return render(
             request, "error.html", {"message": error.message_zh}, status_code=error.http_status
         )
 
     @app.exception_handler(UnknownKind)
     async def unknown_kind(request: Request, error: UnknownKind) -> Response:
-        body = {"error": "unknown_kind", "message_zh": error.message_zh, "message_en": str(error)}
-        if request.url.path.startswith("/api/"):
-            return JSONResponse(body, status_code=404)
         return render(request, "error.html", {"message": error.message_zh}, status_code=404)
 
     @app.exception_handler(HTTPException)

@@ -12,7 +12,6 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from archive import commands
 from archive.bundle.bindings import BINDING_LABELS
 from archive.bundle.pipeline import print_document
-from archive.commands.volumes import SealBlocked
 from archive.errors import ArchiveError, NotFound
 from archive.kinds.registry import get_kind
 from archive.kinds.validation import ValidationFailed
@@ -84,8 +83,6 @@ def seal(
     month = parse_month(month)
     try:
         commands.seal_month(archive, month, user.username, force_reason or None)
-    except SealBlocked as blocked:
-        return _page(request, user, month, blocked.message_zh, blocked.http_status)
     except ValidationFailed as failed:
         return _page(request, user, month, failed.problems[0].message_zh, 422)
     except ArchiveError as error:
