@@ -16,8 +16,8 @@ import typer
 
 from archive.bootstrap import Archive
 from archive.bundle.bindings import BINDING_LABELS
-from archive.bundle.pipeline import Bundle, Progress, bundle_volume, print_document
-from archive.commands.volumes import AfterSeal, SealBlocked, seal_month
+from archive.bundle.pipeline import STAGE_LABELS, Bundle, Progress, bundle_volume, print_document
+from archive.commands.volumes import SealBlocked, seal_month
 from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
 from archive.month_overview import blocker_view, month_overview
@@ -29,16 +29,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 MonthArg = Annotated[str, typer.Argument(help="The month, YYYY-MM (by business date).")]
 OutOpt = Annotated[Path, typer.Option("-o", "--output", help="Where to write the PDF.")]
 
-STAGES = {"load": "读取单据", "render": "排版", "contents": "目录", "merge": "合并"}
 
-
-def register(app: typer.Typer, after_seal: AfterSeal | None = None) -> None:
-    """Add the month-volume commands to ``app``.
-
-    ``after_seal``, when given, replaces what ``seal_month`` runs after each seal by default
-    (an integrity checkpoint); when not, that default stands.
-    """
-    hook: dict[str, AfterSeal] = {} if after_seal is None else {"after_seal": after_seal}
+def register(app: typer.Typer) -> None:
+    """Add the month-volume commands to ``app``."""
 
     @app.command()
     def month(month: MonthArg, as_json: JsonOpt = False) -> None:
@@ -73,7 +66,7 @@ def register(app: typer.Typer, after_seal: AfterSeal | None = None) -> None:
         """Seal the month's next volume (the main volume, then supplements 补1, 补2, ...)."""
         with _archive(as_json) as archive:
             try:
-                volume = seal_month(archive, month, staff, force_reason, **hook)
+                volume = seal_month(archive, month, staff, force_reason)
             except SealBlocked as blocked:
                 _refuse_seal(blocked, as_json)
         info = {
@@ -226,7 +219,7 @@ def _progress_bar(quiet: bool) -> Progress | None:
     def report(stage: str, done: int, total: int) -> None:
         width = 30
         filled = width * done // max(total, 1)
-        label = STAGES.get(stage, stage)
+        label = STAGE_LABELS.get(stage, stage)
         sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  ")
         if done >= total:
             sys.stderr.write("\n")

@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from archive.bootstrap import Archive
-from archive.bundle.pipeline import bundle_volume
+from archive.bundle.pipeline import STAGE_LABELS, bundle_volume
 from archive.errors import ArchiveError
 
 log = logging.getLogger(__name__)
-
-STAGE_LABELS = {"load": "读取单据", "render": "排版", "contents": "目录", "merge": "合并"}
 
 
 def bundle_path(archive: Archive, month: str, supplement: int, binding: str) -> Path:
@@ -38,7 +36,6 @@ class Job:
     done: int = 0
     total: int = 0
     error: str | None = None
-    path: Path | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,7 +62,7 @@ class BundleJobs:
         job = Job(secrets.token_urlsafe(8), month, supplement, binding)
         target = bundle_path(self.archive, month, supplement, binding)
         if target.is_file():
-            job.state, job.path = "done", target
+            job.state = "done"
         else:
             self.executor.submit(self._run, job, target)
         self.jobs[job.id] = job
@@ -85,7 +82,7 @@ class BundleJobs:
             partial.write_bytes(made.pdf)
             partial.replace(target)
             with job.lock:
-                job.state, job.path = "done", target
+                job.state = "done"
         except ArchiveError as error:
             with job.lock:
                 job.state, job.error = "failed", error.message_zh

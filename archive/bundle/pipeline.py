@@ -51,8 +51,9 @@ from events.volume import MonthVolume
 FEES_TITLE = "服务费用汇总"
 GLYPHS = RenderJob("print/glyphs.html", {"characters": CHARACTERS})
 
-# stage ("load", "render", "contents", "merge"), done, total
+# stage (a key of STAGE_LABELS), done, total
 Progress = Callable[[str, int, int], None]
+STAGE_LABELS = {"load": "读取单据", "render": "排版", "contents": "目录", "merge": "合并"}
 
 
 @dataclass(frozen=True)

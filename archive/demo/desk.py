@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 TZ = ZoneInfo("Asia/Shanghai")
 OPEN = time(8, 30)
 CLOSE = time(18, 30)
-DAY_MINUTES = 600  # 08:30 to 18:30
 
 
 def parse_month(month: str) -> date:

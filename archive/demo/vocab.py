@@ -180,7 +180,6 @@ DRAIN_PLUG = Part("N90813202", "放油螺栓", "12.00", returnable=False)
 AIR_FILTER = Part("5Q0129620D", "空气滤清器", "118.00", returnable=False)
 CABIN_FILTER = Part("5QD819653", "空调滤清器", "98.00", returnable=False)
 SPARK_PLUG = Part("04E905612C", "火花塞", "68.00", returnable=False)
-BRAKE_FLUID = Part("B000750M3", "制动液（1L）", "88.00", returnable=False)
 FRONT_PADS = Part("5QD698151B", "前制动片", "480.00")
 
 SMALL_SERVICE = Job(

@@ -24,7 +24,7 @@ from web.templating import render
 
 router = APIRouter()
 
-NOT_SAVED = "有错误，请按提示修改后再提交；尚未保存。"
+NOT_SAVED = "有错误，请按提示修改后再提交；尚未存档。"
 
 
 def document_url(kind: str, number: str) -> str:
@@ -78,7 +78,7 @@ async def file_document(request: Request, kind_code: str, user: PageUser) -> Res
             data,
             errors_by_field(failed.problems),
             422,
-            "有错误，请按提示修改后再提交；尚未存档。",
+            NOT_SAVED,
         )
     except ArchiveError as error:
         errors = {"number": error.message_zh} if error.code == "duplicate_number" else {}
