@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,9 +114,9 @@ def bundle_volume(
         )
         for run in runs
     ]
-    # Rendered here first: besides the glyphs, it leaves WeasyPrint warmed up (fonts loaded)
-    # in this process, which the workers forked from it inherit.
-    glyphs = render_part(GLYPHS)
+    # Rendered here first (once per process): besides the glyphs, it leaves WeasyPrint warmed
+    # up (fonts loaded) in this process, which the workers forked from it inherit.
+    glyphs = page_number_glyphs()
     with RenderPool(RenderCache(archive.settings.home / "cache" / "print"), workers) as pool:
         cover_part, *rest = pool.render(
             [cover, *extras, *chunks], lambda done, total: report("render", done, total)
@@ -145,7 +146,7 @@ def bundle_volume(
         bookmarks.append(Bookmark(extra_title, end))
         end += part.pages
     report("merge", 0, 1)
-    pdf = assemble(sources, page_runs, bookmarks, glyphs.pdf)
+    pdf = assemble(sources, page_runs, bookmarks, glyphs)
     report("merge", 1, 1)
     contents = [
         ContentsEntry(p.kind, p.number, start + 1)
@@ -180,7 +181,7 @@ def print_document(archive: Archive, kind_code: str, number: str) -> Bundle:
     sources: list[bytes | Path] = [part.pdf]
     runs = body.page_runs(sources)
     title = f"{kind.label} {doc.number}"
-    pdf = assemble(sources, runs, [Bookmark(title, 0)], render_part(GLYPHS).pdf)
+    pdf = assemble(sources, runs, [Bookmark(title, 0)], page_number_glyphs())
     return Bundle(pdf, body.pages, [ContentsEntry(kind.code, doc.number, 1)], manifest)
 
 
@@ -240,6 +241,13 @@ def _render_contents(
             return parts
         expected = actual
     raise RuntimeError("the table of contents does not settle on a page count")
+
+
+@functools.cache
+def page_number_glyphs() -> bytes:
+    """The PDF whose font subset draws the page numbers: the same every time, so each process
+    renders it once rather than on every print."""
+    return render_part(GLYPHS).pdf
 
 
 def _w3c(archive: Archive, moment: datetime) -> str:
