@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from archive.kinds.fieldtypes import StaffInfo
@@ -17,6 +19,9 @@ STAFF_TOPICS = tuple(
 )
 
 
+BATCH = 500
+
+
 class StaffDirectory:
     """A cache of every staff member, refreshed from the log on each use (cheap: a range scan)."""
 
@@ -27,42 +32,53 @@ class StaffDirectory:
         self._lock = threading.Lock()
 
     def refresh(self) -> dict[str, StaffInfo]:
+        """Everyone ever registered, by username, as of the log's end."""
         with self._lock:
-            if self._position == 0:
-                self._load_all()
-            # Read every notification since the last refresh (usually a handful) and keep the
-            # staff ones: one cheap query per command, however long the log has grown.
-            while True:
-                batch = self._app.recorder.select_notifications(
-                    start=self._position, limit=500, inclusive_of_start=False
-                )
-                if not batch:
-                    break
-                changed = {UUID(str(n.originator_id)) for n in batch if n.topic in STAFF_TOPICS}
-                for staff_id in changed:
-                    staff: Staff = self._app.repository.get(staff_id)
-                    self._by_username[staff.username] = info_of(staff)
-                self._position = batch[-1].id
-                if len(batch) < 500:
-                    break
+            self._catch_up()
             return dict(self._by_username)
+
+    def get(self, username: str) -> StaffInfo | None:
+        with self._lock:
+            self._catch_up()
+            return self._by_username.get(username)
+
+    def _catch_up(self) -> None:
+        if self._position == 0:
+            self._load_all()
+        # Read every notification since the last refresh (usually a handful) and keep the
+        # staff ones: one cheap query per command, however long the log has grown.
+        while True:
+            batch = self._app.recorder.select_notifications(
+                start=self._position, limit=BATCH, inclusive_of_start=False
+            )
+            if not batch:
+                return
+            self._take(n for n in batch if n.topic in STAFF_TOPICS)
+            self._position = batch[-1].id
+            if len(batch) < BATCH:
+                return
 
     def _load_all(self) -> None:
         """First use in a process: let the database pick the staff events out of the log."""
-        head = self._app.recorder.max_notification_id() or 0
+        head = self._app.head()
         position = 0
         while position < head:
             batch = self._app.recorder.select_notifications(
-                start=position, limit=500, stop=head, topics=STAFF_TOPICS, inclusive_of_start=False
+                start=position,
+                limit=BATCH,
+                stop=head,
+                topics=STAFF_TOPICS,
+                inclusive_of_start=False,
             )
-            for staff_id in {UUID(str(n.originator_id)) for n in batch}:
-                staff: Staff = self._app.repository.get(staff_id)
-                self._by_username[staff.username] = info_of(staff)
-            position = batch[-1].id if len(batch) == 500 else head
+            self._take(batch)
+            position = batch[-1].id if len(batch) == BATCH else head
         self._position = head
 
-    def get(self, username: str) -> StaffInfo | None:
-        return self.refresh().get(username)
+    def _take(self, notifications: Iterable[Notification]) -> None:
+        """Bring the staff members these events belong to up to date."""
+        for staff_id in {UUID(str(n.originator_id)) for n in notifications}:
+            staff: Staff = self._app.repository.get(staff_id)
+            self._by_username[staff.username] = info_of(staff)
 
 
 def info_of(staff: Staff) -> StaffInfo:
