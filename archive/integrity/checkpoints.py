@@ -105,11 +105,29 @@ def covering_checkpoint(archive: Archive, key: VerifierKey, size: int) -> Stored
     now if none is. Checkpoints only grow, so once one covers a set of events the answer
     never changes: the same volume always gets the same proof."""
     with _signing(archive.settings):
-        for stored in list_checkpoints(archive.settings):
+        # Only files whose name says they are big enough are read, smallest first.
+        for named_size, path in _named_sizes(archive.settings):
+            if named_size < size:
+                continue
+            stored = _read(path)
             parsed = stored.parsed
             if parsed and parsed.body.size >= size and parsed.signed_by(key):
                 return stored
         return _make_checkpoint(archive)
+
+
+def _named_sizes(settings: Settings) -> list[tuple[int, Path]]:
+    """(tree size as the file name gives it, path) of every checkpoint file, in the order of
+    :meth:`StoredCheckpoint.sort_key`; files not named as checkpoints are left out."""
+    folder = checkpoints_dir(settings)
+    if not folder.is_dir():
+        return []
+    named = []
+    for path in folder.iterdir():
+        if match := _NAME.fullmatch(path.name):
+            size, created, again = match.groups()
+            named.append(((int(size), created, int(again or 1)), path))
+    return [(key[0], path) for key, path in sorted(named)]
 
 
 def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
