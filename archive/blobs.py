@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from events.errors import BilingualError
+from events.errors import BadInput
 
 CHUNK = 64 * 1024
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
-class BlobRejected(BilingualError):
+class BlobRejected(BadInput):
     """An upload that is not stored: wrong type, empty, or too large."""
 
 

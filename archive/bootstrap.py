@@ -1,15 +1,34 @@
-"""The composition root: one function wires settings, the event store and the blob store."""
+"""The composition root: the only place that builds an archive from its settings.
+
+:func:`open_archive` wires the event store, the blob store, the staff directory and the clock;
+:class:`Archive` opens the read models (search index, worklists, vehicle cards, month volumes,
+scans and the integrity ledger) where they live in :class:`archive.config.Layout`. Entry
+points (the CLI, the web app, benchmarks) call it and then ``archive.commands`` to change
+anything or ``archive.queries`` to read.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from archive.blobs import BlobStore
-from archive.config import Settings
-from archive.staff_directory import StaffDirectory
+from archive.config import Layout, Settings
+from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
+from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
+from projections.ledger import Ledger
+from projections.months import MonthVolumes
+from projections.runner import LogReader, ProjectionRunner, catch_up
+from projections.scans import ScanIndex
+from projections.vehicles import VehicleHistory
+from projections.worklists import Worklists
+
+if TYPE_CHECKING:
+    from projections.search.projection import SearchProjection
 
 
 def utc_now() -> datetime:
@@ -29,19 +48,96 @@ class Archive:
     def __post_init__(self) -> None:
         self.staff = StaffDirectory(self.app)
 
+    @property
+    def layout(self) -> Layout:
+        return self.settings.layout
+
     def now(self) -> datetime:
         return self.clock()
 
+    def log(self) -> LogReader:
+        return LogReader(self.app)
+
+    def open_ledger(self) -> Ledger:
+        """The integrity ledger as it stands (not caught up: ``archive verify`` reads the
+        witness as it is); the caller closes it."""
+        return Ledger(self.layout.ledger_db, self.app)
+
+    @contextmanager
+    def ledger(self) -> Iterator[Ledger]:
+        """The integrity ledger, caught up with the log, closed after use."""
+        ledger = self.open_ledger()
+        try:
+            catch_up(ledger, self.log())
+            yield ledger
+        finally:
+            ledger.close()
+
+    def open_month_volumes(self) -> MonthVolumes:
+        return MonthVolumes(self.layout.projections_db, RegistryClosingCatalog())
+
+    @contextmanager
+    def month_volumes(self) -> Iterator[MonthVolumes]:
+        """The month-volumes projection alone, caught up, closed after use (sealing and the
+        month overview need it without opening the other read models)."""
+        months = self.open_month_volumes()
+        try:
+            catch_up(months, self.log())
+            yield months
+        finally:
+            months.close()
+
+    @contextmanager
+    def read_models(self) -> Iterator[ReadModels]:
+        models = ReadModels(self)
+        try:
+            yield models
+        finally:
+            models.close()
+
     def close(self) -> None:
         self.app.close()
+
+
+class ReadModels:
+    """The projections of one archive, with the runner that feeds them."""
+
+    def __init__(self, archive: Archive) -> None:
+        # Imported here: Whoosh and jieba take a while to load, and most commands never search.
+        from projections.search.projection import SearchProjection
+        from projections.search.whoosh_backend import WhooshBackend
+
+        layout = archive.layout
+        catalog = RegistryCatalog()
+        self.search: SearchProjection = SearchProjection(
+            WhooshBackend(layout.search_index), archive.app, catalog, archive.settings.tz
+        )
+        self.vehicles = VehicleHistory(layout.projections_db)
+        self.worklists = Worklists(layout.projections_db, archive.app, catalog)
+        self.months = archive.open_month_volumes()
+        self.scans = ScanIndex(layout.projections_db)
+        self.ledger = archive.open_ledger()  # its own file: the integrity witness
+        self.runner = ProjectionRunner(
+            archive.app,
+            [self.search, self.vehicles, self.worklists, self.months, self.scans, self.ledger],
+        )
+
+    def close(self) -> None:
+        self.runner.close()
 
 
 def open_archive(
     settings: Settings | None = None, clock: Callable[[], datetime] | None = None
 ) -> Archive:
     settings = settings or Settings.from_env()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    settings.blob_dir.mkdir(parents=True, exist_ok=True)
+    layout = settings.layout
+    layout.home.mkdir(parents=True, exist_ok=True)
+    layout.blobs.mkdir(parents=True, exist_ok=True)
     app = ArchiveApplication(env=settings.eventsourcing_env())
-    blobs = BlobStore(settings.blob_dir, settings.max_scan_bytes)
+    blobs = BlobStore(layout.blobs, settings.max_scan_bytes)
     return Archive(settings=settings, app=app, blobs=blobs, clock=clock or utc_now)
+
+
+def open_read_models(archive: Archive) -> ReadModels:
+    """The read models, for a caller that keeps them open (the web app); it closes them."""
+    return ReadModels(archive)

@@ -1,4 +1,6 @@
-"""Settings read from the environment, one place for every knob."""
+"""Settings read from the environment, one place for every knob, and the layout of
+``$ARCHIVE_HOME``: every file and folder the archive keeps there is named in :class:`Layout`
+and nowhere else."""
 
 from __future__ import annotations
 
@@ -11,6 +13,75 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 DEFAULT_MAX_SCAN_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each part of one archive lives under its home folder.
+
+    The ledger has a file of its own, apart from the event store and the other projections, so
+    that it stays an independent witness of the store. Keys and checkpoints are plain files:
+    they must survive anything done to either database.
+    """
+
+    home: Path
+
+    @property
+    def settings_file(self) -> Path:
+        return self.home / "settings.toml"
+
+    @property
+    def events_db(self) -> Path:
+        """The event store, when no PostgreSQL is configured."""
+        return self.home / "archive.db"
+
+    @property
+    def blobs(self) -> Path:
+        """Scans and drawn signatures, content-addressed."""
+        return self.home / "blobs"
+
+    @property
+    def projections_db(self) -> Path:
+        """Worklists, vehicle cards and month volumes."""
+        return self.home / "projections.db"
+
+    @property
+    def search_index(self) -> Path:
+        return self.home / "search" / "whoosh"
+
+    @property
+    def ledger_db(self) -> Path:
+        """The integrity ledger: one Merkle leaf per stored event."""
+        return self.home / "ledger.db"
+
+    @property
+    def keys(self) -> Path:
+        """The checkpoint signing key (keep a copy offline)."""
+        return self.home / "keys"
+
+    @property
+    def session_key(self) -> Path:
+        """The web sessions' HMAC key."""
+        return self.keys / "session.key"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.home / "checkpoints"
+
+    @property
+    def checkpoints_lock(self) -> Path:
+        """Held while a checkpoint is chosen or signed, so that bundles made at once agree."""
+        return self.home / "checkpoints.lock"
+
+    @property
+    def print_cache(self) -> Path:
+        """Rendered print chunks, reused while their inputs are unchanged."""
+        return self.home / "cache" / "print"
+
+    @property
+    def bundles(self) -> Path:
+        """Bundles made by the web's background jobs, waiting to be downloaded."""
+        return self.home / "bundles"
 
 
 @dataclass(frozen=True)
@@ -30,7 +101,7 @@ class Settings:
         home = Path(env.get("ARCHIVE_HOME") or "./var").resolve()
         return cls(
             home=home,
-            deadline_days=deadline_days(home / "settings.toml", env),
+            deadline_days=deadline_days(Layout(home).settings_file, env),
             database_url=env.get("ARCHIVE_DATABASE_URL") or None,
             max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
             timezone=env.get("ARCHIVE_TIMEZONE") or "Asia/Shanghai",
@@ -42,12 +113,8 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @property
-    def sqlite_path(self) -> Path:
-        return self.home / "archive.db"
-
-    @property
-    def blob_dir(self) -> Path:
-        return self.home / "blobs"
+    def layout(self) -> Layout:
+        return Layout(self.home)
 
     @property
     def backend(self) -> str:
@@ -60,7 +127,7 @@ class Settings:
         else:
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_DBNAME": str(self.layout.events_db),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         env.update(self.extra_env)

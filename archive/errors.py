@@ -1,44 +1,31 @@
-"""Errors every entry point (CLI, pages, API) turns into a clear message.
+"""The error tree every layer raises from (defined in ``events.errors``), and the archive's
+own kinds of bad input.
 
-Each carries a stable ``code`` for scripts, a Chinese message for people at the counter and an
-English one for logs and integrations, an HTTP status and a CLI exit code.
+Entry points translate them in one place each: ``archive.cli._shared.fail`` for the command
+line, ``web.errors`` for the pages and the API.
 """
 
 from __future__ import annotations
 
-from archive.kinds.validation import FieldProblem, ValidationFailed
-from events.errors import BilingualError, RuleError
+from events.errors import (
+    ArchiveError,
+    BadInput,
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    RuleError,
+)
 
 
-class ArchiveError(BilingualError):
-    http_status = 400
-    exit_code = 1
+class ValidationFailed(BadInput):
+    """A document (or a form) that cannot be filed; ``problems`` names each field and what
+    to fix."""
 
-    def as_dict(self) -> dict[str, object]:
-        return {"error": self.code, "message_zh": self.message_zh, "message_en": self.message_en}
-
-
-class NotFound(ArchiveError):
-    http_status = 404
-
-
-class Conflict(ArchiveError):
-    """A stale version, a duplicate number, or a change the document's state refuses."""
-
-    http_status = 409
-
-
-class Forbidden(ArchiveError):
-    http_status = 403
-
-
-class BadInput(ArchiveError):
-    http_status = 422
-    exit_code = 2
-
-
-def from_rule(error: RuleError) -> Conflict:
-    return Conflict(error.code, error.message_zh, error.message_en)
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("invalid", "输入有误，请按提示修改", "invalid input", problems)
+        # The English of every problem, for logs and tracebacks.
+        self.args = ("; ".join(f"{p.field}: {p.message_en}" for p in problems),)
 
 
 __all__ = [
@@ -48,6 +35,6 @@ __all__ = [
     "FieldProblem",
     "Forbidden",
     "NotFound",
+    "RuleError",
     "ValidationFailed",
-    "from_rule",
 ]

@@ -31,6 +31,7 @@ from pypdf import PdfReader
 
 from archive import commands
 from archive.bootstrap import open_archive
+from archive.bundle.check import check_bundle
 from archive.bundle.layout import Layout
 from archive.bundle.manifest import build_manifest
 from archive.bundle.parallel import available_cores
@@ -39,9 +40,8 @@ from archive.bundle.render import chunk_job, render_part
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.integrity import load_verifier
-from archive.integrity.bundle_check import check_bundle
 from archive.integrity.keys import VerifierKey
-from archive.volumes import sealed_documents
+from archive.queries.volumes import sealed_documents
 
 MONTH = "2026-10"
 SEALED_AT = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)  # the archive's clock after loading

@@ -34,10 +34,9 @@ from eventsourcing.domain import Aggregate
 
 from archive import commands
 from archive.bootstrap import Archive, open_archive
+from archive.commands.imports import read_rows
 from archive.config import Settings
 from archive.demo import STAFF, register_staff, work_order_rows
-from archive.importer import read_rows
-from archive.integrity.paths import open_ledger
 from archive.kinds.registry import get_kind
 from archive.kinds.validation import validate_document
 from events.application import ArchiveApplication
@@ -70,7 +69,7 @@ def time_write_path(
     root: Path, name: str, rows: list[dict[str, Any]], follow_ledger: bool = False
 ) -> float:
     archive = fresh_archive(root, name)
-    runner = ProjectionRunner(archive.app, [open_ledger(archive)]) if follow_ledger else None
+    runner = ProjectionRunner(archive.app, [archive.open_ledger()]) if follow_ledger else None
     try:
         if runner is not None:
             runner.start()

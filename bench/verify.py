@@ -27,7 +27,6 @@ from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
 from archive.demo import STAFF, register_staff, work_order_rows
 from archive.integrity import make_checkpoint, verify
-from archive.integrity.paths import open_ledger
 from archive.integrity.store import BATCH
 from projections.runner import LogReader, catch_up
 
@@ -65,7 +64,7 @@ def time_verify(archive: Archive) -> float:
 
 
 def time_ledger(archive: Archive) -> float:
-    ledger = open_ledger(archive)
+    ledger = archive.open_ledger()
     try:
         started = time.perf_counter()
         applied = catch_up(ledger, LogReader(archive.app))

@@ -5,7 +5,8 @@ Only ``archive.commands`` calls :meth:`ArchiveApplication.save`; everything else
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,24 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 
 from events.transcodings import register_archive_transcodings
+
+
+def states(
+    events: Iterable[Aggregate.Event], state: Any = None
+) -> Iterator[tuple[Aggregate.Event, Any]]:
+    """Each event with the state it leaves, starting from ``state`` (``None``: the events
+    begin with the aggregate's creation)."""
+    for event in events:
+        state = event.mutate(state)
+        yield event, state
+
+
+def fold(events: Iterable[Aggregate.Event], state: Any = None) -> Any:
+    """The state the events leave, starting from ``state``."""
+    last = state
+    for _, last in states(events, state):  # noqa: B007 - the last one is the answer
+        pass
+    return last
 
 
 class ArchiveApplication(Application[UUID]):
@@ -29,14 +48,15 @@ class ArchiveApplication(Application[UUID]):
         """Every event of one aggregate, oldest first."""
         return iter(self.events.get(aggregate_id))
 
-    def get_as_of(self, aggregate_id: UUID, instant: datetime) -> Any | None:
-        """The aggregate as it stood at ``instant`` (``None`` if it did not exist yet)."""
-        aggregate: Any = None
-        for event in self.events.get(aggregate_id):
-            if event.timestamp > instant:
-                break
-            aggregate = event.mutate(aggregate)
-        return aggregate
+    def replay(
+        self, aggregate_id: UUID, version: int | None = None, until: datetime | None = None
+    ) -> Any | None:
+        """The aggregate at ``version`` (default: the last), or as it stood at the instant
+        ``until``; ``None`` if it did not exist yet."""
+        events: Iterable[Aggregate.Event] = self.events.get(aggregate_id, lte=version)
+        if until is not None:
+            events = itertools.takewhile(lambda e: e.timestamp <= until, events)
+        return fold(events)
 
     def head(self) -> int:
         """The id of the last notification in the log (0 when empty)."""

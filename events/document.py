@@ -7,8 +7,6 @@ withdrawn only once, ...); kind-specific rules, validation and permissions live 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -16,48 +14,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from events.canonical import content_hash
+from events.document_state import Refusal, Scan, Signature, document_status
 from events.errors import RuleError
 
 DOCUMENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:dealer-archive:document")
-
-
-@dataclass
-class Scan:
-    sha256: str
-    media_type: str
-    size: int
-    filename: str
-    label: str
-    attached_by: str
-    attached_at: datetime
-    version: int
-    withdrawn_by: str | None = None
-    withdrawn_at: datetime | None = None
-    withdrawn_reason: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.withdrawn_at is None
-
-
-@dataclass
-class Signature:
-    role: str
-    signer: str
-    content_hash: str
-    signed_at: datetime
-    version: int
-    actor: str
-    image_sha256: str | None = None
-
-
-@dataclass
-class Refusal:
-    role: str
-    signer: str
-    reason: str
-    refused_at: datetime
-    version: int
 
 
 class Document(Aggregate):
@@ -412,15 +372,3 @@ class Document(Aggregate):
             self.missing_roles(required_roles),
             self.submission is not None,
         )
-
-
-def document_status(voided: bool, missing_roles: Sequence[str], submitted: bool) -> str:
-    """The status rule of :meth:`Document.status`, from its facts alone (projections keep
-    facts, not aggregates)."""
-    if voided:
-        return "voided"
-    if missing_roles:
-        return "awaiting_signatures"
-    if submitted:
-        return "submitted"
-    return "complete"

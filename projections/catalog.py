@@ -1,7 +1,7 @@
 """What projections need to know about document kinds, supplied by the layer above.
 
 Projections may import only ``events``; the kind registry lives in ``archive``. So a
-projection is handed an object with this shape (``archive.catalog.RegistryCatalog``).
+projection is handed an object with this shape (``archive.kinds.catalog.RegistryCatalog``).
 """
 
 from __future__ import annotations

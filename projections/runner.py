@@ -80,7 +80,8 @@ class ProjectionStatus:
 
 
 class LogReader:
-    """Reads notifications after a position and turns them into domain events."""
+    """The one reader of the application's notification log: notifications after a position
+    (only some topics, if asked, picked out by the database), and their domain events."""
 
     def __init__(self, app: ArchiveApplication) -> None:
         self.app = app
@@ -88,10 +89,16 @@ class LogReader:
     def head(self) -> int:
         return self.app.head()
 
-    def read(self, after: int, limit: int) -> list[Notification]:
+    def read(
+        self,
+        after: int,
+        limit: int,
+        topics: Sequence[str] = (),
+        stop: int | None = None,
+    ) -> list[Notification]:
         return list(
             self.app.recorder.select_notifications(
-                start=after, limit=limit, inclusive_of_start=False
+                start=after, limit=limit, stop=stop, topics=topics, inclusive_of_start=False
             )
         )
 

@@ -2,7 +2,7 @@
 
 The projection keeps, per document, a summary row and the signatures still owed (each with
 the person who owes it: the technician named on the order, the advisor, the customer, or
-anyone holding the role). Due and overdue are not stored: ``archive.worklists`` computes
+anyone holding the role). Due and overdue are not stored: ``archive.queries.worklists`` computes
 them from these rows and today's date, so a changed rule or a new day needs no rebuild.
 """
 

@@ -24,11 +24,11 @@ from archive.bootstrap import Archive, open_archive
 from archive.bundle import front_matter
 from archive.bundle.manifest import event_id
 from archive.bundle.pipeline import Bundle, bundle_volume, print_document
-from archive.cli_months import register
+from archive.cli.months import register
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.kinds.registry import KINDS
-from archive.volumes import registry_order
+from archive.queries.volumes import registry_order
 from events.document import Document
 from events.volume import MonthVolume, list_hash
 from tests.support import FakeClock, png_bytes

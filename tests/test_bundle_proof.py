@@ -26,18 +26,17 @@ from typer.testing import CliRunner
 
 from archive import commands
 from archive.bootstrap import Archive, open_archive
+from archive.bundle.check import check_bundle
+from archive.bundle.check.documents import ProvedDocument
+from archive.bundle.check.pages import check_values
+from archive.bundle.check.report import BundleReport
 from archive.bundle.pipeline import bundle_volume, print_document
-from archive.cli_integrity import register
+from archive.cli.integrity import register
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.integrity import list_checkpoints, load_verifier, make_checkpoint
-from archive.integrity.bundle_check import check_bundle
-from archive.integrity.bundle_check.documents import ProvedDocument
-from archive.integrity.bundle_check.pages import check_values
-from archive.integrity.bundle_check.report import BundleReport
 from archive.integrity.keys import SignerKey, VerifierKey
 from archive.integrity.notes import parse_checkpoint, sign_checkpoint
-from archive.integrity.paths import keys_dir
 from archive.integrity.proofs import ProofUnavailable
 from projections.ledger import event_leaf_hash
 from projections.merkle import verify_inclusion
@@ -169,7 +168,7 @@ def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeyp
     runner = CliRunner()
     good = tmp_path / "return.pdf"
     good.write_bytes(bound.pdf)
-    vkey = keys_dir(bound.archive.settings) / "checkpoint.vkey"
+    vkey = bound.archive.settings.layout.keys / "checkpoint.vkey"
 
     ok = runner.invoke(app, ["verify-bundle", str(good), "--key", str(vkey)])
     assert ok.exit_code == 0, ok.output
@@ -460,7 +459,7 @@ def test_a_tampered_store_is_not_bundled(tmp_path: Path) -> None:
         register_team(archive)
         commands.file_document(archive, "work_order", work_order("WO-0001"), "clerk2")
         make_checkpoint(archive)
-        conn = sqlite3.connect(archive.settings.sqlite_path, isolation_level=None)
+        conn = sqlite3.connect(archive.settings.layout.events_db, isolation_level=None)
         (rowid, state) = conn.execute(
             "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Document.Filed'"
         ).fetchone()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from archive import commands
 from archive.bootstrap import Archive, open_archive
-from archive.cli_integrity import register
+from archive.cli.integrity import register
 from archive.config import Settings
 from archive.integrity import (
     CheckpointRefused,
@@ -35,7 +35,6 @@ from archive.integrity.notes import (
     sign_checkpoint,
     sign_note,
 )
-from archive.integrity.paths import checkpoints_dir, keys_dir, ledger_path
 from tests.support import FakeClock, register_team, work_order
 
 # The example of Go's golang.org/x/mod/sumdb/note, the reference implementation of signed notes.
@@ -144,7 +143,7 @@ def test_ensure_key_makes_one_private_key_once(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
     first = ensure_key(settings)
     assert ensure_key(settings) == first == load_verifier(settings)
-    folder = keys_dir(settings)
+    folder = settings.layout.keys
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((folder / PRIVATE_FILE).stat().st_mode) == 0o600
     assert (folder / PUBLIC_FILE).read_text().strip() == first.text()
@@ -155,7 +154,7 @@ def test_ensure_key_makes_one_private_key_once(tmp_path: Path) -> None:
 def test_a_public_key_without_its_private_key_is_not_replaced(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
     public = ensure_key(settings)
-    (keys_dir(settings) / PRIVATE_FILE).unlink()
+    (settings.layout.keys / PRIVATE_FILE).unlink()
     with pytest.raises(KeyProblem):
         ensure_key(settings)
     assert load_verifier(settings) == public
@@ -182,7 +181,7 @@ def test_every_checkpoint_is_kept_and_listed(filed: Archive) -> None:
 
 def test_a_ledger_contradicting_a_signed_checkpoint_is_not_signed_again(filed: Archive) -> None:
     make_checkpoint(filed)
-    with sqlite3.connect(ledger_path(filed.settings)) as conn:
+    with sqlite3.connect(filed.settings.layout.ledger_db) as conn:
         conn.execute("UPDATE ledger_leaves SET leaf_hash = zeroblob(32) WHERE leaf_index = 0")
     with pytest.raises(CheckpointRefused):
         make_checkpoint(filed)
@@ -225,7 +224,7 @@ def test_checkpoint_checkpoints_and_verify_commands(run, filed: Archive) -> None
     listed = json.loads(run("checkpoints", "--json").output)
     stem = info["file"].removesuffix(".checkpoint")
     assert [c["file"] for c in listed] == [f"{stem}.checkpoint", f"{stem}-2.checkpoint"]
-    assert len(list(checkpoints_dir(filed.settings).iterdir())) == 2
+    assert len(list(filed.settings.layout.checkpoints.iterdir())) == 2
     assert "签名有效 / valid" in run("checkpoints").output
     checked = run("verify", "--json")
     assert checked.exit_code == 0, checked.output
@@ -235,7 +234,7 @@ def test_checkpoint_checkpoints_and_verify_commands(run, filed: Archive) -> None
 
 def test_verify_exits_1_and_names_the_event(run, filed: Archive) -> None:
     run("checkpoint")
-    with sqlite3.connect(filed.settings.sqlite_path) as conn:
+    with sqlite3.connect(filed.settings.layout.events_db) as conn:
         conn.execute("UPDATE stored_events SET state = CAST('{}' AS BLOB) WHERE rowid = 9")
     result = run("verify")
     assert result.exit_code == 1
@@ -248,7 +247,7 @@ def test_verify_exits_1_and_names_the_event(run, filed: Archive) -> None:
 
 
 def test_checkpoint_without_a_usable_key_is_refused_with_exit_1(run, filed: Archive) -> None:
-    folder = keys_dir(filed.settings)
+    folder = filed.settings.layout.keys
     folder.mkdir(parents=True)
     (folder / PUBLIC_FILE).write_text(GO_VKEY + "\n")
     result = run("checkpoint", "--json")
@@ -257,7 +256,7 @@ def test_checkpoint_without_a_usable_key_is_refused_with_exit_1(run, filed: Arch
 
 
 def test_a_row_the_recorder_cannot_read_is_reported_not_a_traceback(run, filed: Archive) -> None:
-    with sqlite3.connect(filed.settings.sqlite_path) as conn:
+    with sqlite3.connect(filed.settings.layout.events_db) as conn:
         conn.execute("UPDATE stored_events SET originator_id = 'forged' WHERE rowid = 5")
     result = run("verify", "--json")
     assert result.exit_code == 1
@@ -266,7 +265,7 @@ def test_a_row_the_recorder_cannot_read_is_reported_not_a_traceback(run, filed: 
 
 def test_checkpoints_without_the_public_key_cannot_be_trusted(filed: Archive) -> None:
     make_checkpoint(filed)
-    (keys_dir(filed.settings) / PUBLIC_FILE).unlink()
+    (filed.settings.layout.keys / PUBLIC_FILE).unlink()
     assert [f.code for f in verify(filed).findings] == ["key_missing"]
     ensure_key(filed.settings)  # the public key is derived again from the private one
     assert verify(filed).intact

@@ -14,15 +14,15 @@ from typer.testing import CliRunner
 
 from archive import commands
 from archive.bootstrap import Archive, open_archive
-from archive.cli_months import register
+from archive.cli.months import register
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
+from archive.errors import ValidationFailed
 from archive.integrity.checkpoints import list_checkpoints
+from archive.kinds.catalog import RegistryClosingCatalog
 from archive.kinds.registry import get_kind
-from archive.kinds.validation import ValidationFailed
-from archive.month_overview import month_overview
-from archive.month_volumes import RegistryClosingCatalog, open_month_volumes
-from archive.volumes import sealed_volumes
+from archive.queries.months import month_overview
+from archive.queries.volumes import sealed_volumes
 from events.document import Document
 from events.volume import MonthVolume
 from projections.closing import UNSCANNED, UNSIGNED, UNSUBMITTED, document_blockers
@@ -86,7 +86,7 @@ def file_claim(archive: Archive, number: str, *, complete: bool) -> None:
 
 
 def overview(archive: Archive, month: str = "2026-10") -> dict:
-    months = open_month_volumes(archive)
+    months = archive.open_month_volumes()
     try:
         catch_up(months, LogReader(archive.app))
         return month_overview(archive, months, month)
@@ -238,7 +238,7 @@ def snapshot(months: MonthVolumes) -> list[tuple]:
 
 def test_the_projection_agrees_with_the_aggregates(demo_month: Archive) -> None:
     catalog = RegistryClosingCatalog()
-    months = open_month_volumes(demo_month)
+    months = demo_month.open_month_volumes()
     try:
         catch_up(months, LogReader(demo_month.app))
         rows = months.documents("2026-10")

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from archive import commands
-from archive.bootstrap import Archive, open_archive
+from archive.bootstrap import Archive, ReadModels, open_archive, open_read_models
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
-from archive.queries import show
-from archive.read_models import ReadModels, open_read_models
+from archive.queries.documents import show
 from projections.runner import catch_up
 
 SMALL = DemoSpec(month="2026-10", work_orders=40)

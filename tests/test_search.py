@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from archive import commands
-from archive.bootstrap import Archive
-from archive.read_models import ReadModels, open_read_models
+from archive.bootstrap import Archive, ReadModels, open_read_models
 from tests.support import OTHER_VIN, FakeClock, png_bytes, warranty_claim, work_order
 
 

@@ -10,11 +10,9 @@ from datetime import date
 import pytest
 
 from archive import commands, queries
-from archive.bootstrap import Archive
-from archive.errors import BadInput, Conflict, Forbidden
-from archive.kinds.validation import ValidationFailed
-from archive.read_models import ReadModels, open_read_models
-from archive.worklists import worklist
+from archive.bootstrap import Archive, ReadModels, open_read_models
+from archive.errors import BadInput, Conflict, Forbidden, ValidationFailed
+from archive.queries.worklists import worklist
 from tests.support import FakeClock, event_count, pdf_bytes, png_bytes, warranty_claim, work_order
 
 

@@ -24,7 +24,6 @@ from archive.config import Settings
 from archive.demo import STAFF, DemoSpec, generate, load, work_order_rows
 from archive.integrity import ensure_key, list_checkpoints, make_checkpoint, verify
 from archive.integrity.keys import PRIVATE_FILE, PUBLIC_FILE
-from archive.integrity.paths import keys_dir, ledger_path, open_ledger
 from events.document import Document
 from projections.ledger import event_leaf_hash, leaf_data
 from projections.merkle import MerkleTree, verify_consistency
@@ -42,7 +41,7 @@ class RawStore:
             self.conn = psycopg.connect(settings.database_url, autocommit=True)
             self.table, self.id, self.mark = "archive_events", "notification_id", "%s"
         else:
-            self.conn = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+            self.conn = sqlite3.connect(settings.layout.events_db, isolation_level=None)
             self.table, self.id, self.mark = "stored_events", "rowid", "?"
 
     def sql(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -156,7 +155,7 @@ def test_checkpoints_before_and_after_more_filings_are_consistent(
     new_body = newer.checkpoint.parsed.body  # type: ignore[union-attr]
     assert new_body.size == old_body.size + 5 == sealed.app.head()
     # The proof the verification relies on, checked on its own, and refused for a forged root.
-    ledger = open_ledger(sealed)
+    ledger = sealed.open_ledger()
     try:
         tree = MerkleTree(ledger.leaf_hashes())
     finally:
@@ -266,7 +265,7 @@ def test_a_forged_event_below_the_log_is_found(sealed: Archive, raw: RawStore) -
 def test_a_replaced_key_fails_every_old_checkpoint(sealed: Archive) -> None:
     (old,) = list_checkpoints(sealed.settings)
     for name in (PRIVATE_FILE, PUBLIC_FILE):
-        (keys_dir(sealed.settings) / name).unlink()
+        (sealed.settings.layout.keys / name).unlink()
     ensure_key(sealed.settings)  # a new pair on disk
     newer = make_checkpoint(sealed)
     report = verify(sealed)
@@ -284,7 +283,7 @@ def test_a_tamper_laundered_into_a_rebuilt_ledger_is_still_caught(
 ) -> None:
     position, _ = document_events(sealed, "Document.Amended", 0)[0]
     raw.set_state(position, raw.row(position)[3].replace(b'"reason"', b'"REASON"'))
-    ledger = open_ledger(sealed)
+    ledger = sealed.open_ledger()
     try:
         ledger.reset()
         catch_up(ledger, LogReader(sealed.app))
@@ -298,7 +297,7 @@ def test_a_tamper_laundered_into_a_rebuilt_ledger_is_still_caught(
 
 def test_a_damaged_ledger_is_blamed_and_not_the_store(sealed: Archive) -> None:
     position = sealed.app.head() // 2
-    with sqlite3.connect(ledger_path(sealed.settings)) as conn:
+    with sqlite3.connect(sealed.settings.layout.ledger_db) as conn:
         conn.execute(
             "UPDATE ledger_leaves SET leaf_hash = zeroblob(32) WHERE notification_id = ?",
             (position,),

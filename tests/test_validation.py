@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from archive.errors import ValidationFailed
 from archive.kinds.fieldtypes import (
     Boolean,
     Choice,
@@ -31,13 +32,7 @@ from archive.kinds.fieldtypes import (
 )
 from archive.kinds.registry import KINDS, Kind, UnknownKind, get_kind
 from archive.kinds.roles import ROLE_LABELS, STAFF_ROLES
-from archive.kinds.validation import (
-    ValidationFailed,
-    check_number,
-    number_problem,
-    parse_fields,
-    validate_document,
-)
+from archive.kinds.validation import check_number, number_problem, parse_fields, validate_document
 
 WORK_ORDER = KINDS["work_order"]
 

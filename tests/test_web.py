@@ -98,7 +98,7 @@ def test_personal_tokens_are_shown_once_and_stored_hashed(web: WebClient, team: 
     staff, token = commands.issue_token(team, "clerk2", "DMS 接口", "admin")
     assert token not in str(staff.tokens)  # only the hash is kept
     token_id = next(iter(staff.tokens))
-    from archive.credentials import check_token
+    from archive.staff.credentials import check_token
 
     assert check_token(team, token).username == "clerk2"
     assert check_token(team, token[:-1] + ("A" if token[-1] != "A" else "B")) is None

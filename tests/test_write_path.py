@@ -11,8 +11,7 @@ from eventsourcing.persistence import IntegrityError
 
 from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
-from archive.errors import BadInput, Conflict, Forbidden, NotFound
-from archive.kinds.validation import ValidationFailed
+from archive.errors import BadInput, Conflict, Forbidden, NotFound, ValidationFailed
 from events.document import Document
 from tests.support import (
     OTHER_VIN,
@@ -235,7 +234,7 @@ def test_scans_are_stored_once_by_content_and_checked_by_magic_bytes(team: Archi
     scan = pdf_bytes("WO-1 slip")
     commands.attach_scan(team, "work_order", "WO-1", io.BytesIO(scan), "admin", "../../x.pdf")
     commands.attach_scan(team, "work_order", "WO-2", io.BytesIO(scan), "admin", "slip.pdf")
-    stored = [p for p in team.settings.blob_dir.rglob("*") if p.is_file()]
+    stored = [p for p in team.settings.layout.blobs.rglob("*") if p.is_file()]
     assert len(stored) == 1 and stored[0].read_bytes() == scan
     view = queries.show(team, "work_order", "WO-1")
     assert view["scans"][0]["filename"] == "x.pdf"
@@ -260,7 +259,7 @@ def test_scan_size_limit_and_withdrawal_keeps_the_blob(team: Archive) -> None:
         commands.attach_scan(team, "work_order", "WO-0001", io.BytesIO(big), "admin")
     assert too_big.value.code == "too_large"
     assert event_count(team) == before
-    assert not [p for p in team.settings.blob_dir.rglob("*") if p.is_file()]
+    assert not [p for p in team.settings.layout.blobs.rglob("*") if p.is_file()]
 
     image = png_bytes(3)
     doc = commands.attach_scan(team, "work_order", "WO-0001", io.BytesIO(image), "admin")

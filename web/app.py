@@ -12,17 +12,16 @@ from importlib.resources import files
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from archive.bootstrap import Archive, open_archive
+from archive.bootstrap import Archive, open_archive, open_read_models
 from archive.errors import ArchiveError
-from archive.kinds.registry import UnknownKind
-from archive.read_models import open_read_models
 from web.api import install_api
 from web.auth import LoginRequired, login_redirect, verify_csrf
 from web.auth import router as auth_router
+from web.errors import APOLOGY_ZH, error_response, page_message
 from web.jobs import BundleJobs
 from web.pages import page_routers
 from web.security import LoginThrottle, SessionSigner, load_or_create_key
@@ -66,9 +65,7 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
     )
     app.state.archive = archive
     app.state.read_models = models
-    app.state.session_signer = SessionSigner(
-        load_or_create_key(archive.settings.home / "keys" / "session.key")
-    )
+    app.state.session_signer = SessionSigner(load_or_create_key(archive.layout.session_key))
     app.state.login_throttle = LoginThrottle()
     app.state.bundle_jobs = BundleJobs(archive)
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
@@ -107,38 +104,19 @@ def _install_guards(app: FastAPI) -> None:
     async def refused(request: Request, error: ArchiveError) -> Response:
         # Pages only: the API's routes (web.api.routing.ApiRoute) answer their own errors.
         return render(
-            request, "error.html", {"message": error.message_zh}, status_code=error.http_status
+            request, "error.html", {"message": page_message(error)}, status_code=error.http_status
         )
 
-    @app.exception_handler(UnknownKind)
-    async def unknown_kind(request: Request, error: UnknownKind) -> Response:
-        return render(request, "error.html", {"message": error.message_zh}, status_code=404)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> Response:
-        detail = error.detail
-        if not isinstance(detail, dict):
-            detail = {"error": "http_error", "message_zh": str(detail), "message_en": str(detail)}
-        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        problems = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ())[1:]),
-                "message_zh": "格式不对",
-                "message_en": e.get("msg", "invalid"),
-            }
-            for e in error.errors()
-        ]
-        return JSONResponse({"error": "invalid", "problems": problems}, status_code=422)
+    # A request a page route cannot even read (a form field missing, a path parameter out of
+    # range) comes from a script or a hand-made URL, not from our forms: answer as the API does.
+    app.add_exception_handler(HTTPException, error_response)
+    app.add_exception_handler(RequestValidationError, error_response)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         # The person sees an apology, never a stack trace; the log keeps the details.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return HTMLResponse(
-            "<!doctype html><meta charset=utf-8><title>出错了</title>"
-            "<p>系统出错了，操作没有完成。请稍后重试；如果一再出现，请告诉管理员。</p>",
+            f"<!doctype html><meta charset=utf-8><title>出错了</title><p>{APOLOGY_ZH}</p>",
             status_code=500,
         )

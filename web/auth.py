@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from archive.bootstrap import Archive
-from archive.credentials import check_password, check_token
 from archive.kinds.fieldtypes import StaffInfo
+from archive.staff.credentials import check_password, check_token
 from web.security import (
     CSRF_FIELD,
     CSRF_HEADER,

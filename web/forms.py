@@ -9,9 +9,9 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from archive.errors import FieldProblem
 from archive.kinds.fieldtypes import Lines, StaffList
 from archive.kinds.registry import Kind
-from archive.kinds.validation import FieldProblem
 
 _CELL = re.compile(r"^(?P<field>\w+)\[(?P<row>\d+)\]\[(?P<column>\w+)\]$")
 

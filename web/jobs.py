@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def bundle_path(archive: Archive, month: str, supplement: int, binding: str) -> Path:
-    return archive.settings.home / "bundles" / f"{month}-{supplement}-{binding}.pdf"
+    return archive.layout.bundles / f"{month}-{supplement}-{binding}.pdf"
 
 
 @dataclass

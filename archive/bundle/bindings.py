@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from archive.errors import BadInput
-from archive.volumes import BoundDocument, registry_order
+from archive.queries.volumes import BoundDocument, registry_order
 
 RETURN = "return"
 FULL = "full"

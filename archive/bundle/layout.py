@@ -1,7 +1,7 @@
 """What a printed document shows, as plain data for the print templates.
 
 A print model is JSON-ready (strings, numbers, lists, dicts): it is what the renderer's cache
-key hashes and what worker processes receive. Values read as on screen (``archive.display``);
+key hashes and what worker processes receive. Values read as on screen (``archive.kinds.display``);
 times are local, to the minute. Files (signature images, scans) are named by SHA-256 in the
 model; where they are on disk travels beside it (:class:`PrintDocument`).
 """
@@ -19,7 +19,7 @@ from pypdf.errors import PyPdfError
 from archive import queries
 from archive.blobs import sniff_media_type
 from archive.bootstrap import Archive
-from archive.display import line_rows, value_text
+from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Boolean, DecimalNumber, Integer, Lines, Text
 from archive.kinds.registry import Kind
 from archive.kinds.roles import ROLE_LABELS

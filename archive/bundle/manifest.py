@@ -24,7 +24,7 @@ from uuid import UUID
 
 from archive.bootstrap import Archive
 from archive.integrity.proofs import Proofs, prove_events
-from archive.volumes import BoundDocument
+from archive.queries.volumes import BoundDocument
 from events.document import Document
 from events.volume import MonthVolume
 

@@ -46,7 +46,7 @@ from archive.bundle.page_numbers import CHARACTERS
 from archive.bundle.pages import DocumentPages, runs_by_kind
 from archive.bundle.parallel import RenderPool
 from archive.bundle.render import EmbeddedFile, RenderedPart, RenderJob, chunk_job, render_part
-from archive.volumes import bound_document, get_volume, sealed_documents
+from archive.queries.volumes import bound_document, get_volume, sealed_documents
 from events.volume import MonthVolume
 
 FEES_TITLE = "服务费用汇总"
@@ -117,7 +117,7 @@ def bundle_volume(
     # Rendered here first (once per process): besides the glyphs, it leaves WeasyPrint warmed
     # up (fonts loaded) in this process, which the workers forked from it inherit.
     glyphs = page_number_glyphs()
-    with RenderPool(RenderCache(archive.settings.home / "cache" / "print"), workers) as pool:
+    with RenderPool(RenderCache(archive.layout.print_cache), workers) as pool:
         cover_part, *rest = pool.render(
             [cover, *extras, *chunks], lambda done, total: report("render", done, total)
         )

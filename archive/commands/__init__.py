@@ -14,19 +14,20 @@ from archive.commands.common import (
     validation_context,
 )
 from archive.commands.documents import (
-    ImportFailed,
-    RowProblem,
     amend_document,
     attach_scan,
-    depart,
-    file_batch,
     file_document,
+    void_document,
+    withdraw_scan,
+)
+from archive.commands.imports import ImportFailed, file_batch
+from archive.commands.sealing import AfterSeal, SealBlocked, seal_month
+from archive.commands.signoff import (
+    depart,
     refuse_signature,
     return_trip,
     sign_document,
     submit_claim,
-    void_document,
-    withdraw_scan,
 )
 from archive.commands.staff import (
     change_roles,
@@ -36,7 +37,6 @@ from archive.commands.staff import (
     revoke_token,
     set_password,
 )
-from archive.commands.volumes import AfterSeal, SealBlocked, seal_month
 from archive.errors import BadInput, Conflict, Forbidden, NotFound
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "Forbidden",
     "ImportFailed",
     "NotFound",
-    "RowProblem",
     "SealBlocked",
     "actor_and_context",
     "amend_document",

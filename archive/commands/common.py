@@ -12,12 +12,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from archive.bootstrap import Archive
-from archive.errors import Conflict, Forbidden, NotFound, from_rule
+from archive.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from archive.kinds.fieldtypes import Context, StaffInfo
 from archive.kinds.registry import Kind, get_kind
-from archive.kinds.validation import FieldProblem, ValidationFailed
 from events.document import Document
-from events.errors import RuleError
 
 MAX_REASON = 500
 
@@ -88,10 +86,7 @@ def save(archive: Archive, *aggregates: Any) -> None:
 
 
 def apply_change(archive: Archive, aggregate: Any, change: Callable[[], None]) -> Any:
-    """Run an aggregate method, translating its rule errors, then save."""
-    try:
-        change()
-    except RuleError as error:
-        raise from_rule(error) from None
+    """Run an aggregate method, then save what it changed."""
+    change()  # a RuleError it raises is a Conflict, refused as it is
     save(archive, aggregate)
     return aggregate

@@ -10,12 +10,11 @@ from eventsourcing.persistence import IntegrityError
 
 from archive.bootstrap import Archive
 from archive.commands.common import apply_change, require_actor, require_reason
-from archive.credentials import TOKEN_PREFIX, hash_password, token_digest
-from archive.errors import Conflict, Forbidden, NotFound
+from archive.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.roles import STAFF_ROLES
-from archive.kinds.validation import FieldProblem, ValidationFailed
-from archive.permissions import MANAGE_STAFF, require
+from archive.staff.credentials import TOKEN_PREFIX, hash_password, token_digest
+from archive.staff.permissions import MANAGE_STAFF, require
 from events.staff import Staff
 
 # -- staff ---------------------------------------------------------------------------------

@@ -7,11 +7,11 @@ of it, and a verification that names what was changed.
 - :mod:`archive.integrity.checkpoints`: making, keeping and listing checkpoints;
 - :mod:`archive.integrity.verify`: recomputing from the store and comparing;
 - :mod:`archive.integrity.proofs`: inclusion proofs of a bundle's events, for its manifest;
-- :mod:`archive.integrity.bundle_check`: checking a bundle PDF with nothing but the PDF.
+- :mod:`archive.bundle.check`: checking a bundle PDF with nothing but the PDF.
 
 Wiring: ``archive init`` calls :func:`ensure_key`; sealing a month calls
 :func:`make_checkpoint`; ``archive.bundle.manifest`` calls ``prove_events``;
-``archive.cli_integrity`` adds ``checkpoint``, ``checkpoints``, ``verify`` and ``verify-bundle``
+``archive.cli.integrity`` adds ``checkpoint``, ``checkpoints``, ``verify`` and ``verify-bundle``
 to the command line, and ``web.pages.verify`` the 核验 page.
 """
 

@@ -32,12 +32,9 @@ from archive.integrity.notes import (
     parse_checkpoint,
     sign_checkpoint,
 )
-from archive.integrity.paths import checkpoints_dir, open_ledger
 from projections.merkle import MerkleTree
-from projections.runner import LogReader, catch_up
 
 SUFFIX = ".checkpoint"
-LOCK = "checkpoints.lock"
 _NAME = re.compile(r"(\d+)-(\d{8}T\d{6}Z)(?:-(\d+))?" + re.escape(SUFFIX))
 
 
@@ -82,7 +79,7 @@ def _signing(settings: Settings) -> Iterator[None]:
     """One process at a time finds or signs checkpoints (an advisory lock on a file beside
     their folder), so that two bundles made at once agree on which checkpoint covers them."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    with (settings.home / LOCK).open("a") as lock:
+    with settings.layout.checkpoints_lock.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -119,7 +116,7 @@ def covering_checkpoint(archive: Archive, key: VerifierKey, size: int) -> Stored
 def _named_sizes(settings: Settings) -> list[tuple[int, Path]]:
     """(tree size as the file name gives it, path) of every checkpoint file, in the order of
     :meth:`StoredCheckpoint.sort_key`; files not named as checkpoints are left out."""
-    folder = checkpoints_dir(settings)
+    folder = settings.layout.checkpoints
     if not folder.is_dir():
         return []
     named = []
@@ -133,12 +130,8 @@ def _named_sizes(settings: Settings) -> list[tuple[int, Path]]:
 def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
     ensure_key(archive.settings)
     signer = load_signer(archive.settings)
-    ledger = open_ledger(archive)
-    try:
-        catch_up(ledger, LogReader(archive.app))
+    with archive.ledger() as ledger:
         tree = MerkleTree(ledger.leaf_hashes())
-    finally:
-        ledger.close()
     verifier = signer.verifier()
     for earlier in list_checkpoints(archive.settings):
         if earlier.parsed is None or not earlier.parsed.signed_by(verifier):
@@ -152,13 +145,13 @@ def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
             )
     created = archive.now().astimezone(UTC)
     note = sign_checkpoint(CheckpointBody(signer.name, tree.size, tree.root()), signer)
-    path = _write_new(checkpoints_dir(archive.settings), tree.size, created, note)
+    path = _write_new(archive.layout.checkpoints, tree.size, created, note)
     return StoredCheckpoint(path, created.replace(microsecond=0), parse_checkpoint(note))
 
 
 def list_checkpoints(settings: Settings) -> list[StoredCheckpoint]:
     """Every checkpoint file, by tree size and time (unreadable files first, with the error)."""
-    folder = checkpoints_dir(settings)
+    folder = settings.layout.checkpoints
     if not folder.is_dir():
         return []
     found = [_read(path) for path in folder.iterdir() if path.name.endswith(SUFFIX)]

@@ -41,7 +41,6 @@ from cryptography.hazmat.primitives.serialization import (
 from archive.config import Settings
 from archive.errors import ArchiveError
 from archive.integrity.files import durable_draft
-from archive.integrity.paths import keys_dir
 
 ED25519 = 0x01  # the signed-note signature type of Ed25519
 PRIVATE_FILE = "checkpoint.key"
@@ -168,7 +167,7 @@ def ensure_key(settings: Settings) -> VerifierKey:
     the lost key, and a new one must be a deliberate act (restore the backup, or move both
     files away).
     """
-    folder = keys_dir(settings)
+    folder = settings.layout.keys
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     private, public = folder / PRIVATE_FILE, folder / PUBLIC_FILE
     if not private.exists():
@@ -188,7 +187,7 @@ def ensure_key(settings: Settings) -> VerifierKey:
 
 
 def load_signer(settings: Settings) -> SignerKey:
-    path = keys_dir(settings) / PRIVATE_FILE
+    path = settings.layout.keys / PRIVATE_FILE
     try:
         return SignerKey.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -207,7 +206,7 @@ def load_signer(settings: Settings) -> SignerKey:
 
 def load_verifier(settings: Settings) -> VerifierKey | None:
     """The archive's public key, or ``None`` if it has none yet."""
-    path = keys_dir(settings) / PUBLIC_FILE
+    path = settings.layout.keys / PUBLIC_FILE
     try:
         return VerifierKey.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

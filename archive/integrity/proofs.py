@@ -3,7 +3,7 @@
 A bundle's manifest carries, for each event of each bundled document (and the volume's seal),
 the stored bytes of the event, its leaf in the ledger and the RFC 6962 audit path from that leaf
 to the root of one signed checkpoint, with the checkpoint itself and the archive's public key.
-From those alone (``archive.integrity.bundle_check``) an auditor recomputes every leaf, checks
+From those alone (``archive.bundle.check``) an auditor recomputes every leaf, checks
 every path against the signed root, and replays the events to the content hash on the page.
 
 The checkpoint chosen is the earliest kept one that covers every event asked for, so binding the
@@ -27,10 +27,8 @@ from archive.bootstrap import Archive
 from archive.errors import ArchiveError
 from archive.integrity.checkpoints import StoredCheckpoint, covering_checkpoint
 from archive.integrity.keys import VerifierKey, ensure_key
-from archive.integrity.paths import open_ledger
 from projections.ledger import LedgerEntry, placed_leaf_hash
 from projections.merkle import MerkleTree
-from projections.runner import LogReader, catch_up
 
 # What a manifest's ``proof`` says its leaves are, for an auditor reading it with other tools.
 LEAF_FORMAT = (
@@ -96,15 +94,11 @@ def prove_events(archive: Archive, wanted: Iterable[tuple[UUID, int]]) -> Proofs
     """Proofs for the events (aggregate id, version) in ``wanted``."""
     wanted = sorted(set(wanted))
     key = ensure_key(archive.settings)
-    ledger = open_ledger(archive)
-    try:
-        catch_up(ledger, LogReader(archive.app))
+    with archive.ledger() as ledger:
         located = _locate(ledger.entries_of(str(i) for i, _ in wanted), wanted)
         needed = max((e.leaf_index + 1 for e in located.values()), default=0)
         checkpoint = covering_checkpoint(archive, key, needed)
         leaves = ledger.leaf_hashes()
-    finally:
-        ledger.close()
     assert checkpoint.parsed is not None
     size, root = checkpoint.parsed.body.size, checkpoint.parsed.body.root
     tree = MerkleTree(leaves)

@@ -25,7 +25,6 @@ from archive.integrity.checkpoints import StoredCheckpoint, list_checkpoints
 from archive.integrity.compare import compare
 from archive.integrity.findings import EventNamer, Finding
 from archive.integrity.keys import VerifierKey, load_verifier
-from archive.integrity.paths import open_ledger
 from archive.integrity.store import BATCH, StoreLeaves, read_entries, read_leaves
 from projections.merkle import MerkleTree, verify_consistency
 
@@ -100,7 +99,7 @@ def verify(archive: Archive, batch_size: int = BATCH) -> VerifyReport:
     started = time.perf_counter()
     store = read_leaves(archive.app, batch_size)
     tree = MerkleTree(store.hashes)
-    ledger = open_ledger(archive)
+    ledger = archive.open_ledger()
     try:
         position = ledger.position()
         witnessed = ledger.leaf_hashes()

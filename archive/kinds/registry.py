@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.errors import NotFound
 from archive.kinds.deadlines import Deadline, FiledBefore, FollowUpWithin, SubmitWithin
 from archive.kinds.fieldtypes import (
     Boolean,
@@ -579,15 +580,19 @@ KINDS: dict[str, Kind] = {
 }
 
 
-class UnknownKind(KeyError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message_zh = f"没有“{code}”这种单据，可选：{'、'.join(KINDS)}"
-        self.message_en = f"unknown document kind {code!r}; choose one of {', '.join(KINDS)}"
+class UnknownKind(NotFound):
+    """A kind code the registry does not have: not found on a page or in the API, bad input
+    (exit 2) on the command line, where it was typed."""
 
-    def __str__(self) -> str:
-        return self.message_en
+    exit_code = 2
+
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            "unknown_kind",
+            f"没有“{code}”这种单据，可选：{'、'.join(KINDS)}",
+            f"unknown document kind {code!r}; choose one of {', '.join(KINDS)}",
+        )
+        self.kind = code
 
 
 def get_kind(code: str) -> Kind:

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from archive.errors import FieldProblem, ValidationFailed
 from archive.kinds.fieldtypes import Context, Invalid, LinesInvalid, is_empty
 from archive.kinds.registry import Kind
 
 _NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str
-    message_zh: str
-    message_en: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "message_zh": self.message_zh, "message_en": self.message_en}
-
-
-class ValidationFailed(Exception):
-    """Input that cannot be filed; ``problems`` names each field and what to fix."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message_en}" for p in problems))
-        self.problems = problems
 
 
 def number_problem(number: Any, kind: Kind) -> FieldProblem | None:

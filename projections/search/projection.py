@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from events.application import ArchiveApplication
+from events.application import ArchiveApplication, states
 from events.document import Document
 from events.staff import Staff
 from projections.catalog import KindCatalog
@@ -94,11 +94,11 @@ class SearchProjection(Projection):
                 doc_events = list(
                     self.app.events.get(doc_id, lte=doc_events[-1].originator_version)
                 )
-            doc: Any = self.app.repository.get(doc_id, version=first - 1) if first > 1 else None
-            voided = doc is not None and doc.voided is not None
+            start: Any = self.app.repository.get(doc_id, version=first - 1) if first > 1 else None
+            voided = start is not None and start.voided is not None
             voided = voided or any(isinstance(e, Document.Voided) for e in doc_events)
-            for event in doc_events:
-                doc = event.mutate(doc)
+            doc = start
+            for event, doc in states(doc_events, start):
                 if isinstance(event, (Document.Filed, Document.Amended)):
                     writer.put(self.entry(doc, names, history=True, doc_voided=voided))
             writer.put(self.entry(doc, names, history=False, doc_voided=voided))

@@ -16,14 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from events.errors import BadInput, FieldProblem
 from projections.search.analysis import digits, normalize_plate, plate_tail
 
 
-class QueryError(ValueError):
+class QueryError(BadInput):
+    """A search that cannot be read; the problem is the query box (``q``) as a whole."""
+
     def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.message_zh = message_zh
-        self.message_en = message_en
+        super().__init__(
+            "bad_query", message_zh, message_en, [FieldProblem("q", message_zh, message_en)]
+        )
 
 
 # -- the tree --------------------------------------------------------------------------------

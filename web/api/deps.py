@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPBearer
 
-from archive.bootstrap import Archive
-from archive.read_models import ReadModels
+from archive.bootstrap import Archive, ReadModels
 from web.auth import UNSAFE_METHODS, archive_of, bearer_token
 from web.security import CSRF_HEADER, csrf_ok, load_session
 

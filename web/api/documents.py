@@ -3,7 +3,6 @@ submit. Each change is one call of the write path."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -13,9 +12,7 @@ from pydantic import ValidationError
 
 from archive import commands, queries
 from archive.bootstrap import Archive
-from archive.kinds.registry import get_kind
-from archive.kinds.validation import FieldProblem, ValidationFailed
-from events.document import Document
+from archive.errors import FieldProblem, ValidationFailed
 from web.api.deps import ArchiveDep
 from web.api.models import (
     Amendment,
@@ -66,23 +63,7 @@ SIGNATURE_BODY = {
 }
 
 
-def view(archive: Archive, doc: Document) -> dict[str, Any]:
-    return queries.document_view(archive, get_kind(doc.kind), doc)
-
-
-def _instant(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip().replace(" ", "T"))
-    except ValueError:
-        raise ValidationFailed(
-            [
-                FieldProblem(
-                    "as_of",
-                    f"“{text}”不是有效时间，请写成 2026-11-03T14:30",
-                    f"{text!r} is not an ISO date-time",
-                )
-            ]
-        ) from None
+view = queries.view_of
 
 
 @router.post(
@@ -122,7 +103,7 @@ def show_document(
         str | None, Query(description="ISO time, e.g. 2026-11-03T14:30 (local time if no zone)")
     ] = None,
 ) -> dict[str, Any]:
-    instant = _instant(as_of) if as_of else None
+    instant = queries.parse_instant(as_of) if as_of else None
     return queries.show(archive, kind, number, version=version, as_of=instant)
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from archive import commands
+from archive.commands.imports import read_rows
 from archive.errors import BadInput
-from archive.importer import read_rows
 from archive.kinds.registry import get_kind
 from web.api.deps import ArchiveDep
 from web.api.routing import ApiRoute

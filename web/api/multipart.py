@@ -16,8 +16,7 @@ from fastapi import Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from archive.errors import BadInput
-from archive.kinds.validation import FieldProblem, ValidationFailed
+from archive.errors import BadInput, FieldProblem, ValidationFailed
 
 MAX_FIELD_BYTES = 4096
 MAX_FIELDS = 16

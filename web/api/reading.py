@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from archive import worklists
 from archive.errors import Forbidden, NotFound
 from archive.kinds.registry import KINDS, get_kind
-from archive.permissions import permission_table
+from archive.queries import worklists
+from archive.staff.permissions import permission_table
 from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.routing import ApiRoute
 from web.auth import ApiUser

@@ -1,7 +1,6 @@
 """Scans: attach one (streamed from the upload into the blob store), withdraw one, read one.
 
-A scan is read by its SHA-256 only if some document took it: the blob store's other files (an
-upload whose command was refused) are nobody's to read.
+A scan is read by its SHA-256 only if some document took it (``archive.queries.scans``).
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 
 from archive import commands
-from archive.errors import NotFound
-from web.api.attached import attached_scans
-from web.api.deps import ArchiveDep
+from archive.queries.scans import served_scan
+from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.documents import DOC, view
 from web.api.models import Reason
 from web.api.multipart import StreamedForm, body_puller
@@ -82,14 +80,10 @@ def withdraw(
     response_class=FileResponse,
     responses={200: {"content": {t: {} for t in EXTENSIONS}}},
 )
-def download(sha256: Sha256, request: Request, archive: ArchiveDep) -> FileResponse:
-    doc_id = attached_scans(request).document_of(sha256)
-    if doc_id is None or not archive.blobs.exists(sha256):
-        raise NotFound("scan_not_found", "没有这个扫描件", "no attached scan with that SHA-256")
-    doc = archive.app.repository.get(doc_id)
-    scan = next(s for s in doc.scans if s.sha256 == sha256)
+def download(sha256: Sha256, archive: ArchiveDep, models: ReadModelsDep) -> FileResponse:
+    scan = served_scan(archive, sha256, index=models.scans)
     return FileResponse(
-        archive.blobs.path_for(sha256),
+        scan.path,
         media_type=scan.media_type,
         headers={
             "Content-Disposition": _disposition(sha256, scan.media_type, scan.filename),

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from archive.bootstrap import Archive
+from archive.bootstrap import Archive, ReadModels
 from archive.errors import Forbidden
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.registry import Kind
-from archive.permissions import Action, require
-from archive.read_models import ReadModels
+from archive.staff.permissions import Action, require
 
 
 def models_of(request: Request) -> ReadModels:

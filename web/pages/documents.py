@@ -7,7 +7,6 @@ import base64
 import binascii
 import io
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
@@ -15,13 +14,14 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from archive import commands, queries
 from archive.bootstrap import Archive
-from archive.display import line_rows, value_text
-from archive.errors import ArchiveError, BadInput, NotFound
+from archive.errors import ArchiveError, BadInput
+from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Lines
 from archive.kinds.roles import ROLE_LABELS
-from archive.kinds.validation import ValidationFailed
-from archive.permissions import AMEND, ATTACH, DEPART, SUBMIT, VOID, WITHDRAW_SCAN
+from archive.queries.scans import served_scan
+from archive.staff.permissions import AMEND, ATTACH, DEPART, SUBMIT, VOID, WITHDRAW_SCAN
 from web.auth import PageUser, archive_of
+from web.errors import page_message
 from web.pages.common import can, fresh
 from web.pages.filing import document_url
 from web.templating import render
@@ -29,16 +29,6 @@ from web.templating import render
 router = APIRouter()
 
 MAX_SIGNATURE_BYTES = 512 * 1024  # a drawn signature is a small PNG
-
-
-def _as_of(text: str | None) -> datetime | None:
-    """The time asked for; ``queries.get_document`` reads one without a zone as local."""
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise BadInput("bad_time", f"“{text}”不是有效时间", "not an ISO time") from None
 
 
 @router.get("/d/{kind_code}/{number}")
@@ -64,7 +54,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     archive = archive_of(request)
-    instant = _as_of(as_of)
+    instant = queries.parse_instant(as_of) if as_of else None
     kind, doc = queries.get_document(archive, kind_code, number, version=version, as_of=instant)
     history = queries.history(archive, kind.code, number)
     view = queries.document_view(archive, kind, doc)
@@ -124,15 +114,10 @@ def _back(kind: str, number: str, flag: str = "done") -> RedirectResponse:
     return RedirectResponse(f"{document_url(kind, number)}?{flag}=1", status_code=303)
 
 
-def _refused(request: Request, user: Any, kind: str, number: str, error: Exception) -> Response:
+def _refused(request: Request, user: Any, kind: str, number: str, error: ArchiveError) -> Response:
     """The document page again, with the refusal on top; the archive is unchanged."""
-    if isinstance(error, ValidationFailed):
-        message = "；".join(p.message_zh for p in error.problems)
-        status = 422
-    else:
-        assert isinstance(error, ArchiveError)
-        message, status = error.message_zh, error.http_status
-    return _page(request, kind, number, user, error=message, status_code=status)
+    message = page_message(error)
+    return _page(request, kind, number, user, error=message, status_code=error.http_status)
 
 
 def _act(
@@ -146,7 +131,7 @@ def _act(
     """Run one write-path command on the app's archive; refused, show why on the page."""
     try:
         action(archive_of(request))
-    except (ArchiveError, ValidationFailed) as error:
+    except ArchiveError as error:
         return _refused(request, user, kind, number, error)
     fresh(request)
     return _back(kind, number, flag)
@@ -342,12 +327,10 @@ def scan_file(request: Request, sha256: str, doc: str, user: PageUser) -> Respon
     archive = archive_of(request)
     kind_code, _, number = doc.partition("/")
     _, document = queries.get_document(archive, kind_code, number)
-    scan = next((s for s in document.scans if s.sha256 == sha256), None)
-    if scan is None or not archive.blobs.exists(sha256):
-        raise NotFound("no_such_scan", "没有这个扫描件", "no such scan")
+    scan = served_scan(archive, sha256, document=document)
     suffix = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[scan.media_type]
     return FileResponse(
-        archive.blobs.path_for(sha256),
+        scan.path,
         media_type=scan.media_type,
         filename=f"{number}-{sha256[:8]}.{suffix}",
         content_disposition_type="inline",

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from archive import commands, queries
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, FieldProblem, ValidationFailed
 from archive.kinds.registry import KINDS, get_kind
-from archive.kinds.validation import FieldProblem, ValidationFailed, parse_fields
-from archive.permissions import FILE
+from archive.kinds.validation import parse_fields
+from archive.staff.permissions import FILE
 from web.auth import PageUser, archive_of
 from web.forms import errors_by_field, form_to_data, form_values
 from web.pages.common import can, fresh, staff_options

@@ -14,11 +14,11 @@ from archive.bundle.bindings import BINDING_LABELS
 from archive.bundle.pipeline import print_document
 from archive.errors import ArchiveError, NotFound
 from archive.kinds.registry import get_kind
-from archive.kinds.validation import ValidationFailed
-from archive.month_overview import month_overview
-from archive.permissions import SEAL
-from archive.volumes import parse_month
+from archive.queries.months import month_overview
+from archive.queries.volumes import parse_month
+from archive.staff.permissions import SEAL
 from web.auth import PageUser, archive_of
+from web.errors import page_message
 from web.jobs import BundleJobs, bundle_path
 from web.pages.common import can, fresh, models_of
 from web.templating import render
@@ -83,10 +83,8 @@ def seal(
     month = parse_month(month)
     try:
         commands.seal_month(archive, month, user.username, force_reason or None)
-    except ValidationFailed as failed:
-        return _page(request, user, month, failed.problems[0].message_zh, 422)
     except ArchiveError as error:
-        return _page(request, user, month, error.message_zh, error.http_status)
+        return _page(request, user, month, page_message(error), error.http_status)
     fresh(request)
     return RedirectResponse(f"/months/{month}?sealed=1", status_code=303)
 

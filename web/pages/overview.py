@@ -6,24 +6,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 
+from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
-from archive.queries import STATUS_LABELS, staff_names
-from archive.worklists import worklist
-from projections.search.query import FLAGS, QueryError
+from archive.queries.documents import STATUS_LABELS, staff_names
+from archive.queries.search import FLAG_LABELS
+from archive.queries.worklists import worklist
 from web.auth import PageUser, archive_of
+from web.errors import page_message
 from web.pages.common import models_of
 from web.templating import render
 
 router = APIRouter()
-
-FLAG_LABELS = {
-    "amended": "已修改",
-    "amended_after_signature": "签后修改",
-    "voided": "已作废",
-    "late": "迟交",
-    "submitted": "已上报",
-}
-assert set(FLAG_LABELS) == FLAGS
 
 
 @router.get("/")
@@ -45,7 +38,7 @@ def compose_query(params: dict[str, str]) -> str:
     start, end = params.get("from", ""), params.get("to", "")
     if start or end:
         parts.append(f"date:{start}..{end}")
-    for flag in FLAGS:
+    for flag in FLAG_LABELS:
         if params.get(f"flag_{flag}"):
             parts.append(f"flag:{flag}")
     if params.get("history"):
@@ -69,8 +62,8 @@ def search(request: Request, user: PageUser) -> Response:
     if query:
         try:
             result = models.search.search(query, page=page, page_size=20)
-        except QueryError as problem:
-            error = problem.message_zh
+        except ArchiveError as problem:  # a query that cannot be read
+            error = page_message(problem)
     paging = {k: v for k, v in params.items() if k != "page"}
     return render(
         request,

@@ -12,9 +12,9 @@ from archive import commands
 from archive.bootstrap import Archive
 from archive.errors import ArchiveError
 from archive.kinds.roles import STAFF_ROLES
-from archive.kinds.validation import ValidationFailed
-from archive.permissions import MANAGE_STAFF
+from archive.staff.permissions import MANAGE_STAFF
 from web.auth import PageUser, archive_of
+from web.errors import page_message
 from web.pages.common import can
 from web.templating import render
 
@@ -53,11 +53,8 @@ def _run(
     """Run one write-path command on the app's archive; refused, show why on the page."""
     try:
         result = action(archive_of(request))
-    except ValidationFailed as failed:
-        message = "；".join(p.message_zh for p in failed.problems)
-        return _page(request, user, error=message, status_code=422)
     except ArchiveError as error:
-        return _page(request, user, error=error.message_zh, status_code=error.http_status)
+        return _page(request, user, error=page_message(error), status_code=error.http_status)
     if isinstance(result, tuple):  # a new token: shown once, on this page, never again
         return _page(request, user, message=done, token=result[1])
     return RedirectResponse(f"/staff?done={done}", status_code=303)

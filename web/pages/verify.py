@@ -1,6 +1,6 @@
 """核验装订文件: an auditor uploads a bundle PDF and sees whether it is what this archive signed.
 
-The same check as ``archive verify-bundle`` (``archive.integrity.bundle_check``), made with this
+The same check as ``archive verify-bundle`` (``archive.bundle.check``), made with this
 archive's own public key, which the page also shows so that the auditor can take it away and
 check bundles offline. An intact bundle is then compared with the archive as it is now: which of
 its documents were amended, signed, voided... since. Checking changes nothing, so every
@@ -16,11 +16,11 @@ from uuid import UUID
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
 from archive.bundle.bindings import BINDING_LABELS
+from archive.bundle.check import check_bundle
 from archive.integrity import load_verifier
-from archive.integrity.bundle_check import check_bundle
 from archive.integrity.keys import VerifierKey
 from archive.kinds.registry import get_kind
-from archive.queries import changes_since
+from archive.queries.documents import changes_since
 from web.auth import PageUser, archive_of
 from web.templating import render
 

@@ -13,10 +13,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from archive.bootstrap import Archive
-from archive.errors import BadInput, NotFound
+from archive.errors import BadInput, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.roles import ROLE_LABELS
-from archive.volumes import bound_document
+from archive.queries.volumes import bound_document
+from events.application import states
 from events.canonical import plain
 from events.document import Document
 
@@ -68,7 +69,7 @@ def get_document(
         if as_of.microsecond == 0:
             # Times are shown to the second: "as of 14:30:05" includes all of that second.
             as_of = as_of.replace(microsecond=999_999)
-        doc = archive.app.get_as_of(doc_id, as_of)
+        doc = archive.app.replay(doc_id, until=as_of)
         if doc is None:
             raise _not_found(kind, number, f"（{as_of:%Y-%m-%d %H:%M} 时尚未存档）")
         return kind, doc
@@ -76,6 +77,23 @@ def get_document(
         return kind, archive.app.repository.get(doc_id, version=version)
     except AggregateNotFoundError:
         raise _not_found(kind, number) from None
+
+
+def parse_instant(text: str, field: str = "as_of") -> datetime:
+    """A time as typed (``2026-11-03T14:30``, or with a blank for the ``T``); without a zone
+    :func:`get_document` reads it as the dealership's local time."""
+    try:
+        return datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    field,
+                    f"“{text}”不是有效时间，请写成 2026-11-03T14:30",
+                    f"{text!r} is not an ISO date-time",
+                )
+            ]
+        ) from None
 
 
 def local(archive: Archive, moment: datetime | None) -> str | None:
@@ -164,6 +182,11 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
     }
 
 
+def view_of(archive: Archive, doc: Document) -> dict[str, Any]:
+    """:func:`document_view` of a document just loaded or changed."""
+    return document_view(archive, get_kind(doc.kind), doc)
+
+
 def _stamped(archive: Archive, record: dict[str, Any] | None) -> dict[str, Any] | None:
     if record is None:
         return None
@@ -190,10 +213,8 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
         raise _not_found(kind, number)
     entries = []
     names = staff_names(archive)
-    doc: Any = None
-    for event in events:
-        before = dict(doc.fields) if doc is not None else {}
-        doc = event.mutate(doc)
+    before: dict[str, Any] = {}
+    for event, doc in states(events):
         name = type(event).__name__
         actor = getattr(event, "actor", "")
         entry: dict[str, Any] = {
@@ -239,6 +260,7 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
         elif name == "Submitted":
             entry["detail"] = {"claim_no": event.claim_no}
         entries.append(entry)
+        before = dict(doc.fields)  # taken before the next event changes the document
     return entries
 
 

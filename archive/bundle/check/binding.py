@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from archive.bundle.bindings import BINDING_LABELS, binds, takes_kind
-from archive.bundle.manifest import SINGLE, volume_facts
-from archive.integrity.bundle_check.documents import (
+from archive.bundle.check.documents import (
     ProvedDocument,
     compare_facts,
     proved_events,
     replayed_or_reported,
 )
-from archive.integrity.bundle_check.report import BundleReport, Malformed, uuid_of
+from archive.bundle.check.report import BundleReport, Malformed, uuid_of
+from archive.bundle.manifest import SINGLE, volume_facts
 from archive.integrity.findings import subject_label
 from archive.integrity.notes import Checkpoint
 from events.volume import MonthVolume, list_hash

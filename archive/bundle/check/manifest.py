@@ -8,8 +8,8 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from archive.bundle.check.report import BundleReport
 from archive.bundle.manifest import FORMAT, MANIFEST_NAME
-from archive.integrity.bundle_check.report import BundleReport
 from archive.integrity.keys import VerifierKey
 from archive.integrity.notes import BadNote, Checkpoint, parse_checkpoint
 

@@ -1,21 +1,22 @@
 """``archive checkpoint``, ``checkpoints``, ``verify`` and ``verify-bundle``: tamper evidence.
 
-Wired into the ``archive`` command by :func:`register` (``archive.cli`` calls it). Output follows
-``archive.cli``: Chinese for people with the English beside it, ``--json`` for scripts, exit 1
-when something is refused. ``verify`` and ``verify-bundle`` exit 0 when everything checks out
-and 1 when anything was tampered with; ``verify-bundle`` opens no archive, only the PDF, and
-exits 3 when the file agrees with itself but no ``--key`` said whose it is.
+Output as everywhere in the CLI: Chinese for people with the English beside it, ``--json`` for
+scripts, exit 1 when something is refused. ``verify`` and ``verify-bundle`` exit 0 when
+everything checks out and 1 when anything was tampered with; ``verify-bundle`` opens no
+archive, only the PDF, and exits 3 when the file agrees with itself but no ``--key`` said whose
+it is.
 """
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from archive.bundle.bindings import BINDING_LABELS
+from archive.cli._shared import JsonOpt, emit_json, fail, opened, unreadable
 from archive.errors import BadInput
 from archive.integrity import (
     VerifyReport,
@@ -24,10 +25,12 @@ from archive.integrity import (
     make_checkpoint,
     verify,
 )
-from archive.integrity.bundle_check import BundleReport, check_bundle
 from archive.integrity.keys import VerifierKey
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+if TYPE_CHECKING:
+    from archive.bundle.check import BundleReport
+
+app = typer.Typer()
 
 # verify-bundle's exit code for a file that agrees with itself when no --key was given.
 UNAUTHENTICATED = 3
@@ -47,30 +50,18 @@ VERDICTS = {
 }
 
 
-def register(app: typer.Typer) -> None:
-    """Add the integrity commands to ``app``."""
-    app.command("checkpoint")(checkpoint)
-    app.command("checkpoints")(checkpoints)
-    app.command("verify")(verify_command)
-    app.command("verify-bundle")(verify_bundle_command)
+def register(root: typer.Typer) -> None:
+    root.add_typer(app)
 
 
-def _cli() -> Any:
-    """``archive.cli``, for its error handling and JSON output. Imported when a command runs,
-    because ``archive.cli`` imports this module (for :func:`register`) while it loads."""
-    from archive import cli
-
-    return cli
-
-
+@app.command("checkpoint")
 def checkpoint(as_json: JsonOpt = False) -> None:
     """Sign a checkpoint of the ledger now (签发检查点): tree size and Merkle root."""
-    cli = _cli()
-    with cli._archive(as_json) as archive:
+    with opened(as_json) as archive:
         made = make_checkpoint(archive)
         info = made.as_dict(load_verifier(archive.settings))
     if as_json:
-        cli._emit_json(info)
+        emit_json(info)
         return
     typer.echo(
         f"已签发检查点 {info['file']}：{info['size']} 个事件，根哈希 {info['root']}\n"
@@ -78,14 +69,14 @@ def checkpoint(as_json: JsonOpt = False) -> None:
     )
 
 
+@app.command("checkpoints")
 def checkpoints(as_json: JsonOpt = False) -> None:
     """List every checkpoint kept (检查点列表), oldest first, with its signature checked."""
-    cli = _cli()
-    with cli._archive(as_json) as archive:
+    with opened(as_json) as archive:
         key = load_verifier(archive.settings)
         rows = [c.as_dict(key) for c in list_checkpoints(archive.settings)]
     if as_json:
-        cli._emit_json(rows)
+        emit_json(rows)
         return
     if not rows:
         typer.echo("还没有检查点 / no checkpoints yet")
@@ -97,13 +88,13 @@ def checkpoints(as_json: JsonOpt = False) -> None:
         typer.echo(f"{row['file']}  {row['size']:>9} 个事件 events  {row['root']}  {valid}")
 
 
+@app.command("verify")
 def verify_command(as_json: JsonOpt = False) -> None:
     """Recompute the Merkle tree from the event store and check every checkpoint (核验档案)."""
-    cli = _cli()
-    with cli._archive(as_json) as archive:
+    with opened(as_json) as archive:
         report = verify(archive)
     if as_json:
-        cli._emit_json(report.as_dict())
+        emit_json(report.as_dict())
     else:
         typer.echo("\n".join(describe(report)))
     raise typer.Exit(0 if report.intact else 1)
@@ -148,6 +139,7 @@ def describe(report: VerifyReport) -> list[str]:
     return lines
 
 
+@app.command("verify-bundle")
 def verify_bundle_command(
     pdf: Annotated[Path, typer.Argument(help="The bundle PDF to check.")],
     key: Annotated[
@@ -165,15 +157,16 @@ def verify_bundle_command(
     Exit 0: verified with --key. 1: tampered with. 2: the file or the key cannot be read.
     3: consistent with the key the file carries, but no --key was given to say whose it is.
     """
-    cli = _cli()
     try:
         data = pdf.read_bytes()
     except OSError as error:
-        cli._fail(BadInput("unreadable", f"读不到文件：{error}", str(error)), as_json)
+        fail(unreadable(error), as_json)
+    from archive.bundle.check import check_bundle  # loads pypdf
+
     verifier = _verifier(key, as_json) if key is not None else None
     report = check_bundle(data, verifier)
     if as_json:
-        cli._emit_json({"file": str(pdf), **report.as_dict()})
+        emit_json({"file": str(pdf), **report.as_dict()})
     else:
         typer.echo("\n".join(describe_bundle(report, pdf.name)))
     if not report.intact:
@@ -188,7 +181,7 @@ def _verifier(key: str, as_json: bool) -> VerifierKey:
         text = path.read_text(encoding="utf-8").strip() if path.is_file() else key.strip()
         return VerifierKey.parse(text)
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        _cli()._fail(
+        fail(
             BadInput(
                 "bad_key",
                 f"--key 不是有效的公钥（应为 checkpoint.vkey 文件或其内容）：{error}",

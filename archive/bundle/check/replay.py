@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from events.application import ArchiveApplication
+from events.application import ArchiveApplication, fold
 from events.document import Document
 from events.volume import MonthVolume
 
@@ -58,10 +58,8 @@ def decode(
 
 def replay(aggregate: type[A], events: Sequence[Any]) -> A:
     """The aggregate the decoded ``events`` make, from its first event."""
-    state: Any = None
     try:
-        for event in events:
-            state = event.mutate(state)
+        state = fold(events)
     except Exception as error:  # e.g. a version 1 that is not a creation event
         raise Undecodable(f"the events do not replay: {error or type(error).__name__}") from None
     if not isinstance(state, aggregate):

@@ -15,9 +15,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from archive.bootstrap import Archive
-from archive.errors import NotFound
+from archive.errors import FieldProblem, NotFound, ValidationFailed
 from archive.kinds.registry import KINDS, Kind, get_kind
-from archive.kinds.validation import FieldProblem, ValidationFailed
+from events.application import fold
 from events.document import Document
 from events.volume import MonthVolume, volume_label
 
@@ -84,9 +84,7 @@ def bound_document(archive: Archive, doc_id: UUID, version: int | None = None) -
 
 
 def _folded(doc_id: UUID, events: list[Any]) -> BoundDocument:
-    doc: Any = None
-    for event in events:
-        doc = event.mutate(doc)
+    doc = fold(events)
     if doc is None:
         raise NotFound("document_not_found", "没有该单据", f"no document {doc_id}")
     return BoundDocument(get_kind(doc.kind), doc, tuple(events))

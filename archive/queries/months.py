@@ -14,8 +14,8 @@ from typing import Any
 from archive.bootstrap import Archive
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.roles import ROLE_LABELS
-from archive.queries import STATUS_LABELS, local, staff_names
-from archive.volumes import registry_order
+from archive.queries.documents import STATUS_LABELS, local, staff_names
+from archive.queries.volumes import registry_order
 from events.volume import volume_label
 from projections.closing import UNSCANNED, UNSIGNED, UNSUBMITTED, Blocker
 from projections.months import AMENDED, UPDATED, VOIDED, MonthDocument, MonthVolumes

@@ -22,15 +22,14 @@ from archive.bootstrap import Archive
 from archive.commands.common import require_actor, require_reason
 from archive.errors import Conflict
 from archive.integrity.checkpoints import checkpoint_after_seal
+from archive.kinds.catalog import RegistryClosingCatalog
 from archive.kinds.registry import get_kind
-from archive.month_overview import blocker_text
-from archive.month_volumes import RegistryClosingCatalog, open_month_volumes
-from archive.permissions import SEAL, require
-from archive.volumes import parse_month, registry_order, sealed_volumes
+from archive.queries.months import blocker_text
+from archive.queries.volumes import parse_month, registry_order, sealed_volumes
+from archive.staff.permissions import SEAL, require
 from events.document import Document
 from events.volume import MonthVolume, volume_label
 from projections.closing import Blocker, document_blockers
-from projections.runner import LogReader, catch_up
 
 # Called with the archive and the new volume once it is saved (e.g. to write an integrity
 # checkpoint that covers the seal). The seal stands whatever the hook does.
@@ -118,12 +117,8 @@ def seal_month(
 def _unsealed_documents(archive: Archive, month: str, earlier: list[MonthVolume]) -> list[Document]:
     """The month's documents in no volume yet, loaded from the repository, in binding order."""
     already = {doc_id for volume in earlier for doc_id in volume.document_ids()}
-    index = open_month_volumes(archive)
-    try:
-        catch_up(index, LogReader(archive.app))
+    with archive.month_volumes() as index:
         candidates = [d.doc_id for d in index.unsealed(month) if d.doc_id not in already]
-    finally:
-        index.close()
     documents = []
     for doc_id in candidates:
         doc: Document = archive.app.repository.get(UUID(doc_id))

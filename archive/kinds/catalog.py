@@ -39,3 +39,13 @@ class RegistryCatalog:
         aliases = {k.label: k.code for k in KINDS.values()}
         aliases.update({k.label_en: k.code for k in KINDS.values()})
         return aliases
+
+
+class RegistryClosingCatalog(RegistryCatalog):
+    """The kind registry as ``projections.closing.ClosingCatalog``."""
+
+    def scan_required(self, kind: str) -> bool:
+        return get_kind(kind).scan_required
+
+    def submittable(self, kind: str) -> bool:
+        return get_kind(kind).submittable

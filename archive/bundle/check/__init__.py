@@ -31,17 +31,17 @@ from typing import IO
 
 from pypdf import PdfReader
 
-from archive.integrity.bundle_check.binding import check_what_is_bound
-from archive.integrity.bundle_check.documents import proved_documents
-from archive.integrity.bundle_check.manifest import read_checkpoint, read_manifest
-from archive.integrity.bundle_check.pages import (
+from archive.bundle.check.binding import check_what_is_bound
+from archive.bundle.check.documents import proved_documents
+from archive.bundle.check.manifest import read_checkpoint, read_manifest
+from archive.bundle.check.pages import (
     check_fees,
     check_page_numbers,
     check_printed,
     check_values,
     page_texts,
 )
-from archive.integrity.bundle_check.report import BoundRef, BundleReport
+from archive.bundle.check.report import BoundRef, BundleReport
 from archive.integrity.keys import VerifierKey
 
 __all__ = ["BoundRef", "BundleReport", "check_bundle"]

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.application import AggregateNotFoundError
 
-from archive.bootstrap import Archive
 from archive.kinds.fieldtypes import StaffInfo
-from archive.staff_directory import info_of
+from archive.staff.directory import info_of
 from events.staff import Staff
+
+if TYPE_CHECKING:  # the composition root builds the staff directory: no import back at run time
+    from archive.bootstrap import Archive
 
 TOKEN_PREFIX = "arc_"
 _HASHER = PasswordHasher()

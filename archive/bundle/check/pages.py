@@ -10,6 +10,8 @@ from typing import Any
 from pypdf import PdfReader
 
 from archive.bundle.bindings import RETURN, fee_summary
+from archive.bundle.check.documents import ProvedDocument
+from archive.bundle.check.report import BundleReport
 from archive.bundle.printed import (
     PRINTED_HASH_DIGITS,
     compact,
@@ -19,10 +21,8 @@ from archive.bundle.printed import (
     printed_fees,
     printed_heads,
 )
-from archive.display import value_text
-from archive.integrity.bundle_check.documents import ProvedDocument
-from archive.integrity.bundle_check.report import BundleReport
 from archive.integrity.findings import subject_label
+from archive.kinds.display import value_text
 from archive.kinds.fieldtypes import (
     Date,
     DateTime,
@@ -34,7 +34,7 @@ from archive.kinds.fieldtypes import (
     Vin,
 )
 from archive.kinds.registry import get_kind
-from archive.volumes import BoundDocument
+from archive.queries.volumes import BoundDocument
 from events.document import Document
 from projections.ledger import Subject
 

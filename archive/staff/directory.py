@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 from archive.kinds.fieldtypes import StaffInfo
 from events.application import ArchiveApplication
 from events.staff import Staff
+from projections.runner import LogReader
 
 STAFF_TOPICS = tuple(
     get_topic(cls)
@@ -27,6 +28,7 @@ class StaffDirectory:
 
     def __init__(self, app: ArchiveApplication) -> None:
         self._app = app
+        self._log = LogReader(app)
         self._by_username: dict[str, StaffInfo] = {}
         self._position = 0
         self._lock = threading.Lock()
@@ -48,9 +50,7 @@ class StaffDirectory:
         # Read every notification since the last refresh (usually a handful) and keep the
         # staff ones: one cheap query per command, however long the log has grown.
         while True:
-            batch = self._app.recorder.select_notifications(
-                start=self._position, limit=BATCH, inclusive_of_start=False
-            )
+            batch = self._log.read(self._position, BATCH)
             if not batch:
                 return
             self._take(n for n in batch if n.topic in STAFF_TOPICS)
@@ -60,16 +60,10 @@ class StaffDirectory:
 
     def _load_all(self) -> None:
         """First use in a process: let the database pick the staff events out of the log."""
-        head = self._app.head()
+        head = self._log.head()
         position = 0
         while position < head:
-            batch = self._app.recorder.select_notifications(
-                start=position,
-                limit=BATCH,
-                stop=head,
-                topics=STAFF_TOPICS,
-                inclusive_of_start=False,
-            )
+            batch = self._log.read(position, BATCH, topics=STAFF_TOPICS, stop=head)
             self._take(batch)
             position = batch[-1].id if len(batch) == BATCH else head
         self._position = head

@@ -12,16 +12,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from archive.bundle.manifest import document_facts, event_id
-from archive.integrity.bundle_check.report import (
+from archive.bundle.check.replay import Undecodable, decode, replay
+from archive.bundle.check.report import (
     BundleReport,
     Malformed,
     short,
     uuid_of,
 )
+from archive.bundle.manifest import document_facts, event_id
 from archive.integrity.findings import EventName, subject_label
 from archive.integrity.notes import Checkpoint
-from archive.integrity.replay import Undecodable, decode, replay
 from events.document import Document
 from events.volume import MonthVolume
 from projections.ledger import Subject, placed_leaf_hash

@@ -1,0 +1,138 @@
+"""What every command of the ``archive`` CLI shares: its options, opening the archive,
+printing JSON, and the one translation of an error into a message and an exit code.
+
+Human output is Chinese (with the English beside it where it helps); ``--json`` prints English
+keys for scripts. Exit codes: 0 done, 1 refused (not found, conflict, forbidden), 2 bad input
+(each field named).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO, NoReturn
+
+import typer
+
+from archive.bootstrap import Archive, ReadModels, open_archive
+from archive.errors import ArchiveError, BadInput
+from archive.kinds.registry import KINDS
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+StaffOpt = Annotated[
+    str,
+    typer.Option(
+        "--staff",
+        envvar="ARCHIVE_STAFF",
+        help="Username of the person doing this (or set ARCHIVE_STAFF).",
+    ),
+]
+KindArg = Annotated[str, typer.Argument(help=f"Document kind: {', '.join(KINDS)}.")]
+NumberArg = Annotated[str, typer.Argument(help="Document number.")]
+MonthArg = Annotated[str, typer.Argument(help="The month, YYYY-MM (by business date).")]
+OutOpt = Annotated[Path, typer.Option("-o", "--output", help="Where to write the PDF.")]
+
+# A progress report: the stage (a key of the caller's labels, or ""), done, total.
+Progress = Callable[[str, int, int], None]
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(error: ArchiveError, as_json: bool) -> NoReturn:
+    """Say what was refused and exit with the error's code: JSON with every field problem
+    for scripts, or one line per problem in Chinese and English on stderr."""
+    problems = error.problems
+    if as_json:
+        payload = error.as_dict()
+        if problems:
+            payload["problems"] = [p.as_dict() for p in problems]
+        emit_json(payload)
+    else:
+        # A problem that only repeats the message (a search query's) is not said twice.
+        problems = [p for p in problems if p.message_zh != error.message_zh]
+        lines = [f"{error.message_zh} / {error.message_en}" + (":" if problems else "")]
+        for p in problems:
+            where = f"第 {p.line} 行 line {p.line} " if p.line is not None else ""
+            lines.append(f"  {where}{p.field}: {p.message_zh} / {p.message_en}")
+        typer.echo("\n".join(lines), err=True)
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def opened(as_json: bool = False) -> Iterator[Archive]:
+    """Open the archive, turn every refusal into its message and exit code, always close."""
+    archive = open_archive()
+    try:
+        yield archive
+    except ArchiveError as error:
+        fail(error, as_json)
+    finally:
+        archive.close()
+
+
+@contextmanager
+def read_models(archive: Archive, wait: bool = True) -> Iterator[ReadModels]:
+    """The read models, caught up with the log first unless ``wait`` is false."""
+    with archive.read_models() as models:
+        if wait and not models.runner.wait_for(timeout=120):
+            typer.echo("索引仍在更新，结果可能不完整 / index still catching up", err=True)
+        yield models
+
+
+def unreadable(error: OSError) -> BadInput:
+    return BadInput("unreadable", f"读不到文件：{error}", str(error))
+
+
+@contextmanager
+def open_file(path: Path, as_json: bool) -> Iterator[BinaryIO]:
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        fail(unreadable(error), as_json)
+    with stream:
+        yield stream
+
+
+def read_json(path: str, as_json: bool) -> dict[str, Any]:
+    """A JSON object from a file, or from stdin for ``-``."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        fail(unreadable(error), as_json)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(
+            BadInput(
+                "bad_json",
+                f"不是有效的 JSON（第 {error.lineno} 行第 {error.colno} 列）",
+                f"not valid JSON: {error}",
+            ),
+            as_json,
+        )
+    if not isinstance(data, dict):
+        fail(BadInput("bad_json", "JSON 应为一个对象", "JSON must be an object"), as_json)
+    return data
+
+
+def progress_bar(quiet: bool, labels: dict[str, str] | None = None) -> Progress | None:
+    """A bar on stderr while a long command works (none for scripts or without a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def report(stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        label = (labels or {}).get(stage, stage)
+        prefix = f"{label} " if label else ""
+        sys.stderr.write(f"\r{prefix}[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report

@@ -1,0 +1,157 @@
+"""Commands that set up and run the archive: init, the demo, the projections (status,
+rebuild, the worker that follows the log) and the web server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+
+from archive.cli._shared import JsonOpt, emit_json, fail, opened, progress_bar, read_models
+from archive.errors import BadInput, Conflict
+
+app = typer.Typer()
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app)
+
+
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """Create the archive (database tables, blob folder, signing key) if it does not exist."""
+    from archive.integrity import ensure_key
+
+    with opened(as_json) as archive:
+        key = ensure_key(archive.settings)
+        info = {
+            "home": str(archive.settings.home),
+            "backend": archive.settings.backend,
+            "events": archive.app.head(),
+            "key": key.name,
+        }
+        if as_json:
+            emit_json(info)
+        else:
+            typer.echo(f"档案库：{info['home']}（{info['backend']}），共 {info['events']} 个事件")
+            typer.echo(f"签名密钥：{key.name}")
+
+
+@app.command("is-empty")
+def is_empty() -> None:
+    """Exit 0 if the archive holds no events yet, 1 otherwise (for setup scripts)."""
+    with opened() as archive:
+        empty = archive.app.head() == 0
+    raise typer.Exit(0 if empty else 1)
+
+
+@app.command()
+def demo(
+    month: Annotated[
+        str | None, typer.Option("--month", help="YYYY-MM; default: last complete month.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 4,
+    work_orders: Annotated[int, typer.Option("--work-orders")] = 600,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a realistic, deterministic month of paperwork into an empty archive."""
+    from archive import demo as demo_module
+
+    with opened(as_json) as archive:
+        if archive.app.head() != 0:
+            fail(
+                Conflict(
+                    "not_empty",
+                    "档案库不是空的；演示数据只能装入空库（换一个 ARCHIVE_HOME）",
+                    "the archive is not empty; load the demo into an empty ARCHIVE_HOME",
+                ),
+                as_json,
+            )
+        chosen = month or demo_module.last_complete_month(archive.now(), archive.settings.tz)
+        spec = demo_module.DemoSpec(month=chosen, seed=seed, work_orders=work_orders)
+        plan = demo_module.generate(spec)
+        summary = demo_module.load(archive, plan, progress=_demo_progress(as_json))
+        demo_module.set_demo_passwords(archive, plan.staff)
+        if not as_json:
+            typer.echo(summary.describe())
+            typer.echo(
+                f"演示账号：用户名见 archive staff list（如 admin 信息员、ma.zhiqiang 服务经理），"
+                f"密码都是 {demo_module.DEMO_PASSWORD}"
+            )
+            typer.echo("正在建立检索索引…", err=True)
+        with read_models(archive, wait=False) as models:
+            models.runner.catch_up()  # so the first page and search need not wait
+        if as_json:
+            emit_json(summary.as_dict())
+
+
+@app.command()
+def rebuild(
+    name: Annotated[str | None, typer.Argument(help="One projection (default: all).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Throw projections away and rebuild them from the event log (the integrity ledger
+    only when named: `archive rebuild ledger`)."""
+    with opened(as_json) as archive, read_models(archive, wait=False) as models:
+        if name and name not in models.runner.projections:
+            names = ", ".join(models.runner.projections)
+            fail(
+                BadInput("unknown_projection", f"没有投影“{name}”：{names}", names),
+                as_json,
+            )
+        started = time.perf_counter()
+        applied = models.runner.rebuild(name)
+        seconds = time.perf_counter() - started
+        if as_json:
+            emit_json({"rebuilt": name or "all", "events": applied, "seconds": round(seconds, 2)})
+        else:
+            typer.echo(f"已重建 {name or '全部投影'}：{applied} 个事件，{seconds:.1f} 秒")
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Each projection's position, the log's head and the lag."""
+    with opened(as_json) as archive, read_models(archive, wait=False) as models:
+        rows = [s.as_dict() for s in models.runner.status()]
+        if as_json:
+            emit_json(rows)
+            return
+        for row in rows:
+            typer.echo(
+                f"{row['name']:<10} 位置 {row['position']:>8}  日志末尾 {row['head']:>8}  "
+                f"落后 {row['lag']}"
+            )
+
+
+@app.command()
+def worker(
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.")] = 0.5,
+) -> None:
+    """Keep the projections up to date in this process until interrupted."""
+    with opened() as archive, read_models(archive, wait=False) as models:
+        typer.echo("投影更新进程已启动（Ctrl-C 结束）/ worker started", err=True)
+        models.runner.start(interval)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            typer.echo("已停止 / stopped", err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve the web front end."""
+    import uvicorn
+
+    # Named, not imported: the web layer sits above this one and is loaded only to serve it.
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def _demo_progress(quiet: bool) -> Callable[[int, int], None] | None:
+    bar = progress_bar(quiet)
+    return None if bar is None else (lambda done, total: bar("", done, total))

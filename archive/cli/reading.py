@@ -1,0 +1,267 @@
+"""Commands that read: the kinds, a document now or as it was, its history, search, the
+vehicle history card, a person's worklist and the permission table."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Annotated, Any
+
+import typer
+
+from archive import queries
+from archive.cli._shared import JsonOpt, KindArg, NumberArg, emit_json, fail, opened, read_models
+from archive.errors import ArchiveError, BadInput, NotFound
+from archive.kinds.display import line_rows, value_text
+from archive.kinds.fieldtypes import Lines
+from archive.kinds.registry import KINDS, get_kind
+from archive.kinds.roles import ROLE_LABELS
+from archive.queries import worklists
+from archive.staff.permissions import permission_table
+
+app = typer.Typer()
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app)
+
+
+@app.command()
+def kinds(
+    kind: Annotated[str | None, typer.Argument(help="One kind to describe.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the document kinds and their fields (the registry)."""
+    try:
+        chosen = [get_kind(kind)] if kind else list(KINDS.values())
+    except ArchiveError as error:  # an unknown kind
+        fail(error, as_json)
+    if as_json:
+        emit_json([k.describe() for k in chosen])
+        return
+    for k in chosen:
+        signers = "、".join(ROLE_LABELS[r] for r in k.signers)
+        typer.echo(f"{k.code}  {k.label}  （签字：{signers}）")
+        if kind:
+            for f in k.fields:
+                mark = "*" if f.required else " "
+                typer.echo(f"  {mark} {f.code:<26} {f.label}  [{f.type.kind}]")
+
+
+@app.command()
+def show(
+    kind: KindArg,
+    number: NumberArg,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO time: the document as it was then.")
+    ] = None,
+    version: Annotated[int | None, typer.Option("--version", help="An earlier version.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a document now, at an earlier version, or as it was at a time."""
+    with opened(as_json) as archive:
+        instant = queries.parse_instant(as_of) if as_of else None
+        view = queries.show(archive, kind, number, version=version, as_of=instant)
+        if as_json:
+            emit_json(view)
+        else:
+            print_document(view, queries.staff_names(archive))
+
+
+@app.command()
+def history(kind: KindArg, number: NumberArg, as_json: JsonOpt = False) -> None:
+    """Every change of a document: who, when, what from what to what, why."""
+    with opened(as_json) as archive:
+        entries = queries.history(archive, kind, number)
+        if as_json:
+            emit_json(entries)
+        else:
+            print_history(kind, entries, queries.staff_names(archive))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words and filters, e.g. '刹车 kind:work_order'.")],
+    limit: Annotated[int, typer.Option("--limit", help="Hits per page.")] = 20,
+    page: Annotated[int, typer.Option("--page")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search documents. Filters: kind: vin: plate: phone: staff: signer: status: month:
+    date:A..B flag: history:yes sort:date; a leading - negates."""
+    with opened(as_json) as archive, read_models(archive) as models:
+        result = models.search.search(query, page=page, page_size=max(1, min(limit, 200)))
+        if as_json:
+            emit_json(result.as_dict())
+            return
+        typer.echo(f"共 {result.total} 条，第 {result.page}/{result.pages} 页")
+        for hit in result.hits:
+            label = get_kind(hit.kind).label
+            where = "" if hit.entry == "current" else f"（历史：第 {hit.version} 版）"
+            snippet = re.sub(r"<[^>]+>", "", html.unescape(hit.snippet)).replace("\n", " ")
+            typer.echo(f"{hit.business_date}  {label} {hit.number}{where}  {snippet[:60]}")
+
+
+@app.command()
+def vehicle(
+    vin: Annotated[str, typer.Argument(help="The full 17-character VIN.")],
+    include_voided: Annotated[bool, typer.Option("--include-voided")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The vehicle history card (车历卡): everything recorded for one VIN, by date."""
+    with opened(as_json) as archive, read_models(archive) as models:
+        visits = models.vehicles.card(vin.strip().upper(), include_voided=include_voided)
+        if not visits:
+            fail(
+                NotFound("vehicle_not_found", f"没有 VIN {vin} 的记录", "no records"),
+                as_json,
+            )
+        if as_json:
+            emit_json({"vin": vin.upper(), "visits": [v.as_dict() for v in visits]})
+            return
+        typer.echo(f"车历卡 VIN {vin.upper()}")
+        for v in visits:
+            km = f"{v.mileage_km} km" if v.mileage_km is not None else ""
+            warn = "  ⚠ 里程比之前的记录少" if v.mileage_drop else ""
+            void = "（已作废）" if v.voided else ""
+            label = get_kind(v.kind).label
+            typer.echo(f"{v.business_date}  {label} {v.number}{void}  {km}{warn}  {v.summary[:40]}")
+
+
+@app.command()
+def todo(
+    staff: Annotated[
+        str | None,
+        typer.Option("--staff", envvar="ARCHIVE_STAFF", help="Whose list (username or name)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What waits for a person: signatures, claims due, callbacks, off-site services out."""
+    if not staff:
+        fail(BadInput("no_staff", "请用 --staff 指定员工", "give --staff"), as_json)
+    with opened(as_json) as archive, read_models(archive) as models:
+        directory = archive.staff.refresh()
+        person = worklists.find_person(directory, staff)
+        today = archive.now().astimezone(archive.settings.tz).date()
+        names = {u: p.name for u, p in directory.items()}
+        result = worklists.worklist(models.worklists, archive.settings, person, names, today)
+        if as_json:
+            emit_json(result)
+        else:
+            print_worklist(result)
+
+
+def print_worklist(result: dict[str, Any]) -> None:
+    def line(entry: dict[str, Any], extra: str = "") -> str:
+        return f"    {entry['business_date']}  {entry['kind_label']} {entry['number']}  {extra}"
+
+    typer.echo(f"{result['name']} 的待办（{result['today']}）")
+    waiting = result["waiting_for_my_signature"]
+    typer.echo(f"  等我签字：{len(waiting)} 份")
+    for e in waiting[:50]:
+        typer.echo(line(e, e["role_label"]))
+    for group in result.get("missing_signatures", []):
+        typer.echo(f"  缺签 · {group['owner_label']}：{len(group['documents'])} 份")
+        for e in group["documents"][:10]:
+            typer.echo(line(e, e["role_label"]))
+    claims = result.get("warranty_claims")
+    if claims:
+        typer.echo(f"  三包索赔单 已逾期 {len(claims['overdue'])}，待上报 {len(claims['due'])}")
+        for e in claims["overdue"]:
+            typer.echo(line(e, f"截止 {e['due']}（已逾期）"))
+        for e in claims["due"]:
+            typer.echo(line(e, f"截止 {e['due']}（还剩 {e['days_left']} 天）"))
+    callbacks = result.get("callbacks")
+    if callbacks:
+        typer.echo(
+            f"  今日应回访 {len(callbacks['due_today'])}，回访逾期 {len(callbacks['overdue'])}"
+        )
+        for e in callbacks["due_today"]:
+            typer.echo(line(e, e.get("customer") or ""))
+    for e in result.get("offsite_out", []):
+        typer.echo(line(e, f"外出未归（{e['departed_at'][:16]} 出发）"))
+    for e in result.get("filed_late", []):
+        typer.echo(line(e, f"应于 {e['due']} 前存档，实际 {e['filed']}"))
+    for e in result.get("refused_signatures", []):
+        typer.echo(line(e, f"{e['refused_by']} 拒签（{e['role_label']}）：{e['reason']}"))
+    for e in result.get("return_repairs", []):
+        typer.echo(line(e, "返修"))
+    for e in result.get("mileage_differences", []):
+        typer.echo(line(e, f"外出里程申报与核实相差 {e['difference_km']} km"))
+
+
+@app.command()
+def permissions(as_json: JsonOpt = False) -> None:
+    """The permission table by role, as the write path enforces it."""
+    rows = permission_table()
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        roles = "、".join(ROLE_LABELS.get(r, r) for r in row["roles"])
+        kind = get_kind(row["kind"]).label if row["kind"] else ""
+        extra = "（信息员须已备案）" if row["registered_clerk"] else ""
+        typer.echo(f"{row['label']}{kind}：{roles}{extra}")
+
+
+# -- human rendering --------------------------------------------------------------------
+
+
+def print_document(view: dict[str, Any], names: dict[str, str]) -> None:
+    kind = get_kind(view["kind"])
+    typer.echo(
+        f"{view['kind_label']} {view['number']}  [{view['status_label']}]  第 {view['version']} 版"
+    )
+    typer.echo(
+        f"  存档：{view['filed_by_name']} {view['filed_at']}；最后变更 {view['modified_at']}"
+    )
+    for spec in kind.fields:
+        value = view["fields"].get(spec.code)
+        if value is None:
+            continue
+        if isinstance(spec.type, Lines):
+            typer.echo(f"  {spec.label}：")
+            for row in line_rows(spec, value, names):
+                typer.echo("      " + " | ".join(row))
+        else:
+            typer.echo(f"  {spec.label}：{value_text(spec.type, value, names)}")
+    signed = [s for s in view["signatures"] if s["current"]]
+    for s in signed:
+        typer.echo(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}")
+    for role in view["missing_roles"]:
+        typer.echo(f"  ✘ {ROLE_LABELS.get(role, role)}：未签")
+    for scan in view["scans"]:
+        state = f"已撤回（{scan['withdrawn_reason']}）" if scan["withdrawn"] else ""
+        typer.echo(
+            f"  扫描件 {scan['sha256'][:12]} {scan['media_type']} {scan['size']} 字节 "
+            f"{scan['filename']} {state}"
+        )
+    if view["voided"]:
+        typer.echo(f"  已作废：{view['voided']['reason']}（{view['voided']['at']}）")
+    if view["submission"]:
+        sub = view["submission"]
+        typer.echo(f"  已上报服务中心：索赔号 {sub['claim_no']}（{sub['at']}）")
+    typer.echo(f"  内容摘要 SHA-256：{view['content_hash']}")
+
+
+def print_history(kind_code: str, entries: list[dict[str, Any]], names: dict[str, str]) -> None:
+    kind = get_kind(kind_code)
+    for e in entries:
+        typer.echo(f"第 {e['version']} 版  {e['at']}  {e['event_label']}  {e['actor_name']}")
+        if e.get("reason"):
+            typer.echo(f"    原因：{e['reason']}")
+        if e["event"] == "Amended":
+            for c in e["changes"]:
+                spec = kind.field(c["field"])
+                before, after = (
+                    value_text(spec.type, v, names) if spec else str(v)
+                    for v in (c["before"], c["after"])
+                )
+                typer.echo(f"    {c['label']}：{before} → {after}")
+        detail = e.get("detail") or {}
+        if e["event"] == "Signed":
+            signed = detail["content_hash"][:12]
+            typer.echo(f"    {detail['role_label']} {detail['signer']}（签署内容 {signed}）")
+        elif "sha256" in detail:
+            typer.echo(f"    扫描件 {detail['sha256'][:12]}")
+        elif "claim_no" in detail:
+            typer.echo(f"    索赔号 {detail['claim_no']}")

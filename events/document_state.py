@@ -1,0 +1,60 @@
+"""What a document holds besides its fields: its scans, signatures and refusals, and the
+status rule they make (shared by the aggregate and the projections, which keep facts, not
+aggregates)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass
+class Scan:
+    sha256: str
+    media_type: str
+    size: int
+    filename: str
+    label: str
+    attached_by: str
+    attached_at: datetime
+    version: int
+    withdrawn_by: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_at is None
+
+
+@dataclass
+class Signature:
+    role: str
+    signer: str
+    content_hash: str
+    signed_at: datetime
+    version: int
+    actor: str
+    image_sha256: str | None = None
+
+
+@dataclass
+class Refusal:
+    role: str
+    signer: str
+    reason: str
+    refused_at: datetime
+    version: int
+
+
+def document_status(voided: bool, missing_roles: Sequence[str], submitted: bool) -> str:
+    """The status rule of :meth:`Document.status`, from its facts alone (projections keep
+    facts, not aggregates)."""
+    if voided:
+        return "voided"
+    if missing_roles:
+        return "awaiting_signatures"
+    if submitted:
+        return "submitted"
+    return "complete"
