@@ -18,17 +18,13 @@ import typer
 from archive.bundle.bindings import BINDING_LABELS
 from archive.cli._shared import JsonOpt, emit_json, fail, opened, unreadable
 from archive.errors import BadInput
-from archive.integrity import (
-    VerifyReport,
-    list_checkpoints,
-    load_verifier,
-    make_checkpoint,
-    verify,
-)
-from archive.integrity.keys import VerifierKey
 
+# The integrity machinery (and the cryptography library) is imported by the commands that use
+# it, so that the rest of the CLI starts without it.
 if TYPE_CHECKING:
     from archive.bundle.check import BundleReport
+    from archive.integrity import VerifyReport
+    from archive.integrity.keys import VerifierKey
 
 app = typer.Typer()
 
@@ -57,6 +53,8 @@ def register(root: typer.Typer) -> None:
 @app.command("checkpoint")
 def checkpoint(as_json: JsonOpt = False) -> None:
     """Sign a checkpoint of the ledger now (签发检查点): tree size and Merkle root."""
+    from archive.integrity import load_verifier, make_checkpoint
+
     with opened(as_json) as archive:
         made = make_checkpoint(archive)
         info = made.as_dict(load_verifier(archive.settings))
@@ -72,6 +70,8 @@ def checkpoint(as_json: JsonOpt = False) -> None:
 @app.command("checkpoints")
 def checkpoints(as_json: JsonOpt = False) -> None:
     """List every checkpoint kept (检查点列表), oldest first, with its signature checked."""
+    from archive.integrity import list_checkpoints, load_verifier
+
     with opened(as_json) as archive:
         key = load_verifier(archive.settings)
         rows = [c.as_dict(key) for c in list_checkpoints(archive.settings)]
@@ -91,6 +91,8 @@ def checkpoints(as_json: JsonOpt = False) -> None:
 @app.command("verify")
 def verify_command(as_json: JsonOpt = False) -> None:
     """Recompute the Merkle tree from the event store and check every checkpoint (核验档案)."""
+    from archive.integrity import verify
+
     with opened(as_json) as archive:
         report = verify(archive)
     if as_json:
@@ -176,6 +178,8 @@ def verify_bundle_command(
 
 def _verifier(key: str, as_json: bool) -> VerifierKey:
     """``--key``: a file holding the key, else the key's text itself."""
+    from archive.integrity.keys import VerifierKey
+
     path = Path(key)
     try:
         text = path.read_text(encoding="utf-8").strip() if path.is_file() else key.strip()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from archive import commands
 from archive.bundle.bindings import BINDING_LABELS
 from archive.cli._shared import (
     JsonOpt,
@@ -24,7 +25,6 @@ from archive.cli._shared import (
     opened,
     progress_bar,
 )
-from archive.commands.sealing import SealBlocked, seal_month
 from archive.errors import ArchiveError
 from archive.kinds.registry import get_kind
 from archive.queries.months import blocker_view, month_overview
@@ -32,6 +32,7 @@ from archive.queries.volumes import parse_month
 
 if TYPE_CHECKING:
     from archive.bundle.pipeline import Bundle
+    from archive.commands.sealing import SealBlocked
 
 app = typer.Typer()
 
@@ -70,8 +71,8 @@ def seal(
     """Seal the month's next volume (the main volume, then supplements 补1, 补2, ...)."""
     with opened(as_json) as archive:
         try:
-            volume = seal_month(archive, month, staff, force_reason)
-        except SealBlocked as blocked:
+            volume = commands.seal_month(archive, month, staff, force_reason)
+        except commands.SealBlocked as blocked:
             _refuse_seal(blocked, as_json)
     info = {
         "volume_id": str(volume.id),

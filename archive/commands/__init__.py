@@ -2,74 +2,60 @@
 
 Each loads what it needs, checks every rule, and saves new events in one call to
 ``app.save``; when any check fails nothing is saved. Nothing outside this package saves events.
+
+The functions are imported from their modules on first use (``commands.file_document``), so a
+command that changes nothing (``archive search``) does not load the sealing and integrity
+machinery.
 """
 
-from archive.commands.common import (
-    actor_and_context,
-    apply_change,
-    load_document,
-    require_actor,
-    require_reason,
-    save,
-    validation_context,
-)
-from archive.commands.documents import (
-    amend_document,
-    attach_scan,
-    file_document,
-    void_document,
-    withdraw_scan,
-)
-from archive.commands.imports import ImportFailed, file_batch
-from archive.commands.sealing import AfterSeal, SealBlocked, seal_month
-from archive.commands.signoff import (
-    depart,
-    refuse_signature,
-    return_trip,
-    sign_document,
-    submit_claim,
-)
-from archive.commands.staff import (
-    change_roles,
-    deactivate_staff,
-    issue_token,
-    register_staff,
-    revoke_token,
-    set_password,
-)
-from archive.errors import BadInput, Conflict, Forbidden, NotFound
+from __future__ import annotations
 
-__all__ = [
-    "AfterSeal",
-    "BadInput",
-    "Conflict",
-    "Forbidden",
-    "ImportFailed",
-    "NotFound",
-    "SealBlocked",
-    "actor_and_context",
-    "amend_document",
-    "apply_change",
-    "attach_scan",
-    "change_roles",
-    "deactivate_staff",
-    "depart",
-    "file_batch",
-    "file_document",
-    "issue_token",
-    "load_document",
-    "refuse_signature",
-    "register_staff",
-    "require_actor",
-    "require_reason",
-    "return_trip",
-    "revoke_token",
-    "save",
-    "seal_month",
-    "set_password",
-    "sign_document",
-    "submit_claim",
-    "validation_context",
-    "void_document",
-    "withdraw_scan",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AfterSeal": "archive.commands.sealing",
+    "BadInput": "archive.errors",
+    "Conflict": "archive.errors",
+    "Forbidden": "archive.errors",
+    "ImportFailed": "archive.commands.imports",
+    "NotFound": "archive.errors",
+    "SealBlocked": "archive.commands.sealing",
+    "actor_and_context": "archive.commands.common",
+    "amend_document": "archive.commands.documents",
+    "apply_change": "archive.commands.common",
+    "attach_scan": "archive.commands.documents",
+    "change_roles": "archive.commands.staff",
+    "deactivate_staff": "archive.commands.staff",
+    "depart": "archive.commands.signoff",
+    "file_batch": "archive.commands.imports",
+    "file_document": "archive.commands.documents",
+    "issue_token": "archive.commands.staff",
+    "load_document": "archive.commands.common",
+    "refuse_signature": "archive.commands.signoff",
+    "register_staff": "archive.commands.staff",
+    "require_actor": "archive.commands.common",
+    "require_reason": "archive.commands.common",
+    "return_trip": "archive.commands.signoff",
+    "revoke_token": "archive.commands.staff",
+    "save": "archive.commands.common",
+    "seal_month": "archive.commands.sealing",
+    "set_password": "archive.commands.staff",
+    "sign_document": "archive.commands.signoff",
+    "submit_claim": "archive.commands.signoff",
+    "validation_context": "archive.commands.common",
+    "void_document": "archive.commands.documents",
+    "withdraw_scan": "archive.commands.documents",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found directly next time
+    return value

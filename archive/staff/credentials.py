@@ -6,6 +6,7 @@ agree on one scheme. A deactivated person is refused even with the right passwor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from typing import TYPE_CHECKING
@@ -23,8 +24,13 @@ if TYPE_CHECKING:  # the composition root builds the staff directory: no import 
 
 TOKEN_PREFIX = "arc_"
 _HASHER = PasswordHasher()
-# Compared against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the username is unknown, so both cases take the same time.
+    Made on first use: hashing takes a tenth of a second, and most commands never log in."""
+    return _HASHER.hash("not a password of anyone")
 
 
 def hash_password(password: str) -> str:
@@ -45,7 +51,7 @@ def _staff(archive: Archive, username: str) -> Staff | None:
 def check_password(archive: Archive, username: str, password: str) -> StaffInfo | None:
     """The person if the password is right and he is active; otherwise ``None``."""
     staff = _staff(archive, username.strip()) if username else None
-    stored = staff.password_hash if staff and staff.password_hash else _DUMMY_HASH
+    stored = staff.password_hash if staff and staff.password_hash else _dummy_hash()
     try:
         _HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
