@@ -7,7 +7,7 @@ projection is handed an object with this shape (``archive.kinds.catalog.Registry
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class KindCatalog(Protocol):
@@ -29,6 +29,11 @@ class KindCatalog(Protocol):
 
     def filing_grace_days(self, kind: str) -> int:
         """Days after the business date within which filing is on time."""
+        ...
+
+    def value_labels(self, kind: str, fields: Mapping[str, Any]) -> Sequence[str]:
+        """The words people use for what the codes say: the kind's name and the Chinese
+        label of every chosen value (``maintenance`` → 保养), line tables included."""
         ...
 
     def kind_aliases(self) -> Mapping[str, str]:

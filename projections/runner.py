@@ -58,6 +58,13 @@ class Projection(ABC):
     def reset(self) -> None:
         """Throw everything away (position 0), for a rebuild."""
 
+    def rebuild(self, reader: LogReader, batch_size: int = DEFAULT_BATCH) -> int:
+        """Throw everything away and replay the whole log; return how many events were
+        applied. Subclasses may build the whole read model at once instead of batch by batch
+        (the search index: one fresh index, committed once)."""
+        self.reset()
+        return catch_up(self, reader, batch_size)
+
     def finish_batch(self, batch: Batch, events: Sequence[tuple[int, Any]]) -> None:  # noqa: B027
         """Hook after a batch's events were applied, before its commit (for batch-wide work)."""
 
@@ -165,9 +172,7 @@ class ProjectionRunner:
                 chosen = [self.projections[name]]
             else:
                 chosen = [p for p in self.projections.values() if p.rebuilt_with_all]
-            for projection in chosen:
-                projection.reset()
-            return sum(catch_up(p, self.reader, self.batch_size) for p in chosen)
+            return sum(p.rebuild(self.reader, self.batch_size) for p in chosen)
 
     def status(self) -> list[ProjectionStatus]:
         head = self.reader.head()

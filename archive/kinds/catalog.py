@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any
 
-from archive.kinds.fieldtypes import Lines, StaffList, StaffRef, Text
+from archive.kinds.fieldtypes import Choice, Lines, StaffList, StaffRef, Text
 from archive.kinds.registry import KINDS, get_kind
 
 # Filing more than this many days after the business date is flagged as late.
@@ -34,6 +35,22 @@ class RegistryCatalog:
 
     def filing_grace_days(self, kind: str) -> int:
         return DEFAULT_GRACE_DAYS
+
+    def value_labels(self, kind: str, fields: Mapping[str, Any]) -> Sequence[str]:
+        spec = get_kind(kind)
+        labels = [spec.label]
+        for field in spec.fields:
+            value = fields.get(field.code)
+            if isinstance(field.type, Choice) and isinstance(value, str):
+                labels.append(field.type.label_of(value))
+            elif isinstance(field.type, Lines) and isinstance(value, list):
+                choices = [c for c in field.type.columns if isinstance(c.type, Choice)]
+                for row in value:
+                    for column in choices:
+                        cell = row.get(column.code) if isinstance(row, dict) else None
+                        if isinstance(cell, str):
+                            labels.append(column.type.label_of(cell))
+        return list(dict.fromkeys(labels))
 
     def kind_aliases(self) -> Mapping[str, str]:
         aliases = {k.label: k.code for k in KINDS.values()}

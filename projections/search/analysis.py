@@ -1,17 +1,13 @@
-"""Turning text into search terms: jieba for Chinese, plus the look-up keys clerks type."""
+"""Turning text into search terms for Whoosh: jieba for Chinese."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter, Token, Tokenizer
 
 from projections.search.dictionary import SEGMENTER
-
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_SPACE = re.compile(r"[\s·.\-]")
 
 
 class JiebaTokenizer(Tokenizer):
@@ -47,17 +43,3 @@ class JiebaTokenizer(Tokenizer):
 
 def chinese_analyzer() -> Any:
     return JiebaTokenizer() | LowercaseFilter() | StopFilter(minsize=1) | StemFilter()
-
-
-def normalize_plate(text: str) -> str:
-    return _SPACE.sub("", text).upper()
-
-
-def plate_tail(plate: str) -> str:
-    """The plate without its province character, as people often say and type it."""
-    plate = normalize_plate(plate)
-    return plate[1:] if plate and plate[0] in PROVINCES else plate
-
-
-def digits(text: str) -> str:
-    return re.sub(r"\D", "", text)

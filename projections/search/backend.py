@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from projections.search.query import Query
+from projections.search.keys import digits, normalize_plate, plate_tail
+from projections.search.query import AnyOf, Node, Query, Term
+
+# The analysed fields a free word is looked for in (each word in any of them).
+TEXT_FIELDS = ("text", "customer", "labels")
+# Fields that hold exact keys only; the query language's filters name them.
+FILTER_FIELDS = frozenset({"kind", "status", "month", "flags", "entry", "doc_voided"})
+SHORTEST_PREFIX = 2
 
 
 def day_number(value: Any) -> int:
@@ -48,6 +55,68 @@ class IndexEntry:
     signed_at: int = 0
     # Set on every entry of a voided document, history included: found only when asked for.
     doc_voided: bool = False
+    labels: str = ""  # the kind's name and the Chinese labels of chosen values
+
+
+def prefixes(value: str) -> list[str]:
+    return [value[:n] for n in range(SHORTEST_PREFIX, len(value) + 1)]
+
+
+def lookup_keys(e: IndexEntry) -> dict[str, list[str]]:
+    """The exact keys an entry is found by, the same in every engine: its number and number
+    prefixes, VIN and its last 6 and 8, plate (with and without the province) and plate
+    prefixes, phone and its last 4."""
+    number = e.number.lower()
+    keys: dict[str, list[str]] = {"number_key": [number], "number_prefix": prefixes(number)}
+    if e.vin:
+        keys.update(vin=[e.vin], vin6=[e.vin[-6:]], vin8=[e.vin[-8:]])
+    if e.plate:
+        plate = normalize_plate(e.plate)
+        tail = plate_tail(plate)
+        keys.update(
+            plate=[e.plate],
+            plate_tail=[tail],
+            plate_prefix=sorted(set(prefixes(plate)) | set(prefixes(tail))),
+        )
+    if e.phone:
+        keys.update(phone=[e.phone], phone4=[e.phone[-4:]])
+    return keys
+
+
+# A filter of the query language as the (field, value) pairs any of which it accepts.
+FilterKey = tuple[tuple[str, str], ...]
+
+
+def filter_key(node: Node) -> FilterKey | None:
+    """A filter on a field of exact values (a kind, a status, ...), or None for anything else."""
+    if isinstance(node, Term) and node.field in FILTER_FIELDS:
+        return ((node.field, node.value),)
+    if isinstance(node, AnyOf) and all(
+        isinstance(n, Term) and n.field in FILTER_FIELDS for n in node.parts
+    ):
+        return tuple(sorted((n.field, n.value) for n in node.parts))  # type: ignore[union-attr]
+    return None
+
+
+def word_lookups(words: str) -> list[tuple[str, str]]:
+    """The exact keys a typed word may be (a number or its beginning, a username, a VIN or
+    its end, a plate or its beginning, a phone or its last 4), as (field, value) pairs."""
+    upper = words.upper()
+    plate = normalize_plate(words)
+    found = [
+        ("number_prefix", words.lower()),
+        ("staff", words.lower()),
+        ("vin", upper),
+        ("vin6", upper),
+        ("vin8", upper),
+        ("plate", plate),
+        ("plate_tail", plate),
+        ("plate_prefix", plate),
+    ]
+    number = digits(words)
+    if number and len(number) in (4, 11):
+        found.append(("phone4" if len(number) == 4 else "phone", number))
+    return found
 
 
 @dataclass(frozen=True)
@@ -122,6 +191,15 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def clear(self) -> None: ...
+
+    @abstractmethod
+    def replace_all(
+        self, entries: Iterable[IndexEntry], staff: Mapping[str, str], position: int
+    ) -> None:
+        """A fresh index of exactly these entries and staff names at ``position``, built apart
+        and put in place at once: searches meanwhile see the old index, never a partial one.
+
+        Raises ``projections.runner.ProjectionBusy`` when another process is writing."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

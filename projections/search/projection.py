@@ -10,11 +10,11 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from events.application import ArchiveApplication, states
+from events.application import ArchiveApplication, fold, states
 from events.document import Document
 from events.staff import Staff
 from projections.catalog import KindCatalog
-from projections.runner import Batch, Projection
+from projections.runner import DEFAULT_BATCH, Batch, LogReader, Projection
 from projections.search.backend import (
     IndexEntry,
     IndexWriter,
@@ -23,6 +23,9 @@ from projections.search.backend import (
     day_number,
 )
 from projections.search.query import parse
+
+# Notifications read at a time while rebuilding (the index is written once, at the end).
+REBUILD_BATCH = 5000
 
 
 class _SearchBatch(Batch):
@@ -75,6 +78,41 @@ class SearchProjection(Projection):
         return self.backend.search(query, page=page, page_size=page_size)
 
     # -- indexing -------------------------------------------------------------------------
+
+    def rebuild(self, reader: LogReader, batch_size: int = DEFAULT_BATCH) -> int:
+        """The whole index at once: one pass over the log folds every document in memory,
+        then the engine writes a fresh index and puts it in place (``replace_all``).
+
+        Gives the entries the incremental batches give: a history entry for each content
+        version (as it stood then), the current one, and every entry of a voided document
+        marked voided."""
+        names: dict[str, str] = {}
+        docs: dict[UUID, Document] = {}
+        history: dict[UUID, list[IndexEntry]] = {}
+        position = applied = 0
+        while notifications := reader.read(position, REBUILD_BATCH):
+            for notification in notifications:
+                event = reader.decode(notification)
+                if isinstance(event, Staff.Registered):
+                    names[event.username] = event.name
+                elif isinstance(event, Document.Event):
+                    doc = docs[event.originator_id] = fold((event,), docs.get(event.originator_id))
+                    if isinstance(event, (Document.Filed, Document.Amended)):
+                        entry = self.entry(doc, names, history=True)
+                        history.setdefault(event.originator_id, []).append(entry)
+            position = notifications[-1].id
+            applied += len(notifications)
+
+        def entries() -> Iterator[IndexEntry]:
+            for doc_id, doc in docs.items():
+                voided = doc.voided is not None
+                for entry in history.get(doc_id, ()):
+                    entry.doc_voided = voided
+                    yield entry
+                yield self.entry(doc, names, history=False, doc_voided=voided)
+
+        self.backend.replace_all(entries(), names, position)
+        return applied
 
     def finish_batch(self, batch: Batch, events: Sequence[tuple[int, Any]]) -> None:
         assert isinstance(batch, _SearchBatch)
@@ -136,6 +174,7 @@ class SearchProjection(Projection):
             filed_at=int(doc.filed_at.timestamp()),
             signed_at=max((int(s.signed_at.timestamp()) for s in current), default=0),
             doc_voided=doc_voided,
+            labels=" ".join(self.catalog.value_labels(kind, fields)),
         )
 
     def _text(self, doc: Document) -> str:

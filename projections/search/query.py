@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from events.errors import BadInput, FieldProblem
-from projections.search.analysis import digits, normalize_plate, plate_tail
+from projections.search.keys import digits, normalize_plate, plate_tail
 
 
 class QueryError(BadInput):

@@ -1,9 +1,26 @@
-"""The Whoosh engine (whoosh-reloaded) behind the search seam."""
+"""The Whoosh engine (whoosh-reloaded) behind the search seam.
+
+Made for a desk that searches all day in an archive that grows for years:
+- one searcher stays open between queries and is reopened only when the index changed;
+- the filters of the query language (kind, status, month, flags, history, voided) are sets of
+  documents, computed once per opened searcher and reused by every query that names them;
+- a query sorted by date collects its hits without scoring them;
+- numbers, VINs, plates and phones are exact keys, their prefixes and endings too, so a
+  prefix is a term lookup, never a scan;
+- a rebuild writes a fresh index beside the live one with plain adds, in several processes,
+  commits once, and puts it in place by swapping a symbolic link: searches meanwhile use the
+  old index, never a half-built one.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,25 +29,33 @@ from whoosh import index
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import HtmlFormatter
 from whoosh.index import LockError
-from whoosh.query import And, NumericRange, Or
+from whoosh.query import And, Every, NumericRange, Or
 from whoosh.query import Not as WNot
 from whoosh.query import Query as WQuery
 from whoosh.query import Term as WTerm
 from whoosh.sorting import FieldFacet
 
 from projections.runner import ProjectionBusy
-from projections.search.analysis import chinese_analyzer, digits, normalize_plate, plate_tail
+from projections.search.analysis import chinese_analyzer
 from projections.search.backend import (
+    TEXT_FIELDS,
+    FilterKey,
     Hit,
     IndexEntry,
     IndexWriter,
     SearchBackend,
     SearchResult,
     day_number,
+    filter_key,
+    lookup_keys,
+    word_lookups,
 )
 from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
+from projections.search.words import with_synonyms
 
 META_KEY = "__meta__"
+# Processes a rebuild indexes in (Whoosh merges their segments at the commit).
+REBUILD_PROCS = max(1, min(2, os.cpu_count() or 1))
 
 
 def build_schema() -> Schema:
@@ -42,14 +67,17 @@ def build_schema() -> Schema:
         kind=ID(stored=True),
         number=STORED,
         number_key=ID,
+        number_prefix=KEYWORD,
         version=NUMERIC(stored=True),
         text=TEXT(analyzer=analyzer, stored=True),
         customer=TEXT(analyzer=analyzer, stored=True),
+        labels=TEXT(analyzer=analyzer),
         vin=ID(stored=True),
         vin6=ID,
         vin8=ID,
         plate=ID(stored=True),
         plate_tail=ID,
+        plate_prefix=KEYWORD,
         phone=ID(stored=True),
         phone4=ID,
         staff=KEYWORD(lowercase=True, stored=True),
@@ -75,9 +103,16 @@ class _Writer(IndexWriter):
         self._writer.update_document(**_document(entry))
 
     def put_staff(self, username: str, name: str) -> None:
-        self._writer.update_document(
-            key=f"staff:{username}", entry="staff", staff=f"{username} {name}", name=name
-        )
+        self._writer.update_document(**_staff_document(username, name))
+
+
+def _staff_document(username: str, name: str) -> dict[str, Any]:
+    return {
+        "key": f"staff:{username}",
+        "entry": "staff",
+        "staff": f"{username} {name}",
+        "name": name,
+    }
 
 
 def _document(e: IndexEntry) -> dict[str, Any]:
@@ -87,10 +122,10 @@ def _document(e: IndexEntry) -> dict[str, Any]:
         "doc_id": e.doc_id,
         "kind": e.kind,
         "number": e.number,
-        "number_key": e.number.lower(),
         "version": e.version,
         "text": e.text,
         "customer": e.customer,
+        "labels": e.labels,
         "business_date": e.business_date,
         "month": e.month,
         "status": e.status,
@@ -101,47 +136,88 @@ def _document(e: IndexEntry) -> dict[str, Any]:
         "signed_at": e.signed_at,
         "doc_voided": "yes" if e.doc_voided else "no",
     }
-    if e.vin:
-        doc.update(vin=e.vin, vin6=e.vin[-6:], vin8=e.vin[-8:])
-    if e.plate:
-        doc.update(plate=e.plate, plate_tail=plate_tail(e.plate))
-    if e.phone:
-        doc.update(phone=e.phone, phone4=e.phone[-4:])
+    for field, values in lookup_keys(e).items():
+        doc[field] = " ".join(values) if field.endswith("_prefix") else values[0]
     return doc
 
 
+def _acquire(lock: Any, timeout: float) -> bool:
+    """Take a Whoosh lock, waiting up to ``timeout`` seconds for another process to let go."""
+    deadline = time.monotonic() + timeout
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class WhooshBackend(SearchBackend):
+    """``directory`` is a symbolic link to the index in use (a plain folder is taken over
+    at the first rebuild)."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        schema = build_schema()
-        if index.exists_in(str(directory)):
-            self.ix = index.open_dir(str(directory))
-            if sorted(self.ix.schema.names()) != sorted(schema.names()):
-                # Built by another version of this code: start over (the runner replays).
-                self.ix.close()
-                self.ix = index.create_in(str(directory), schema)
-        else:
-            self.ix = index.create_in(str(directory), schema)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        if not directory.exists():
+            directory.mkdir()
+        self._lock = threading.RLock()
+        self._searcher: Any = None
+        self._opened: tuple[str, int] | None = None
+        self._filters: dict[FilterKey, frozenset[int]] = {}
+        self._combined: dict[tuple[frozenset[FilterKey], frozenset[FilterKey]], set[int]] = {}
+        self.ix = self._open()
         self.analyzer = self.ix.schema["text"].analyzer
+
+    def _open(self) -> Any:
+        where = os.path.realpath(self.directory)
+        schema = build_schema()
+        if index.exists_in(where):
+            ix = index.open_dir(where)
+            if sorted(ix.schema.names()) == sorted(schema.names()):
+                return ix
+            ix.close()  # built by another version of this code: start over (the runner replays)
+        return index.create_in(where, schema)
+
+    def _current(self) -> Any:
+        """The open searcher, reopened if a commit or a rebuild changed the index."""
+        where = os.path.realpath(self.directory)
+        if self._opened is None or self._opened[0] != where:
+            self.ix.close()
+            self.ix = self._open()
+        seen = (where, self.ix.latest_generation())
+        if seen != self._opened or self._searcher is None:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = self.ix.searcher()
+            self._filters.clear()
+            self._combined.clear()
+            self._opened = seen
+        return self._searcher
 
     # -- writing --------------------------------------------------------------------------
 
     def position(self) -> int:
-        with self.ix.searcher() as searcher:
-            meta = searcher.document(key=META_KEY)
+        with self._lock:
+            meta = self._current().document(key=META_KEY)
         return int(meta["position"]) if meta else 0
 
     @contextmanager
     def writer(self) -> Iterator[IndexWriter]:
+        with self._lock:
+            self._current()  # the index in use now, after any rebuild
+            ix = self.ix
         try:
-            raw = self.ix.writer(timeout=1.0, limitmb=128)
+            raw = ix.writer(timeout=1.0, limitmb=128)
         except LockError:
             raise ProjectionBusy("search") from None
+        if os.path.realpath(self.directory) != ix.storage.folder:
+            raw.cancel()  # a rebuild put another index in place while we waited
+            raise ProjectionBusy("search")
         try:
             # Read the position under the writer's lock, from what is committed now.
-            self.ix = index.open_dir(str(self.directory))
-            wrapped = _Writer(raw, self.position())
+            with self._lock:
+                self._opened = None
+                wrapped = _Writer(raw, self.position())
             yield wrapped
             raw.update_document(key=META_KEY, entry="meta", position=wrapped.position)
             raw.commit()
@@ -149,43 +225,122 @@ class WhooshBackend(SearchBackend):
             raw.cancel()
             raise
 
-    def clear(self) -> None:
+    def replace_all(
+        self, entries: Iterable[IndexEntry], staff: Mapping[str, str], position: int
+    ) -> None:
+        with self._lock:
+            self._current()
+            # Held while building: incremental writers elsewhere wait for the new index.
+            live = self.ix.lock("WRITELOCK")
+        if not _acquire(live, timeout=30.0):
+            raise ProjectionBusy("search")
+        fresh = self.directory.parent / f"{self.directory.name}-{uuid.uuid4().hex[:12]}"
         try:
-            raw = self.ix.writer(timeout=5.0)
-        except LockError:
-            raise ProjectionBusy("search") from None
-        raw.cancel()
-        self.ix = index.create_in(str(self.directory), build_schema())
+            fresh.mkdir()
+            ix = index.create_in(str(fresh), build_schema())
+            writer = ix.writer(procs=REBUILD_PROCS, limitmb=256)
+            try:
+                for entry in entries:
+                    writer.add_document(**_document(entry))
+                for username, name in staff.items():
+                    writer.add_document(**_staff_document(username, name))
+                writer.add_document(key=META_KEY, entry="meta", position=position)
+                writer.commit()
+            finally:
+                ix.close()
+            old = self._put_in_place(fresh)
+        except BaseException:
+            live.release()
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        live.release()
+        if old != fresh:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _put_in_place(self, fresh: Path) -> Path:
+        """Point ``directory`` at ``fresh`` in one rename; return the index it pointed to."""
+        old = Path(os.path.realpath(self.directory))
+        link = self.directory.parent / f".{self.directory.name}.link"
+        link.unlink(missing_ok=True)
+        link.symlink_to(fresh.name)
+        if not self.directory.is_symlink() and self.directory.exists():
+            # A folder from before rebuilds swapped links: move it aside first.
+            old = self.directory.parent / f"{self.directory.name}-{uuid.uuid4().hex[:12]}"
+            os.replace(self.directory, old)
+        os.replace(link, self.directory)
+        with self._lock:
+            self._opened = None
+            self._current()
+        return old
+
+    def clear(self) -> None:
+        self.replace_all([], {}, 0)
 
     def staff_names(self) -> dict[str, str]:
-        with self.ix.searcher() as searcher:
+        with self._lock:
             return {
                 d["key"].removeprefix("staff:"): d["name"]
-                for d in searcher.documents(entry="staff")
+                for d in self._current().documents(entry="staff")
             }
 
     def entries(self) -> Iterator[dict[str, Any]]:
-        with self.ix.searcher() as searcher:
-            docs = [d for d in searcher.all_stored_fields() if d.get("entry") != "meta"]
+        with self._lock:
+            docs = [d for d in self._current().all_stored_fields() if d.get("entry") != "meta"]
         return iter(sorted(docs, key=lambda d: d["key"]))
 
     # -- searching ------------------------------------------------------------------------
 
     def search(self, query: Query, page: int = 1, page_size: int = 20) -> SearchResult:
-        where = self._translate(query.where)
+        page = max(page, 1)
+        by_date = query.sort == "date" or not query.has_text
         # Every content version has a history entry, the latest included: with history:yes
-        # search those alone, so each hit names the version that held the text.
-        entry = WTerm("entry", "history" if query.history else "current")
-        full = And([where, entry]) if where is not None else entry
-        kwargs: dict[str, Any] = {}
-        if query.sort == "date" or not query.has_text:
-            kwargs.update(sortedby=FieldFacet("business_date", reverse=True))
-        with self.ix.searcher() as searcher:
-            results = searcher.search_page(full, max(page, 1), pagelen=page_size, **kwargs)
+        # search those alone, so each hit names the version that held it.
+        keep: list[FilterKey] = [(("entry", "history" if query.history else "current"),)]
+        drop: list[FilterKey] = []
+        rest: list[WQuery] = []
+        for node in query.where.parts:
+            if (found := filter_key(node)) is not None:
+                keep.append(found)
+            elif isinstance(node, Not) and (found := filter_key(node.part)) is not None:
+                drop.append(found)
+            elif (translated := self._translate(node)) is not None:
+                rest.append(translated)
+        main = (And(rest) if len(rest) > 1 else rest[0]) if rest else Every()
+        with self._lock:
+            searcher = self._current()
+            allowed = self._allowed(searcher, keep, drop)
+            if not allowed:  # Whoosh reads an empty filter as none at all
+                return SearchResult(0, page, page_size, ())
+            kwargs: dict[str, Any] = {"filter": allowed}
+            if by_date:
+                kwargs.update(sortedby=FieldFacet("business_date", reverse=True), scored=False)
+            results = searcher.search_page(main, page, pagelen=page_size, **kwargs)
             results.results.fragmenter.charlimit = None
             results.results.formatter = HtmlFormatter(tagname="b", classname="match")
             hits = tuple(self._hit(h) for h in results)
-            return SearchResult(results.total, max(page, 1), page_size, hits)
+            return SearchResult(results.total, page, page_size, hits)
+
+    def _allowed(self, searcher: Any, keep: list[FilterKey], drop: list[FilterKey]) -> set[int]:
+        """The documents every kept filter holds and no dropped one does, remembered for the
+        open searcher (a plain set: what Whoosh takes as a filter; nothing changes it)."""
+        key = (frozenset(keep), frozenset(drop))
+        found = self._combined.get(key)
+        if found is None:
+            allowed = frozenset.intersection(*(self._docs(searcher, k) for k in keep))
+            if drop:
+                allowed = allowed - frozenset().union(*(self._docs(searcher, k) for k in drop))
+            found = self._combined[key] = set(allowed)
+        return found
+
+    def _docs(self, searcher: Any, key: FilterKey) -> frozenset[int]:
+        """The documents any of the (field, value) pairs of ``key`` names."""
+        found = self._filters.get(key)
+        if found is None:
+            found = frozenset().union(
+                *(frozenset(searcher.docs_for_query(WTerm(f, v))) for f, v in key)
+            )
+            self._filters[key] = found
+        return found
 
     def _hit(self, hit: Any) -> Hit:
         fields = hit.fields()
@@ -213,13 +368,15 @@ class WhooshBackend(SearchBackend):
             if not parts:
                 return None
             if not positives:  # whoosh needs something to subtract from
-                parts.insert(0, Or([WTerm("entry", "current"), WTerm("entry", "history")]))
+                parts.insert(0, Every())
             return And(parts) if len(parts) > 1 else parts[0]
         if isinstance(node, AnyOf):
             return Or([q for q in (self._translate(n) for n in node.parts) if q is not None])
         if isinstance(node, Not):
             inner = self._translate(node.part)
-            return WNot(inner) if inner is not None else None
+            if inner is None:
+                return None
+            return And([Every(), WNot(inner)])
         if isinstance(node, Term):
             field = "number_key" if node.field == "number" else node.field
             return WTerm(field, node.value)
@@ -232,24 +389,20 @@ class WhooshBackend(SearchBackend):
         raise TypeError(node)
 
     def _text(self, words: str) -> WQuery:
+        """A typed word: its Chinese words (each, or a synonym, in any text field), or one of
+        the exact keys it may be."""
         tokens = [t.text for t in self.analyzer(words, mode="query")]
-        alternatives: list[WQuery] = []
+        alternatives: list[WQuery] = [WTerm(field, value) for field, value in word_lookups(words)]
         if tokens:
-            alternatives += [And([WTerm(f, t) for t in tokens]) for f in ("text", "customer")]
-        upper = words.upper()
-        alternatives += [
-            WTerm("number_key", words.lower()),
-            WTerm("staff", words.lower()),
-            WTerm("vin", upper),
-            WTerm("vin6", upper),
-            WTerm("vin8", upper),
-        ]
-        plate = normalize_plate(words)
-        alternatives += [WTerm("plate", plate), WTerm("plate_tail", plate)]
-        number = digits(words)
-        if number and len(number) in (4, 11):
-            alternatives.append(WTerm("phone4" if len(number) == 4 else "phone", number))
+            each = [
+                Or([WTerm(f, s) for s in with_synonyms(t) for f in TEXT_FIELDS]) for t in tokens
+            ]
+            alternatives.insert(0, And(each) if len(each) > 1 else each[0])
         return Or(alternatives)
 
     def close(self) -> None:
-        self.ix.close()
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self.ix.close()
