@@ -28,6 +28,7 @@ from projections.vehicles import VehicleHistory
 from projections.worklists import Worklists
 
 if TYPE_CHECKING:
+    from projections.search.backend import SearchBackend
     from projections.search.projection import SearchProjection
 
 
@@ -103,14 +104,14 @@ class ReadModels:
     """The projections of one archive, with the runner that feeds them."""
 
     def __init__(self, archive: Archive) -> None:
-        # Imported here: Whoosh and jieba take a while to load, and most commands never search.
+        # Imported here: the engines and jieba take a while to load, and most commands never
+        # search.
         from projections.search.projection import SearchProjection
-        from projections.search.whoosh_backend import WhooshBackend
 
         layout = archive.layout
         catalog = RegistryCatalog()
         self.search: SearchProjection = SearchProjection(
-            WhooshBackend(layout.search_index), archive.app, catalog, archive.settings.tz
+            search_backend(archive.settings), archive.app, catalog, archive.settings.tz
         )
         self.vehicles = VehicleHistory(layout.projections_db)
         self.worklists = Worklists(layout.projections_db, archive.app, catalog)
@@ -124,6 +125,18 @@ class ReadModels:
 
     def close(self) -> None:
         self.runner.close()
+
+
+def search_backend(settings: Settings) -> SearchBackend:
+    """The search engine the settings choose, on its index under ``$ARCHIVE_HOME``."""
+    engine = settings.search_engine
+    if engine == "tantivy":
+        from projections.search.tantivy_backend import TantivyBackend
+
+        return TantivyBackend(settings.layout.search_index(engine))
+    from projections.search.whoosh_backend import WhooshBackend
+
+    return WhooshBackend(settings.layout.search_index(engine))
 
 
 def open_archive(

@@ -45,9 +45,9 @@ class Layout:
         """Worklists, vehicle cards and month volumes."""
         return self.home / "projections.db"
 
-    @property
-    def search_index(self) -> Path:
-        return self.home / "search" / "whoosh"
+    def search_index(self, engine: str) -> Path:
+        """The search index of ``engine`` (a link to the folder in use)."""
+        return self.home / "search" / engine
 
     @property
     def ledger_db(self) -> Path:
@@ -91,6 +91,7 @@ class Settings:
     max_scan_bytes: int = DEFAULT_MAX_SCAN_BYTES
     timezone: str = "Asia/Shanghai"
     dealer_name: str = "示例汽车销售服务有限公司"
+    search_engine: str = "whoosh"
     # Deadline days by rule setting (e.g. "warranty_claim_days"), overriding the registry's.
     deadline_days: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -102,6 +103,7 @@ class Settings:
         return cls(
             home=home,
             deadline_days=deadline_days(Layout(home).settings_file, env),
+            search_engine=search_engine(Layout(home).settings_file, env),
             database_url=env.get("ARCHIVE_DATABASE_URL") or None,
             max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
             timezone=env.get("ARCHIVE_TIMEZONE") or "Asia/Shanghai",
@@ -148,6 +150,23 @@ def deadline_days(settings_file: Path, env: Mapping[str, str]) -> dict[str, int]
         if name.startswith("ARCHIVE_DEADLINE_"):
             days[name.removeprefix("ARCHIVE_DEADLINE_").lower()] = _days(value, name)
     return days
+
+
+SEARCH_ENGINES = ("whoosh", "tantivy")
+
+
+def search_engine(settings_file: Path, env: Mapping[str, str]) -> str:
+    """``ARCHIVE_SEARCH_ENGINE``, else ``[search] engine`` in ``settings.toml``, else Whoosh."""
+    engine = env.get("ARCHIVE_SEARCH_ENGINE") or ""
+    where = "ARCHIVE_SEARCH_ENGINE"
+    if not engine and settings_file.is_file():
+        with settings_file.open("rb") as handle:
+            engine = str(tomllib.load(handle).get("search", {}).get("engine", ""))
+        where = f"{settings_file} [search] engine"
+    engine = engine.strip().lower() or "whoosh"
+    if engine not in SEARCH_ENGINES:
+        raise ValueError(f"{where}: one of {', '.join(SEARCH_ENGINES)}, not {engine!r}")
+    return engine
 
 
 def _days(value: object, where: str) -> int:

@@ -1,19 +1,23 @@
-"""Search through the projection, on documents filed through the write path."""
+"""Search through the projection, on documents filed through the write path, with every
+engine: each test runs once per engine, so the engines answer these queries alike."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from collections.abc import Iterator
 
 import pytest
 
 from archive import commands
 from archive.bootstrap import Archive, ReadModels, open_read_models
+from archive.config import SEARCH_ENGINES
 from tests.support import OTHER_VIN, FakeClock, png_bytes, warranty_claim, work_order
 
 
-@pytest.fixture
-def models(team: Archive) -> Iterator[ReadModels]:
+@pytest.fixture(params=SEARCH_ENGINES)
+def models(team: Archive, request: pytest.FixtureRequest) -> Iterator[ReadModels]:
+    team.settings = replace(team.settings, search_engine=request.param)
     opened = open_read_models(team)
     try:
         yield opened

@@ -14,6 +14,7 @@ keeps its own cache, and written atomically; any process may make it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import logging
@@ -22,7 +23,6 @@ import sqlite3
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -60,7 +60,9 @@ _TERMS_TEXT = (
 AUTO_TERMS = tuple(_TERMS_TEXT.split())
 AUTO_TERM_FREQ = 20000
 
-# Past this many words looked up one by one, loading the whole dictionary is cheaper.
+# Past this many texts cut or words looked up one by one, loading the whole dictionary is
+# cheaper (a rebuild, a long batch).
+CUTS_BEFORE_LOADING = 20_000
 LOOKUPS_BEFORE_LOADING = 20_000
 
 
@@ -144,15 +146,26 @@ class Segmenter:
         self._full: jieba.Tokenizer | None = None
         self._lazy: jieba.Tokenizer | None = None
         self._words: _LookedUp | None = None
+        self._cuts = 0
 
-    def tokenize(self, text: str, mode: str) -> Iterator[tuple[str, int, int]]:
-        return self._tokenizer().tokenize(text, mode=mode)
+    def tokenize(self, text: str, mode: str) -> tuple[tuple[str, int, int], ...]:
+        """Each word with where it starts and ends; the same text cut moments ago (an
+        entry's current and history versions, a customer's name) is not cut again."""
+        return self._cut(text, mode)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one segmenter per process
+    def _cut(self, text: str, mode: str) -> tuple[tuple[str, int, int], ...]:
+        return tuple(self._tokenizer().tokenize(text, mode=mode))
 
     def _tokenizer(self) -> jieba.Tokenizer:
         if self._full is not None:
             return self._full
         with self._lock:
-            if self._words is not None and self._words.lookups > LOOKUPS_BEFORE_LOADING:
+            self._cuts += 1
+            words = self._words
+            if words is not None and (
+                self._cuts > CUTS_BEFORE_LOADING or words.lookups > LOOKUPS_BEFORE_LOADING
+            ):
                 self._load_full()
             elif self._lazy is None:
                 self._open_snapshot()

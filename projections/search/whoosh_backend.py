@@ -19,13 +19,13 @@ import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from whoosh import index
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import HtmlFormatter
 from whoosh.index import LockError
@@ -50,12 +50,31 @@ from projections.search.backend import (
     lookup_keys,
     word_lookups,
 )
+from projections.search.folders import fresh_folder, swap_in
 from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
 from projections.search.words import with_synonyms
 
 META_KEY = "__meta__"
+
+
+def _remember_missing_columns() -> None:
+    """Whoosh asks the file system whether a field has a length column for every posting it
+    writes of a field that has none (ID and KEYWORD fields), and never remembers the answer:
+    most of a rebuild went into ``stat`` calls. A written segment's files do not change, so
+    the answer is remembered, found or not."""
+    original = W3PerDocReader._cached_reader
+
+    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        if fieldname not in self._readers and not self.has_column(fieldname):
+            self._readers[fieldname] = None
+        return original(self, fieldname, column)
+
+    W3PerDocReader._cached_reader = cached_reader
+
+
+_remember_missing_columns()
 # Processes a rebuild indexes in (Whoosh merges their segments at the commit).
-REBUILD_PROCS = max(1, min(2, os.cpu_count() or 1))
+REBUILD_PROCS = 1
 
 
 def build_schema() -> Schema:
@@ -69,9 +88,11 @@ def build_schema() -> Schema:
         number_key=ID,
         number_prefix=KEYWORD,
         version=NUMERIC(stored=True),
-        text=TEXT(analyzer=analyzer, stored=True),
-        customer=TEXT(analyzer=analyzer, stored=True),
-        labels=TEXT(analyzer=analyzer),
+        # No positions (phrase=False): queries never ask for phrases, and a rebuild writes
+        # half the postings data without them.
+        text=TEXT(analyzer=analyzer, stored=True, phrase=False),
+        customer=TEXT(analyzer=analyzer, stored=True, phrase=False),
+        labels=TEXT(analyzer=analyzer, phrase=False),
         vin=ID(stored=True),
         vin6=ID,
         vin8=ID,
@@ -234,9 +255,8 @@ class WhooshBackend(SearchBackend):
             live = self.ix.lock("WRITELOCK")
         if not _acquire(live, timeout=30.0):
             raise ProjectionBusy("search")
-        fresh = self.directory.parent / f"{self.directory.name}-{uuid.uuid4().hex[:12]}"
+        fresh = fresh_folder(self.directory)
         try:
-            fresh.mkdir()
             ix = index.create_in(str(fresh), build_schema())
             writer = ix.writer(procs=REBUILD_PROCS, limitmb=256)
             try:
@@ -248,7 +268,10 @@ class WhooshBackend(SearchBackend):
                 writer.commit()
             finally:
                 ix.close()
-            old = self._put_in_place(fresh)
+            old = swap_in(self.directory, fresh)
+            with self._lock:
+                self._opened = None
+                self._current()
         except BaseException:
             live.release()
             shutil.rmtree(fresh, ignore_errors=True)
@@ -256,22 +279,6 @@ class WhooshBackend(SearchBackend):
         live.release()
         if old != fresh:
             shutil.rmtree(old, ignore_errors=True)
-
-    def _put_in_place(self, fresh: Path) -> Path:
-        """Point ``directory`` at ``fresh`` in one rename; return the index it pointed to."""
-        old = Path(os.path.realpath(self.directory))
-        link = self.directory.parent / f".{self.directory.name}.link"
-        link.unlink(missing_ok=True)
-        link.symlink_to(fresh.name)
-        if not self.directory.is_symlink() and self.directory.exists():
-            # A folder from before rebuilds swapped links: move it aside first.
-            old = self.directory.parent / f"{self.directory.name}-{uuid.uuid4().hex[:12]}"
-            os.replace(self.directory, old)
-        os.replace(link, self.directory)
-        with self._lock:
-            self._opened = None
-            self._current()
-        return old
 
     def clear(self) -> None:
         self.replace_all([], {}, 0)

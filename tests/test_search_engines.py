@@ -1,0 +1,100 @@
+"""The engines' conformance suite: the same queries on the same small demo month give the same
+hits in Whoosh and in Tantivy (in the same order where the order is by date), and a rebuild
+gives what following the log gave."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from archive.bootstrap import Archive, ReadModels, open_archive, open_read_models
+from archive.config import SEARCH_ENGINES, Settings
+from archive.demo import DemoSpec, generate, load
+from tests.support import FakeClock
+
+QUERIES = [
+    "刹车",
+    "保养",  # the label of a chosen value (daily report lines)
+    "一般维修",
+    "三包",  # a kind's name, and its synonyms
+    "制动",  # a synonym of 刹车
+    "发动机 故障灯",
+    "更换 机油",
+    "异响 kind:work_order",
+    "kind:warranty_claim",
+    "kind:三包索赔单 status:已上报",
+    "status:待签字",
+    "flag:amended",
+    "flag:late",
+    "status:voided",
+    "-刹车 kind:work_order",
+    "刹车 -kind:work_order",
+    "month:2026-10 kind:callback",
+    "date:2026-10-01..2026-10-10",
+    "刹车 sort:date",
+    "history:yes 异响",
+    "WO2610",  # a number prefix
+    "不存在的词语",
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    home = tmp_path_factory.mktemp("engines") / "home"
+    archive = open_archive(Settings(home=home), clock=FakeClock())
+    load(archive, generate(DemoSpec(month="2026-10", work_orders=40)))
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+@pytest.fixture(scope="module")
+def engines(demo: Archive) -> Iterator[dict[str, ReadModels]]:
+    opened = {}
+    for engine in SEARCH_ENGINES:
+        demo.settings = replace(demo.settings, search_engine=engine)
+        opened[engine] = models = open_read_models(demo)
+        models.runner.catch_up()
+    try:
+        yield opened
+    finally:
+        for models in opened.values():
+            models.close()
+
+
+def answer(models: ReadModels, query: str) -> tuple[int, set[tuple[str, str, int]], list[str]]:
+    """How many, which (document, entry, version), and the dates in the order given; the order
+    by relevance is each engine's own, so only the dates of a date-sorted answer count."""
+    result = models.search.search(query, page_size=500)
+    hits = {(h.doc_id, h.entry, h.version) for h in result.hits}
+    by_date = "sort:date" in query or all(":" in w for w in query.split() if w[0] != "-")
+    dates = [h.business_date for h in result.hits] if by_date else []
+    return result.total, hits, dates
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_engine_gives_the_same_hits(engines: dict[str, ReadModels], query: str) -> None:
+    whoosh, *others = (answer(models, query) for models in engines.values())
+    for other in others:
+        assert other == whoosh
+
+
+def test_the_mix_finds_something(engines: dict[str, ReadModels]) -> None:
+    """The conformance above is worth something only if the queries hit documents."""
+    found = [q for q in QUERIES if answer(engines["whoosh"], q)[0]]
+    assert len(found) >= len(QUERIES) - 3, set(QUERIES) - set(found)
+
+
+@pytest.mark.parametrize("engine", SEARCH_ENGINES)
+def test_a_rebuild_gives_what_following_the_log_gave(
+    engines: dict[str, ReadModels], engine: str
+) -> None:
+    models = engines[engine]
+    before = {q: answer(models, q) for q in QUERIES}
+    entries = list(models.search.backend.entries())
+    models.runner.rebuild("search")
+    assert list(models.search.backend.entries()) == entries
+    assert {q: answer(models, q) for q in QUERIES} == before
