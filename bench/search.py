@@ -207,6 +207,11 @@ def main() -> None:
     parser.add_argument("--engine", choices=["whoosh", "tantivy", "all"], default="all")
     parser.add_argument("--fresh", action="store_true", help="make the corpus again")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Whoosh baseline")
+    parser.add_argument(
+        "--queries-only",
+        action="store_true",
+        help="time the queries on the indexes an earlier run built (no rebuild, no baseline)",
+    )
     args = parser.parse_args()
 
     root = Path(tempfile.gettempdir()) / f"dealer-archive-bench-search-{args.docs}"
@@ -227,6 +232,13 @@ def main() -> None:
         print(f"{archive.app.head():,} events; load average {os.getloadavg()}")
         results = {}
         for engine in engines:
+            if args.queries_only:
+                backend = backend_for(engine, root / f"index-{engine}")
+                projection = SearchProjection(
+                    backend, archive.app, RegistryCatalog(), archive.settings.tz
+                )
+                results[engine] = (projection, 0.0)
+                continue
             projection, seconds = time_rebuild(archive, engine, root / f"index-{engine}")
             current = sum(1 for e in projection.backend.entries() if e.get("entry") == "current")
             rate = current / seconds
@@ -234,7 +246,7 @@ def main() -> None:
             results[engine] = (projection, rate)
         entries = list(results[engines[0]][0].backend.entries())
         mix = query_mix(sample_values(entries))
-        if not args.no_bare:
+        if not (args.no_bare or args.queries_only):
             texts = [e["text"] for e in entries if e.get("entry") == "current"]
             bare = time_bare(texts, root / "index-bare")
             print(f"bare Whoosh + jieba: {len(texts):,} texts at {bare:,.0f}/s")

@@ -125,6 +125,10 @@ def catch_up(
     """
     applied = 0
     while True:
+        if projection.position() >= reader.head():
+            # Nothing new: no writer is opened, nothing is committed (a search index would
+            # otherwise commit, and reopen its searcher, on every poll).
+            return applied
         with projection.batch() as batch:
             notifications = reader.read(batch.position, batch_size)
             if not notifications:

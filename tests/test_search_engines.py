@@ -98,3 +98,42 @@ def test_a_rebuild_gives_what_following_the_log_gave(
     models.runner.rebuild("search")
     assert list(models.search.backend.entries()) == entries
     assert {q: answer(models, q) for q in QUERIES} == before
+
+
+@pytest.mark.parametrize("engine", SEARCH_ENGINES)
+def test_a_rebuild_swaps_the_whole_index_in_and_leaves_no_folder_behind(
+    engines: dict[str, ReadModels], engine: str
+) -> None:
+    models = engines[engine]
+    live = models.search.backend.directory
+    models.runner.rebuild("search")
+    first = live.resolve()
+    models.runner.rebuild("search")
+    assert live.is_symlink() and live.resolve() != first and not first.exists()
+    assert sorted(p.name for p in live.parent.iterdir() if p.name.startswith(engine)) == [
+        engine,
+        live.resolve().name,
+    ]
+
+
+@pytest.mark.parametrize("engine", SEARCH_ENGINES)
+def test_following_a_log_with_nothing_new_commits_nothing(
+    engines: dict[str, ReadModels], engine: str
+) -> None:
+    models = engines[engine]
+    models.runner.catch_up()
+    files = sorted(p.name for p in models.search.backend.directory.resolve().iterdir())
+    assert models.runner.catch_up() == 0
+    assert sorted(p.name for p in models.search.backend.directory.resolve().iterdir()) == files
+
+
+def test_the_engine_is_a_setting(tmp_path) -> None:
+    from archive.config import search_engine
+
+    settings = tmp_path / "settings.toml"
+    assert search_engine(settings, {}) == "whoosh"
+    settings.write_text('[search]\nengine = "tantivy"\n', encoding="utf-8")
+    assert search_engine(settings, {}) == "tantivy"
+    assert search_engine(settings, {"ARCHIVE_SEARCH_ENGINE": "Whoosh"}) == "whoosh"
+    with pytest.raises(ValueError, match="lucene"):
+        search_engine(settings, {"ARCHIVE_SEARCH_ENGINE": "lucene"})

@@ -14,6 +14,7 @@ Made for a desk that searches all day in an archive that grows for years:
 
 from __future__ import annotations
 
+import heapq
 import html
 import os
 import shutil
@@ -172,6 +173,24 @@ def _acquire(lock: Any, timeout: float) -> bool:
     return True
 
 
+def _hit_of(fields: dict[str, Any], snippet: str, score: float) -> Hit:
+    if not snippet:
+        snippet = html.escape((fields.get("text") or "")[:120])
+    date = str(fields.get("business_date", ""))
+    return Hit(
+        doc_id=fields["doc_id"],
+        kind=fields["kind"],
+        number=fields["number"],
+        version=int(fields["version"]),
+        entry=fields["entry"],
+        business_date=f"{date[:4]}-{date[4:6]}-{date[6:]}" if len(date) == 8 else "",
+        status=fields["status"],
+        flags=tuple(fields.get("flags", "").split()),
+        score=score,
+        snippet=snippet,
+    )
+
+
 class WhooshBackend(SearchBackend):
     """``directory`` is a symbolic link to the index in use (a plain folder is taken over
     at the first rebuild)."""
@@ -185,6 +204,7 @@ class WhooshBackend(SearchBackend):
         self._searcher: Any = None
         self._opened: tuple[str, int] | None = None
         self._filters: dict[FilterKey, frozenset[int]] = {}
+        self._dates: dict[int, list[int]] = {}  # the open searcher's date column
         self._combined: dict[tuple[frozenset[FilterKey], frozenset[FilterKey]], set[int]] = {}
         self.ix = self._open()
         self.analyzer = self.ix.schema["text"].analyzer
@@ -212,6 +232,7 @@ class WhooshBackend(SearchBackend):
             self._searcher = self.ix.searcher()
             self._filters.clear()
             self._combined.clear()
+            self._dates.clear()
             self._opened = seen
         return self._searcher
 
@@ -318,14 +339,19 @@ class WhooshBackend(SearchBackend):
             allowed = self._allowed(searcher, keep, drop)
             if not allowed:  # Whoosh reads an empty filter as none at all
                 return SearchResult(0, page, page_size, ())
+            if not rest:
+                return self._by_date(searcher, allowed, page, page_size)
             kwargs: dict[str, Any] = {"filter": allowed}
             if by_date:
                 kwargs.update(sortedby=FieldFacet("business_date", reverse=True), scored=False)
-            results = searcher.search_page(main, page, pagelen=page_size, **kwargs)
-            results.results.fragmenter.charlimit = None
-            results.results.formatter = HtmlFormatter(tagname="b", classname="match")
-            hits = tuple(self._hit(h) for h in results)
-            return SearchResult(results.total, page, page_size, hits)
+            results = searcher.search(main, limit=page * page_size, **kwargs)
+            results.fragmenter.charlimit = None
+            results.formatter = HtmlFormatter(tagname="b", classname="match")
+            hits = tuple(self._hit(h) for h in results[(page - 1) * page_size : page * page_size])
+            # Counted apart: Whoosh's own count of a limited search leaves out documents its
+            # collector skipped (measured: 89,543 of 102,780 for 保养 at 200,000 documents).
+            total = len(allowed.intersection(searcher.docs_for_query(main)))
+            return SearchResult(total, page, page_size, hits)
 
     def _allowed(self, searcher: Any, keep: list[FilterKey], drop: list[FilterKey]) -> set[int]:
         """The documents every kept filter holds and no dropped one does, remembered for the
@@ -352,21 +378,21 @@ class WhooshBackend(SearchBackend):
     def _hit(self, hit: Any) -> Hit:
         fields = hit.fields()
         snippet = hit.highlights("text", top=2) if fields.get("text") else ""
-        if not snippet:
-            snippet = html.escape((fields.get("text") or "")[:120])
-        date = str(fields.get("business_date", ""))
-        return Hit(
-            doc_id=fields["doc_id"],
-            kind=fields["kind"],
-            number=fields["number"],
-            version=int(fields["version"]),
-            entry=fields["entry"],
-            business_date=f"{date[:4]}-{date[4:6]}-{date[6:]}" if len(date) == 8 else "",
-            status=fields["status"],
-            flags=tuple(fields.get("flags", "").split()),
-            score=float(hit.score or 0.0),
-            snippet=snippet,
+        return _hit_of(fields, snippet, float(hit.score or 0.0))
+
+    def _by_date(self, searcher: Any, allowed: set[int], page: int, page_size: int) -> SearchResult:
+        """Filters alone: the allowed documents newest first, read off the date column
+        (Whoosh would walk every document of the index to find them)."""
+        dates = self._dates.get(id(searcher))
+        if dates is None:
+            column = searcher.reader().column_reader("business_date")
+            dates = self._dates[id(searcher)] = list(column)
+        newest = heapq.nlargest(page * page_size, allowed, key=lambda d: (dates[d], d))
+        hits = tuple(
+            _hit_of(searcher.stored_fields(d), "", 0.0)
+            for d in newest[(page - 1) * page_size : page * page_size]
         )
+        return SearchResult(len(allowed), page, page_size, hits)
 
     def _translate(self, node: Node) -> WQuery | None:
         if isinstance(node, AllOf):
