@@ -4,8 +4,8 @@ engine: each test runs once per engine, so the engines answer these queries alik
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
