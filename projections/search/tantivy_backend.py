@@ -11,9 +11,6 @@ beside the live one and swaps it in (``projections.search.folders``), as Whoosh 
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import html
 import os
 import shutil
 import threading
@@ -25,7 +22,6 @@ from typing import Any
 import tantivy
 
 from projections.runner import ProjectionBusy
-from projections.search.analysis import chinese_analyzer
 from projections.search.backend import (
     TEXT_FIELDS,
     FilterKey,
@@ -36,139 +32,38 @@ from projections.search.backend import (
     SearchResult,
     day_number,
     filter_key,
-    lookup_keys,
     word_lookups,
 )
 from projections.search.folders import fresh_folder, swap_in
 from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
+from projections.search.snippets import snippet
+from projections.search.tantivy_schema import (
+    META_KEY,
+    SCHEMA_MARK,
+    SCHEMA_VERSION,
+    Analysis,
+    build_schema,
+    marked,
+    meta_document,
+    staff_document,
+    tantivy_document,
+)
 from projections.search.words import with_synonyms
-
-META_KEY = "__meta__"
-KEYWORD_FIELDS = (
-    "key", "entry", "doc_id", "kind", "number", "month", "status", "flags", "doc_voided",
-    "staff", "signer", "number_key", "number_prefix", "vin", "vin6", "vin8", "plate",
-    "plate_tail", "plate_prefix", "phone", "phone4", "name",
-)  # fmt: skip
-STORED_KEYWORDS = frozenset(
-    {"key", "entry", "doc_id", "kind", "number", "month", "status", "flags", "doc_voided",
-     "staff", "signer", "vin", "plate", "phone", "name"}
-)  # fmt: skip
-INTEGER_FIELDS = ("version", "business_date", "filed_at", "signed_at", "position")
-SNIPPET_CONTEXT = 20  # characters shown on each side of a match
-# Written beside an index built with this schema; any other index is built again.
-SCHEMA_MARK = "archive-schema"
-SCHEMA_VERSION = hashlib.sha256(
-    repr((KEYWORD_FIELDS, sorted(STORED_KEYWORDS), TEXT_FIELDS, INTEGER_FIELDS)).encode()
-).hexdigest()
-
-
-def _marked(mark: Path) -> bool:
-    try:
-        return mark.read_text(encoding="utf-8") == SCHEMA_VERSION
-    except OSError:
-        return False
-
-
-def build_schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    for name in KEYWORD_FIELDS:
-        builder.add_text_field(
-            name, stored=name in STORED_KEYWORDS, tokenizer_name="raw", index_option="basic"
-        )
-    for name in TEXT_FIELDS:
-        builder.add_text_field(
-            name, stored=name != "labels", tokenizer_name="raw", index_option="freq"
-        )
-    for name in INTEGER_FIELDS:
-        builder.add_integer_field(
-            name, stored=True, indexed=name == "business_date", fast=name == "business_date"
-        )
-    return builder.build()
-
-
-class _Analysis:
-    """jieba terms as the Whoosh engine makes them (lower case, stop words out, stemmed)."""
-
-    def __init__(self) -> None:
-        self._analyzer = chinese_analyzer()
-
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one per backend, kept with it
-    def pre_tokenized(self, text: str) -> tantivy.PreTokenizedString:
-        """The text with its terms; remembered, since an entry's current and history
-        versions (and a customer's name on every visit) are the same text."""
-        tokens = [
-            tantivy.Token(t.text, t.pos, t.startchar, t.endchar)
-            for t in self._analyzer(text, positions=True, chars=True)
-        ]
-        return tantivy.PreTokenizedString(text, tokens)
-
-    def query_terms(self, words: str) -> list[str]:
-        return [t.text for t in self._analyzer(words, mode="query")]
-
-
-def _document(e: IndexEntry, analysis: _Analysis) -> tantivy.Document:
-    doc = tantivy.Document()
-    plain = {
-        "key": [e.key],
-        "entry": [e.entry],
-        "doc_id": [e.doc_id],
-        "kind": [e.kind],
-        "number": [e.number],
-        "month": [e.month] if e.month else [],
-        "status": [e.status],
-        "flags": sorted(e.flags),
-        "staff": e.staff,
-        "signer": e.signers,
-        "doc_voided": ["yes" if e.doc_voided else "no"],
-        **lookup_keys(e),
-    }
-    for field, values in plain.items():
-        for value in values:
-            doc.add_text(field, value)
-    for field, text in (("text", e.text), ("customer", e.customer), ("labels", e.labels)):
-        if text:
-            doc.add_pre_tokenized_text(field, analysis.pre_tokenized(text))
-    for field, number in (
-        ("version", e.version),
-        ("business_date", e.business_date),
-        ("filed_at", e.filed_at),
-        ("signed_at", e.signed_at),
-    ):
-        doc.add_integer(field, number)
-    return doc
-
-
-def _staff_document(username: str, name: str) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("key", f"staff:{username}")
-    doc.add_text("entry", "staff")
-    doc.add_text("name", name)
-    for value in (username.lower(), name.lower()):
-        doc.add_text("staff", value)
-    return doc
-
-
-def _meta_document(position: int) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("key", META_KEY)
-    doc.add_text("entry", "meta")
-    doc.add_integer("position", position)
-    return doc
 
 
 class _Writer(IndexWriter):
-    def __init__(self, writer: Any, analysis: _Analysis, position: int) -> None:
+    def __init__(self, writer: Any, analysis: Analysis, position: int) -> None:
         self._writer = writer
         self._analysis = analysis
         self.position = position
 
     def put(self, entry: IndexEntry) -> None:
         self._writer.delete_documents_by_term("key", entry.key)
-        self._writer.add_document(_document(entry, self._analysis))
+        self._writer.add_document(tantivy_document(entry, self._analysis))
 
     def put_staff(self, username: str, name: str) -> None:
         self._writer.delete_documents_by_term("key", f"staff:{username}")
-        self._writer.add_document(_staff_document(username, name))
+        self._writer.add_document(staff_document(username, name))
 
 
 class TantivyBackend(SearchBackend):
@@ -180,7 +75,7 @@ class TantivyBackend(SearchBackend):
         if not directory.exists():
             directory.mkdir()
         self.schema = build_schema()
-        self._analysis = _Analysis()
+        self._analysis = Analysis()
         self._lock = threading.RLock()
         self._opened: str | None = None
         self._index: Any = None
@@ -191,7 +86,7 @@ class TantivyBackend(SearchBackend):
         where = os.path.realpath(self.directory)
         if where != self._opened:
             mark = Path(where) / SCHEMA_MARK
-            if not tantivy.Index.exists(where) or not _marked(mark):
+            if not tantivy.Index.exists(where) or not marked(mark):
                 # New, or built by another version of this code: start over (the runner
                 # replays the log into it).
                 for child in Path(where).iterdir():
@@ -230,7 +125,7 @@ class TantivyBackend(SearchBackend):
             wrapped = _Writer(raw, self._analysis, self.position())
             yield wrapped
             raw.delete_documents_by_term("key", META_KEY)
-            raw.add_document(_meta_document(wrapped.position))
+            raw.add_document(meta_document(wrapped.position))
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -255,10 +150,10 @@ class TantivyBackend(SearchBackend):
             threads = max(1, min(2, os.cpu_count() or 1))
             writer = built.writer(heap_size=256_000_000 * threads, num_threads=threads)
             for entry in entries:
-                writer.add_document(_document(entry, self._analysis))
+                writer.add_document(tantivy_document(entry, self._analysis))
             for username, name in staff.items():
-                writer.add_document(_staff_document(username, name))
-            writer.add_document(_meta_document(position))
+                writer.add_document(staff_document(username, name))
+            writer.add_document(meta_document(position))
             writer.commit()
             writer.wait_merging_threads()
             old = swap_in(self.directory, fresh)
@@ -431,33 +326,3 @@ class TantivyBackend(SearchBackend):
         with self._lock:
             self._index = None
             self._opened = None
-
-
-def snippet(text: str, terms: list[str], fragments: int = 2) -> str:
-    """Up to ``fragments`` pieces of ``text`` around the words found, each match in
-    ``<b class="match">``, the rest escaped; the beginning of the text when nothing matched."""
-    lowered = text.lower()
-    spans: list[tuple[int, int]] = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        start = lowered.find(term) if term else -1
-        while start >= 0:
-            end = start + len(term)
-            if not any(s < end and start < e for s, e in spans):
-                spans.append((start, end))
-            start = lowered.find(term, end)
-    if not spans:
-        return html.escape(text[:120])
-    spans.sort()
-    pieces: list[str] = []
-    for first, _ in spans[:fragments]:
-        begin = max(0, first - SNIPPET_CONTEXT)
-        finish = min(len(text), first + SNIPPET_CONTEXT * 2)
-        out, cursor = [], begin
-        for s, e in spans:
-            if s >= begin and e <= finish:
-                out.append(html.escape(text[cursor:s]))
-                out.append(f'<b class="match">{html.escape(text[s:e])}</b>')
-                cursor = e
-        out.append(html.escape(text[cursor:finish]))
-        pieces.append("".join(out))
-    return "...".join(pieces)

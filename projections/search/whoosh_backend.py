@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import W3PerDocReader
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.highlight import HtmlFormatter
 from whoosh.index import LockError
 from whoosh.query import And, Every, NumericRange, Or
@@ -37,7 +35,6 @@ from whoosh.query import Term as WTerm
 from whoosh.sorting import FieldFacet
 
 from projections.runner import ProjectionBusy
-from projections.search.analysis import chinese_analyzer
 from projections.search.backend import (
     TEXT_FIELDS,
     FilterKey,
@@ -48,72 +45,21 @@ from projections.search.backend import (
     SearchResult,
     day_number,
     filter_key,
-    lookup_keys,
     word_lookups,
 )
 from projections.search.folders import fresh_folder, swap_in
 from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
+from projections.search.whoosh_schema import (
+    META_KEY,
+    build_schema,
+    staff_document,
+    whoosh_document,
+)
 from projections.search.words import with_synonyms
 
-META_KEY = "__meta__"
-
-
-def _remember_missing_columns() -> None:
-    """Whoosh asks the file system whether a field has a length column for every posting it
-    writes of a field that has none (ID and KEYWORD fields), and never remembers the answer:
-    most of a rebuild went into ``stat`` calls. A written segment's files do not change, so
-    the answer is remembered, found or not."""
-    original = W3PerDocReader._cached_reader
-
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
-        if fieldname not in self._readers and not self.has_column(fieldname):
-            self._readers[fieldname] = None
-        return original(self, fieldname, column)
-
-    W3PerDocReader._cached_reader = cached_reader
-
-
-_remember_missing_columns()
-# Processes a rebuild indexes in (Whoosh merges their segments at the commit).
+# Processes a rebuild indexes in: more than one was slower here (the jieba dictionary in each,
+# pickling every document to it), 284 vs 325 documents/s at 5,000 documents.
 REBUILD_PROCS = 1
-
-
-def build_schema() -> Schema:
-    analyzer = chinese_analyzer()
-    return Schema(
-        key=ID(unique=True, stored=True),
-        entry=ID(stored=True),
-        doc_id=ID(stored=True),
-        kind=ID(stored=True),
-        number=STORED,
-        number_key=ID,
-        number_prefix=KEYWORD,
-        version=NUMERIC(stored=True),
-        # No positions (phrase=False): queries never ask for phrases, and a rebuild writes
-        # half the postings data without them.
-        text=TEXT(analyzer=analyzer, stored=True, phrase=False),
-        customer=TEXT(analyzer=analyzer, stored=True, phrase=False),
-        labels=TEXT(analyzer=analyzer, phrase=False),
-        vin=ID(stored=True),
-        vin6=ID,
-        vin8=ID,
-        plate=ID(stored=True),
-        plate_tail=ID,
-        plate_prefix=KEYWORD,
-        phone=ID(stored=True),
-        phone4=ID,
-        staff=KEYWORD(lowercase=True, stored=True),
-        signer=KEYWORD(lowercase=True, stored=True),
-        business_date=NUMERIC(stored=True, sortable=True),
-        month=ID(stored=True),
-        status=ID(stored=True),
-        flags=KEYWORD(stored=True),
-        filed_at=NUMERIC(bits=64, stored=True),
-        signed_at=NUMERIC(bits=64, stored=True),
-        doc_voided=ID(stored=True),
-        position=NUMERIC(bits=64, stored=True),
-        name=STORED,
-    )
 
 
 class _Writer(IndexWriter):
@@ -122,45 +68,10 @@ class _Writer(IndexWriter):
         self.position = position
 
     def put(self, entry: IndexEntry) -> None:
-        self._writer.update_document(**_document(entry))
+        self._writer.update_document(**whoosh_document(entry))
 
     def put_staff(self, username: str, name: str) -> None:
-        self._writer.update_document(**_staff_document(username, name))
-
-
-def _staff_document(username: str, name: str) -> dict[str, Any]:
-    return {
-        "key": f"staff:{username}",
-        "entry": "staff",
-        "staff": f"{username} {name}",
-        "name": name,
-    }
-
-
-def _document(e: IndexEntry) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "key": e.key,
-        "entry": e.entry,
-        "doc_id": e.doc_id,
-        "kind": e.kind,
-        "number": e.number,
-        "version": e.version,
-        "text": e.text,
-        "customer": e.customer,
-        "labels": e.labels,
-        "business_date": e.business_date,
-        "month": e.month,
-        "status": e.status,
-        "flags": " ".join(sorted(e.flags)),
-        "staff": " ".join(e.staff),
-        "signer": " ".join(e.signers),
-        "filed_at": e.filed_at,
-        "signed_at": e.signed_at,
-        "doc_voided": "yes" if e.doc_voided else "no",
-    }
-    for field, values in lookup_keys(e).items():
-        doc[field] = " ".join(values) if field.endswith("_prefix") else values[0]
-    return doc
+        self._writer.update_document(**staff_document(username, name))
 
 
 def _acquire(lock: Any, timeout: float) -> bool:
@@ -282,9 +193,9 @@ class WhooshBackend(SearchBackend):
             writer = ix.writer(procs=REBUILD_PROCS, limitmb=256)
             try:
                 for entry in entries:
-                    writer.add_document(**_document(entry))
+                    writer.add_document(**whoosh_document(entry))
                 for username, name in staff.items():
-                    writer.add_document(**_staff_document(username, name))
+                    writer.add_document(**staff_document(username, name))
                 writer.add_document(key=META_KEY, entry="meta", position=position)
                 writer.commit()
             finally:
