@@ -8,8 +8,9 @@ SNIPPET_CONTEXT = 20  # characters shown on each side of a match
 
 
 def snippet(text: str, terms: list[str], fragments: int = 2) -> str:
-    """Up to ``fragments`` pieces of ``text`` around the words found, each match in
-    ``<b class="match">``, the rest escaped; the beginning of the text when nothing matched."""
+    """Up to ``fragments`` pieces of ``text`` around the words found, each within one line of
+    it and none overlapping another, each match in ``<b class="match">``, the rest escaped;
+    the beginning of the text when nothing matched."""
     lowered = text.lower()
     spans: list[tuple[int, int]] = []
     for term in sorted(set(terms), key=len, reverse=True):
@@ -23,9 +24,17 @@ def snippet(text: str, terms: list[str], fragments: int = 2) -> str:
         return html.escape(text[:120])
     spans.sort()
     pieces: list[str] = []
-    for first, _ in spans[:fragments]:
-        begin = max(0, first - SNIPPET_CONTEXT)
-        finish = min(len(text), first + SNIPPET_CONTEXT * 2)
+    shown_to = 0
+    for first, _ in spans:
+        if len(pieces) == fragments:
+            break
+        if first < shown_to:
+            continue  # already in the piece before
+        line_start = text.rfind("\n", 0, first) + 1
+        line_end = text.find("\n", first)
+        line_end = len(text) if line_end < 0 else line_end
+        begin = max(line_start, first - SNIPPET_CONTEXT, shown_to)
+        finish = min(line_end, first + SNIPPET_CONTEXT * 2)
         out, cursor = [], begin
         for s, e in spans:
             if s >= begin and e <= finish:
@@ -34,4 +43,5 @@ def snippet(text: str, terms: list[str], fragments: int = 2) -> str:
                 cursor = e
         out.append(html.escape(text[cursor:finish]))
         pieces.append("".join(out))
+        shown_to = finish
     return "...".join(pieces)
