@@ -17,6 +17,9 @@ TEXT_FIELDS = ("text", "customer", "labels")
 # Fields that hold exact keys only; the query language's filters name them.
 FILTER_FIELDS = frozenset({"kind", "status", "month", "flags", "entry", "doc_voided"})
 SHORTEST_PREFIX = 2
+# What an index's entries mean (2: no history entry for the content version in force). An
+# index built for another format is built again from the log when opened.
+ENTRY_FORMAT = 2
 
 
 def day_number(value: Any) -> int:
@@ -85,6 +88,14 @@ def lookup_keys(e: IndexEntry) -> dict[str, list[str]]:
 
 # A filter of the query language as the (field, value) pairs any of which it accepts.
 FilterKey = tuple[tuple[str, str], ...]
+
+
+def entries_searched(history: bool) -> FilterKey:
+    """Which entries a query searches: the current ones, or with ``history:yes`` also those of
+    every replaced content version (the current entry holds the latest content)."""
+    if history:
+        return (("entry", "current"), ("entry", "history"))
+    return (("entry", "current"),)
 
 
 def filter_key(node: Node) -> FilterKey | None:

@@ -1,5 +1,6 @@
 """The search projection: one index entry per document (its current version), plus one per
-earlier content version so auditors can find text an amendment replaced (``history:yes``)."""
+replaced content version so auditors can find text an amendment replaced (``history:yes``
+searches both: the current entry holds the latest content)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from events.application import ArchiveApplication, fold, states
+from events.application import ArchiveApplication, fold
 from events.document import Document
 from events.staff import Staff
 from projections.catalog import KindCatalog
@@ -83,12 +84,13 @@ class SearchProjection(Projection):
         """The whole index at once: one pass over the log folds every document in memory,
         then the engine writes a fresh index and puts it in place (``replace_all``).
 
-        Gives the entries the incremental batches give: a history entry for each content
-        version (as it stood then), the current one, and every entry of a voided document
-        marked voided."""
+        Gives the entries the incremental batches give: a history entry for each replaced
+        content version (as it stood then), the current one, and every entry of a voided
+        document marked voided."""
         names: dict[str, str] = {}
         docs: dict[UUID, Document] = {}
         history: dict[UUID, list[IndexEntry]] = {}
+        in_force: dict[UUID, IndexEntry] = {}  # each document's content version in force
         position = applied = 0
         while notifications := reader.read(position, REBUILD_BATCH):
             for notification in notifications:
@@ -96,10 +98,12 @@ class SearchProjection(Projection):
                 if isinstance(event, Staff.Registered):
                     names[event.username] = event.name
                 elif isinstance(event, Document.Event):
-                    doc = docs[event.originator_id] = fold((event,), docs.get(event.originator_id))
+                    doc_id = event.originator_id
+                    if isinstance(event, Document.Amended):
+                        history.setdefault(doc_id, []).append(in_force[doc_id])
+                    doc = docs[doc_id] = fold((event,), docs.get(doc_id))
                     if isinstance(event, (Document.Filed, Document.Amended)):
-                        entry = self.entry(doc, names, history=True)
-                        history.setdefault(event.originator_id, []).append(entry)
+                        in_force[doc_id] = self.entry(doc, names, history=True)
             position = notifications[-1].id
             applied += len(notifications)
 
@@ -136,9 +140,16 @@ class SearchProjection(Projection):
             voided = start is not None and start.voided is not None
             voided = voided or any(isinstance(e, Document.Voided) for e in doc_events)
             doc = start
-            for event, doc in states(doc_events, start):
+            in_force: IndexEntry | None = None  # the content version in force, as it was made
+            for event in doc_events:
+                if isinstance(event, Document.Amended):
+                    if in_force is None:  # made in an earlier batch: load it as it stood then
+                        made = self.app.repository.get(doc_id, version=doc.content_version)
+                        in_force = self.entry(made, names, history=True, doc_voided=voided)
+                    writer.put(in_force)
+                doc = fold((event,), doc)
                 if isinstance(event, (Document.Filed, Document.Amended)):
-                    writer.put(self.entry(doc, names, history=True, doc_voided=voided))
+                    in_force = self.entry(doc, names, history=True, doc_voided=voided)
             writer.put(self.entry(doc, names, history=False, doc_voided=voided))
 
     def entry(

@@ -31,6 +31,7 @@ from projections.search.backend import (
     SearchBackend,
     SearchResult,
     day_number,
+    entries_searched,
     filter_key,
     word_lookups,
 )
@@ -200,9 +201,7 @@ class TantivyBackend(SearchBackend):
     def search(self, query: Query, page: int = 1, page_size: int = 20) -> SearchResult:
         page = max(page, 1)
         by_date = query.sort == "date" or not query.has_text
-        must: list[tantivy.Query] = [
-            self._filter((("entry", "history" if query.history else "current"),))
-        ]
+        must: list[tantivy.Query] = [self._filter(entries_searched(query.history))]
         must_not: list[tantivy.Query] = []
         terms: list[str] = []
         for node in query.where.parts:

@@ -10,7 +10,7 @@ from pathlib import Path
 import tantivy
 
 from projections.search.analysis import chinese_analyzer
-from projections.search.backend import TEXT_FIELDS, IndexEntry, lookup_keys
+from projections.search.backend import ENTRY_FORMAT, TEXT_FIELDS, IndexEntry, lookup_keys
 
 META_KEY = "__meta__"
 KEYWORD_FIELDS = (
@@ -26,7 +26,9 @@ INTEGER_FIELDS = ("version", "business_date", "filed_at", "signed_at", "position
 # Written beside an index built with this schema; any other index is built again.
 SCHEMA_MARK = "archive-schema"
 SCHEMA_VERSION = hashlib.sha256(
-    repr((KEYWORD_FIELDS, sorted(STORED_KEYWORDS), TEXT_FIELDS, INTEGER_FIELDS)).encode()
+    repr(
+        (ENTRY_FORMAT, KEYWORD_FIELDS, sorted(STORED_KEYWORDS), TEXT_FIELDS, INTEGER_FIELDS)
+    ).encode()
 ).hexdigest()
 
 

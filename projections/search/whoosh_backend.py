@@ -44,6 +44,7 @@ from projections.search.backend import (
     SearchBackend,
     SearchResult,
     day_number,
+    entries_searched,
     filter_key,
     word_lookups,
 )
@@ -235,9 +236,7 @@ class WhooshBackend(SearchBackend):
     def search(self, query: Query, page: int = 1, page_size: int = 20) -> SearchResult:
         page = max(page, 1)
         by_date = query.sort == "date" or not query.has_text
-        # Every content version has a history entry, the latest included: with history:yes
-        # search those alone, so each hit names the version that held it.
-        keep: list[FilterKey] = [(("entry", "history" if query.history else "current"),)]
+        keep: list[FilterKey] = [entries_searched(query.history)]
         drop: list[FilterKey] = []
         rest: list[WQuery] = []
         ranges: list[DateRange] = []

@@ -9,7 +9,7 @@ from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from projections.search.analysis import chinese_analyzer
-from projections.search.backend import IndexEntry, lookup_keys
+from projections.search.backend import ENTRY_FORMAT, IndexEntry, lookup_keys
 
 META_KEY = "__meta__"
 
@@ -67,6 +67,9 @@ def build_schema() -> Schema:
         doc_voided=ID(stored=True),
         position=NUMERIC(bits=64, stored=True),
         name=STORED,
+        # Never written: its name carries the entry format, so an index of another format
+        # has other field names and is built again (WhooshBackend._open).
+        **{f"format_{ENTRY_FORMAT}": STORED},
     )
 
 
