@@ -168,7 +168,8 @@ def _print_overview(view: dict[str, Any]) -> None:
     if view["blockers"]:
         typer.echo(f"不能封存，尚有 {len(view['blockers'])} 项未完成：")
         for b in view["blockers"]:
-            typer.echo(f"  {b['kind_label']} {b['number']}：{b['missing_zh']}")
+            when = f"（{b['business_date']}）" if b["business_date"] else ""
+            typer.echo(f"  {b['kind_label']} {b['number']}{when}：{b['missing_zh']}")
     elif view["ready_to_seal"]:
         typer.echo(f"可以封存 {view['next_volume']}（archive seal {view['month']}）")
     if view["changed_since_seal"]:

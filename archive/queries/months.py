@@ -38,9 +38,12 @@ def blocker_text(blocker: Blocker) -> str:
     return blocker.code
 
 
-def blocker_view(blocker: Blocker) -> dict[str, Any]:
+def blocker_view(blocker: Blocker, business_date: str | None = None) -> dict[str, Any]:
+    """A blocker as pages and the CLI show it; ``business_date`` is its document's own date
+    (a blocker knows only the document's id, kind and number)."""
     return {
         **blocker.as_dict(),
+        "business_date": business_date,
         "kind_label": get_kind(blocker.kind).label,
         "missing_zh": blocker_text(blocker),
     }
@@ -59,7 +62,7 @@ def month_overview(archive: Archive, months: MonthVolumes, month: str) -> dict[s
         (d for d in documents if d.sealed_month == month and d.changes_since_seal()),
         key=lambda d: registry_order(d.kind, d.number),
     )
-    blockers = [blocker_view(b) for d in pending for b in d.blockers]
+    blockers = [blocker_view(b, d.business_date) for d in pending for b in d.blockers]
     return {
         "month": month,
         "documents": len(current),

@@ -7,7 +7,8 @@ the configured number of days, so tomorrow's list is right without anyone touchi
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from archive.config import Settings
@@ -124,9 +125,14 @@ def filed_late(models: Worklists) -> list[dict[str, Any]]:
     return late
 
 
-def offsite_out(models: Worklists) -> list[dict[str, Any]]:
+def _at(stamp: str, tz: tzinfo) -> str:
+    """A stored instant (ISO, UTC) as the dealership's clock showed it."""
+    return datetime.fromisoformat(stamp).astimezone(tz).replace(microsecond=0).isoformat()
+
+
+def offsite_out(models: Worklists, tz: tzinfo) -> list[dict[str, Any]]:
     return [
-        _entry(r, departed_at=r["departed_at"])
+        _entry(r, departed_at=_at(r["departed_at"], tz))
         for r in models.documents("offsite_service")
         if r["departed_at"] and not r["returned_at"]
     ]
@@ -171,7 +177,7 @@ def worklist(
         result["missing_signatures"] = missing_by_person(owed, names)
         result["warranty_claims"] = claims_due(models, settings, today)
         result["callbacks"] = follow_ups(models, settings, today)
-        result["offsite_out"] = offsite_out(models)
+        result["offsite_out"] = offsite_out(models, settings.tz)
         result["filed_late"] = filed_late(models)
     if "service_manager" in person.roles:
         result["refused_signatures"] = [
@@ -181,13 +187,50 @@ def worklist(
                 role_label=ROLE_LABELS[r["role"]],
                 refused_by=names.get(r["refused_by"], r["refused_by"]),
                 reason=r["reason"],
-                refused_at=r["refused_at"],
+                refused_at=_at(r["refused_at"], settings.tz),
             )
             for r in models.refusals()
         ]
         result["return_repairs"] = return_repairs(models)
         result["mileage_differences"] = mileage_differences(models)
     return result
+
+
+# The worklist's sections as flat lists of entries, in the order the dashboard shows them: the
+# dashboard shows the first few of each and links to the whole list (``section_entries``).
+SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[dict[str, Any]]]]] = {
+    "waiting": ("等我签字", lambda t: t["waiting_for_my_signature"]),
+    "claims": (
+        "三包索赔单上报",
+        lambda t: [*t["warranty_claims"]["overdue"], *t["warranty_claims"]["due"]],
+    ),
+    "callbacks": ("回访", lambda t: [*t["callbacks"]["due_today"], *t["callbacks"]["overdue"]]),
+    "offsite": ("外出未归", lambda t: t["offsite_out"]),
+    "missing": (
+        "缺签",
+        lambda t: [
+            {**e, "owner": g["owner"], "owner_label": g["owner_label"]}
+            for g in t["missing_signatures"]
+            for e in g["documents"]
+        ],
+    ),
+    "filed_late": ("迟交的 PDI 检查单", lambda t: t["filed_late"]),
+    "refused": ("拒签", lambda t: t["refused_signatures"]),
+    "return_repairs": ("返修", lambda t: t["return_repairs"]),
+    "mileage": ("外出里程差异", lambda t: t["mileage_differences"]),
+}
+
+
+def section_entries(todo: dict[str, Any], section: str) -> tuple[str, list[dict[str, Any]]]:
+    """One section of ``worklist()`` in full, with its label; a section this person's
+    worklist does not have (or no such section) is not found."""
+    try:
+        label, entries = SECTIONS[section]
+        return label, entries(todo)
+    except KeyError:
+        raise NotFound(
+            "no_such_worklist", "您的工作台没有这个清单", f"no worklist {section!r} for you"
+        ) from None
 
 
 def find_person(staff: dict[str, StaffInfo], who: str) -> StaffInfo:

@@ -1,15 +1,14 @@
 """What the page modules share: the read models of the app, staff choices,
-and asking the permission table whether to offer a button."""
+and asking the permission table whether to offer a button (``web.navigation.can``)."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from archive.bootstrap import Archive, ReadModels
-from archive.errors import Forbidden
-from archive.kinds.fieldtypes import StaffInfo
-from archive.kinds.registry import Kind
-from archive.staff.permissions import Action, require
+from web.navigation import can
+
+__all__ = ["can", "fresh", "models_of", "staff_options"]
 
 
 def models_of(request: Request) -> ReadModels:
@@ -27,15 +26,6 @@ def staff_options(archive: Archive) -> dict[str | None, list[tuple[str, str]]]:
         for role in person.roles:
             options.setdefault(role, []).append((person.username, person.name))
     return options
-
-
-def can(person: StaffInfo, action: Action, kind: Kind | None = None) -> bool:
-    """Whether to offer an action; the write path checks again when it is done."""
-    try:
-        require(person, action, kind)
-    except Forbidden:
-        return False
-    return True
 
 
 def fresh(request: Request) -> None:

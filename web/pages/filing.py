@@ -14,12 +14,13 @@ from fastapi.responses import RedirectResponse
 
 from archive import commands, queries
 from archive.errors import ArchiveError, FieldProblem, ValidationFailed
-from archive.kinds.registry import KINDS, get_kind
+from archive.kinds.registry import get_kind
 from archive.kinds.validation import parse_fields
-from archive.staff.permissions import FILE
+from archive.staff.permissions import AMEND, FILE, require
 from web.auth import PageUser, archive_of
 from web.forms import errors_by_field, form_to_data, form_values
-from web.pages.common import can, fresh, staff_options
+from web.navigation import filable_kinds
+from web.pages.common import fresh, staff_options
 from web.templating import render
 
 router = APIRouter()
@@ -33,13 +34,14 @@ def document_url(kind: str, number: str) -> str:
 
 @router.get("/file")
 def choose_kind(request: Request, user: PageUser) -> Response:
-    kinds = [k for k in KINDS.values() if can(user, FILE, k)]
-    return render(request, "file_choose.html", {"kinds": kinds})
+    return render(request, "file_choose.html", {"kinds": filable_kinds(user)})
 
 
 @router.get("/file/{kind_code}")
 def filing_form(request: Request, kind_code: str, user: PageUser) -> Response:
     kind = get_kind(kind_code)
+    # Say so before anyone fills the form in: the write path would refuse it anyway.
+    require(user, FILE, kind)
     return _form(request, kind, {}, {}, status_code=200)
 
 
@@ -90,6 +92,7 @@ async def file_document(request: Request, kind_code: str, user: PageUser) -> Res
 @router.get("/d/{kind_code}/{number}/amend")
 def amend_form(request: Request, kind_code: str, number: str, user: PageUser) -> Response:
     kind, doc = queries.get_document(archive_of(request), kind_code, number)
+    require(user, AMEND, kind)  # before the form is filled in, as for filing
     return _amend_page(request, kind, number, doc.version, form_values(kind, doc.fields), {}, 200)
 
 

@@ -1,7 +1,8 @@
-"""The dashboard, search and the vehicle history card."""
+"""The dashboard (with each of its lists in full, paged), search and the vehicle history card."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -10,7 +11,7 @@ from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries.documents import STATUS_LABELS, staff_names
 from archive.queries.search import FLAG_LABELS
-from archive.queries.worklists import worklist
+from archive.queries.worklists import section_entries, worklist
 from web.auth import PageUser, archive_of
 from web.errors import page_message
 from web.pages.common import models_of
@@ -18,15 +19,56 @@ from web.templating import render
 
 router = APIRouter()
 
+SHOWN = 15  # entries of each list on the dashboard; "还有 N 份" links to the rest
+PAGE_SIZE = 100  # entries on a page of a full list
 
-@router.get("/")
-def dashboard(request: Request, user: PageUser) -> Response:
+
+def _todo(request: Request, user: PageUser) -> dict[str, Any]:
     archive = archive_of(request)
     models = models_of(request)
     models.runner.wait_for(timeout=2)
     today = archive.now().astimezone(archive.settings.tz).date()
-    todo = worklist(models.worklists, archive.settings, user, staff_names(archive), today)
-    return render(request, "dashboard.html", {"todo": todo, "kinds": KINDS})
+    return worklist(models.worklists, archive.settings, user, staff_names(archive), today)
+
+
+@router.get("/")
+def dashboard(request: Request, user: PageUser) -> Response:
+    todo = _todo(request, user)
+    return render(request, "dashboard.html", {"todo": todo, "kinds": KINDS, "shown": SHOWN})
+
+
+@router.get("/todo/{section}")
+def worklist_page(
+    request: Request, section: str, user: PageUser, owner: str = "", page: int = 1
+) -> Response:
+    """One list of the dashboard in full, ``PAGE_SIZE`` entries a page (for ``missing``,
+    optionally only what one person owes)."""
+    todo = _todo(request, user)
+    label, entries = section_entries(todo, section)
+    owner_label = ""
+    if section == "missing" and owner:
+        entries = [e for e in entries if e["owner"] == owner]
+        owner_label = entries[0]["owner_label"] if entries else owner
+    pages = max((len(entries) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(page, 1), pages)
+    first = (page - 1) * PAGE_SIZE
+    query = {"owner": owner} if owner_label else {}
+    return render(
+        request,
+        "worklist.html",
+        {
+            "section": section,
+            "label": label,
+            "owner_label": owner_label,
+            "total": len(entries),
+            "entries": entries[first : first + PAGE_SIZE],
+            "first": first,
+            "page": page,
+            "pages": pages,
+            "today": todo["today"],
+            "page_url": lambda n: f"/todo/{section}?" + urlencode({**query, "page": n}),
+        },
+    )
 
 
 def compose_query(params: dict[str, str]) -> str:

@@ -1,0 +1,168 @@
+"""The counter's daily friction (issue 17): what a clerk, an advisor and an auditor meet on the
+pages and on the command line, through the ASGI app and the real CLI on a real SQLite file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from archive import commands
+from archive.bootstrap import Archive, open_archive
+from archive.config import Settings
+from archive.kinds.registry import REPAIR_TYPES
+from tests.support import FakeClock, event_count, register_team, work_order
+from tests.webclient import WebClient
+from web.app import create_app
+from web.pages import overview
+
+PASSWORD = "counter-pass-1"
+
+
+@pytest.fixture
+def desk(tmp_path) -> Iterator[Archive]:
+    """The small team on a real SQLite file, everyone with a password."""
+    archive = open_archive(Settings(home=tmp_path / "home"), clock=FakeClock())
+    register_team(archive)
+    for username in ("admin", "clerk2", "wang", "auditor", "sun"):
+        commands.set_password(archive, username, PASSWORD, "admin")
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+@pytest.fixture
+def web(desk: Archive) -> Iterator[WebClient]:
+    client = WebClient(create_app(desk, follow_log=False))
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def as_user(web: WebClient, username: str) -> WebClient:
+    """A second browser on the same app, signed in as ``username``."""
+    other = WebClient(web.app, owns_app=False)
+    other.login(username, PASSWORD)
+    return other
+
+
+def file_work_orders(archive: Archive, count: int, day: str = "2026-10-01") -> None:
+    for n in range(1, count + 1):
+        commands.file_document(
+            archive, "work_order", work_order(f"WO-{n:04d}", business_date=day), "admin"
+        )
+
+
+# -- 1. every dashboard list leads to all of its entries ---------------------------------------
+
+
+def test_the_dashboard_links_to_each_whole_list_and_the_list_is_paged(
+    web: WebClient, desk: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file_work_orders(desk, 40)
+    web.login("wang", PASSWORD)
+    page = web.get("/").text
+    assert page.count('href="/d/work_order/') == overview.SHOWN
+    link = re.search(r'<a class="more" href="(/todo/waiting)"[^>]*>([^<]+)</a>', page)
+    assert link and "还有 25 份" in link[2]
+    full = web.get(link[1])
+    assert full.status_code == 200
+    numbers = re.findall(r'href="/d/work_order/(WO-\d+)"', full.text)
+    assert sorted(numbers) == [f"WO-{n:04d}" for n in range(1, 41)]
+    # A long list comes a page at a time.
+    monkeypatch.setattr(overview, "PAGE_SIZE", 15)
+    third = web.get("/todo/waiting?page=3").text
+    assert len(re.findall(r'href="/d/work_order/', third)) == 10 and "第 3 / 3 页" in third
+    assert 'href="/todo/waiting?page=2">上一页' in third
+
+
+def test_overdue_callbacks_are_all_reachable_from_the_clerks_dashboard(
+    web: WebClient, desk: Archive
+) -> None:
+    file_work_orders(desk, 20)
+    web.login("admin", PASSWORD)
+    page = web.get("/").text
+    assert re.search(r'href="/todo/callbacks"[^>]*>还有 5 份', page)
+    full = web.get("/todo/callbacks").text
+    assert full.count("应于 2026-10-04 前回访") == 20
+    # Signatures owed, by the person who owes them: each person's whole list.
+    owed = web.get("/todo/missing?owner=wang").text
+    assert len(re.findall(r'href="/d/work_order/', owed)) == 20 and "王强" in owed
+
+
+def test_a_list_the_person_does_not_have_is_not_found_in_chinese(web: WebClient) -> None:
+    web.login("wang", PASSWORD)  # an advisor has no claims to submit
+    for section in ("claims", "nonsense"):
+        answer = web.get(f"/todo/{section}")
+        assert answer.status_code == 404 and "没有这个清单" in answer.text
+
+
+# -- 2. the month page says each open item's date ----------------------------------------------
+
+
+def test_the_month_page_shows_the_date_of_each_open_item(web: WebClient, desk: Archive) -> None:
+    file_work_orders(desk, 1, day="2026-11-02")
+    web.login("admin", PASSWORD)
+    page = web.get("/months/2026-11").text
+    row = re.search(r"<tr><td><a href=\"/d/work_order/WO-0001\">.*?</tr>", page, re.S)
+    assert row and "<td>2026-11-02</td>" in row[0]
+
+
+# -- 3. filing is offered only to those who may file --------------------------------------------
+
+
+def test_the_auditor_is_not_offered_filing(web: WebClient) -> None:
+    web.login("auditor", PASSWORD)
+    for url in ("/", "/search", "/months/2026-11"):
+        assert 'href="/file"' not in web.get(url).text, url
+    clerk = as_user(web, "clerk2")
+    try:
+        assert 'href="/file"' in clerk.get("/").text
+    finally:
+        clerk.close()
+
+
+# -- 4. refused when the form is opened, not after it is filled in ------------------------------
+
+
+def test_an_unregistered_clerk_is_told_when_opening_the_claim_form(web: WebClient) -> None:
+    web.login("clerk2", PASSWORD)  # a clerk without a 备案号
+    assert 'href="/file/warranty_claim"' not in web.get("/file").text
+    answer = web.get("/file/warranty_claim")
+    assert answer.status_code == 403
+    assert "尚未在服务中心备案" in answer.text and 'name="vin"' not in answer.text
+    assert web.get("/file/work_order").status_code == 200  # what she may file opens as before
+
+
+def test_the_auditor_cannot_open_a_filing_or_amending_form(web: WebClient, desk: Archive) -> None:
+    file_work_orders(desk, 1)
+    web.login("auditor", PASSWORD)
+    before = event_count(desk)
+    for url in ("/file/work_order", "/d/work_order/WO-0001/amend"):
+        answer = web.get(url)
+        assert answer.status_code == 403 and "没有权限" in answer.text, url
+    assert event_count(desk) == before
+
+
+# -- 5. 类别 of the daily report is chosen from the list -----------------------------------------
+
+
+def test_the_daily_report_category_is_a_choice_and_stored_values_show_again(
+    web: WebClient, desk: Archive
+) -> None:
+    web.login("admin", PASSWORD)
+    form = web.get("/file/daily_report").text
+    cell = re.search(r'<select name="lines\[1\]\[repair_type\]".*?</select>', form, re.S)
+    assert cell, "类别 should be a list to choose from"
+    assert re.findall(r'<option value="(\w+)"', cell[0]) == [c for c, _ in REPAIR_TYPES]
+    lines = [{"work_order_no": "WO-1", "repair_type": "首保", "amount": "300"}]
+    commands.file_document(
+        desk, "daily_report", {"number": "RB1", "business_date": "2026-11-03", "lines": lines},
+        "admin",
+    )  # fmt: skip
+    amend = web.get("/d/daily_report/RB1/amend").text
+    assert re.search(r'<option value="first_service" selected>首保</option>', amend)
+    assert "首保" in web.get("/d/daily_report/RB1").text
