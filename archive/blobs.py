@@ -12,6 +12,8 @@ import io
 import os
 import re
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +21,9 @@ from typing import BinaryIO
 from events.errors import BadInput
 
 CHUNK = 64 * 1024
+# An upload still streaming writes its temporary file at least every few seconds; one
+# untouched for an hour belongs to a process that is gone.
+STALE_UPLOAD_SECONDS = 3600
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -64,10 +69,25 @@ class BlobStore:
     def read(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
-    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredBlob:
-        """Store ``stream``; refuse an unknown type or a size over the limit."""
+    @property
+    def tmp_dir(self) -> Path:
+        """Uploads while they stream in; nothing stays here once a request has ended."""
+        return self.root / "tmp"
+
+    def put_stream(
+        self,
+        stream: BinaryIO,
+        max_bytes: int | None = None,
+        check: Callable[[Path, str], None] | None = None,
+    ) -> StoredBlob:
+        """Store ``stream``; refuse an unknown type or a size over the limit.
+
+        ``check`` looks at the complete file (its temporary path and media type) before it is
+        stored, and refuses it by raising :class:`BlobRejected`: decoding an image or counting
+        a PDF's pages needs the whole file, and a refused file must leave nothing behind.
+        """
         limit = self.max_bytes if max_bytes is None else max_bytes
-        tmp_dir = self.root / "tmp"
+        tmp_dir = self.tmp_dir
         tmp_dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
@@ -99,6 +119,8 @@ class BlobStore:
                     chunk = stream.read(CHUNK)
                 out.flush()
                 os.fsync(out.fileno())
+            if check is not None:
+                check(Path(tmp_name), media_type)
             sha256 = digest.hexdigest()
             final = self.path_for(sha256)
             if final.is_file():
@@ -113,8 +135,31 @@ class BlobStore:
                 os.unlink(tmp_name)
             raise
 
-    def put_bytes(self, data: bytes, max_bytes: int | None = None) -> StoredBlob:
-        return self.put_stream(io.BytesIO(data), max_bytes)
+    def put_bytes(
+        self,
+        data: bytes,
+        max_bytes: int | None = None,
+        check: Callable[[Path, str], None] | None = None,
+    ) -> StoredBlob:
+        return self.put_stream(io.BytesIO(data), max_bytes, check)
+
+    def sweep_tmp(self, older_than: float = STALE_UPLOAD_SECONDS) -> int:
+        """Remove uploads left in the temporary folder by a process that died while one
+        streamed in (a request's own cleanup cannot run after ``kill -9`` or a power cut);
+        those younger than ``older_than`` seconds may still be streaming. Returns how many
+        were removed."""
+        if not self.tmp_dir.is_dir():
+            return 0
+        cutoff = time.time() - older_than
+        removed = 0
+        for entry in self.tmp_dir.iterdir():
+            try:
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                continue
+        return removed
 
 
 def _read_at_least(stream: BinaryIO, n: int) -> bytes:

@@ -148,6 +148,7 @@ def open_archive(
     layout.blobs.mkdir(parents=True, exist_ok=True)
     app = ArchiveApplication(env=settings.eventsourcing_env())
     blobs = BlobStore(layout.blobs, settings.max_scan_bytes)
+    blobs.sweep_tmp()  # uploads a crashed process left half written
     return Archive(settings=settings, app=app, blobs=blobs, clock=clock or utc_now)
 
 

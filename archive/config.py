@@ -13,6 +13,9 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 DEFAULT_MAX_SCAN_BYTES = 20 * 1024 * 1024
+# Every page of a scan is printed in each bundle of its month: a scan of a whole box of paper
+# belongs in several uploads.
+DEFAULT_MAX_SCAN_PAGES = 50
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class Layout:
         return self.home / "keys"
 
     @property
+    def sessions_db(self) -> Path:
+        """Web sessions and failed-login counts, when no PostgreSQL is configured."""
+        return self.home / "sessions.db"
+
+    @property
     def session_key(self) -> Path:
         """The web sessions' HMAC key."""
         return self.keys / "session.key"
@@ -89,6 +97,7 @@ class Settings:
     home: Path
     database_url: str | None = None
     max_scan_bytes: int = DEFAULT_MAX_SCAN_BYTES
+    max_scan_pages: int = DEFAULT_MAX_SCAN_PAGES
     timezone: str = "Asia/Shanghai"
     dealer_name: str = "示例汽车销售服务有限公司"
     search_engine: str = "whoosh"
@@ -106,6 +115,7 @@ class Settings:
             search_engine=search_engine(Layout(home).settings_file, env),
             database_url=env.get("ARCHIVE_DATABASE_URL") or None,
             max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
+            max_scan_pages=int(env.get("ARCHIVE_MAX_SCAN_PAGES") or DEFAULT_MAX_SCAN_PAGES),
             timezone=env.get("ARCHIVE_TIMEZONE") or "Asia/Shanghai",
             dealer_name=env.get("ARCHIVE_DEALER_NAME") or "示例汽车销售服务有限公司",
         )

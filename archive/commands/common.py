@@ -15,6 +15,7 @@ from archive.bootstrap import Archive
 from archive.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from archive.kinds.fieldtypes import Context, StaffInfo
 from archive.kinds.registry import Kind, get_kind
+from archive.kinds.text import check_text
 from events.document import Document
 
 MAX_REASON = 500
@@ -58,7 +59,7 @@ def require_reason(reason: str | None, field: str = "reason") -> str:
         raise ValidationFailed(
             [FieldProblem(field, f"原因不能超过 {MAX_REASON} 字", "the reason is too long")]
         )
-    return text
+    return check_text(text, field, "原因", multiline=True)
 
 
 def load_document(archive: Archive, kind_code: str, number: str) -> tuple[Kind, Document]:

@@ -16,8 +16,10 @@ from archive.commands.common import (
     require_actor,
     require_reason,
 )
+from archive.commands.media import scan_check
 from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.registry import Kind, get_kind
+from archive.kinds.text import check_text
 from archive.kinds.validation import parse_fields, validate_document
 from archive.staff.permissions import (
     AMEND,
@@ -106,8 +108,8 @@ def attach_scan(
     require(person, ATTACH, kind)
     if doc.voided is not None:
         raise Conflict("voided", f"{number} 已作废，不能再附扫描件", f"{number} is voided")
-    blob = archive.blobs.put_stream(stream)
-    label_text = (label or "").strip()[:60]
+    label_text = check_text((label or "").strip()[:60], "label", "说明")
+    blob = archive.blobs.put_stream(stream, check=scan_check(archive.settings.max_scan_pages))
     return apply_change(
         archive,
         doc,

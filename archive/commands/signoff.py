@@ -12,10 +12,12 @@ from archive.commands.common import (
     require_actor,
     require_reason,
 )
+from archive.commands.media import signature_check
 from archive.errors import BadInput, FieldProblem, Forbidden, ValidationFailed
 from archive.kinds.fieldtypes import Context, Invalid, Mileage, StaffInfo
 from archive.kinds.registry import Kind
 from archive.kinds.roles import ROLE_LABELS
+from archive.kinds.text import check_text
 from archive.staff.permissions import (
     ATTACH,
     DEPART,
@@ -72,13 +74,10 @@ def sign_document(
         )
     require(person, ATTACH, kind)
     signer = (customer_name or str(doc.fields.get("customer_name") or "")).strip()[:40] or "客户"
+    check_text(signer, "customer_name", "客户姓名")
     at = archive.now()
     if signature_image is not None:
-        blob = archive.blobs.put_stream(signature_image)
-        if blob.media_type != "image/png":
-            raise BadInput(
-                "signature_not_png", "签名图片应为 PNG", "the drawn signature must be a PNG"
-            )
+        blob = archive.blobs.put_stream(signature_image, check=signature_check)
 
         def attach_and_sign() -> None:
             if doc.active_scan(blob.sha256) is None:
@@ -126,6 +125,7 @@ def submit_claim(
         raise ValidationFailed(
             [FieldProblem("claim_no", "请填写厂家索赔号（40 字以内）", "claim number is required")]
         )
+    check_text(claim, "claim_no", "厂家索赔号")
     return apply_change(archive, doc, lambda: doc.submit(claim, actor, archive.now()))
 
 
@@ -162,6 +162,7 @@ def depart(
         raise ValidationFailed(
             [FieldProblem("handheld_terminal_id", "请填写手持机编号", "terminal id required")]
         )
+    check_text(terminal, "handheld_terminal_id", "手持机编号")
     km = _kilometres(odometer_out, "odometer_out", required=False)
     return apply_change(archive, doc, lambda: doc.depart(terminal[:40], km, actor, archive.now()))
 

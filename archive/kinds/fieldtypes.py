@@ -25,9 +25,11 @@ from archive.kinds.identifiers import (
     vin_problem,
 )
 from archive.kinds.roles import ROLE_LABELS
+from archive.kinds.text import text_problem
 
-# Tab and newline are text; every other C0/C1 control character is not.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Longer than any amount, count or mileage written out (with separators and a unit): beyond
+# it Python's int() refuses the text (4,300 digits) and Decimal would work on it for nothing.
+MAX_NUMBER_CHARS = 40
 
 
 _PLAIN_DECIMAL = re.compile(r"\d{1,12}(\.\d{1,6})?")
@@ -118,8 +120,9 @@ class Text(FieldType):
                 f"不能超过 {self.max_length} 个字，现在 {len(value)} 个",
                 f"at most {self.max_length} characters, got {len(value)}",
             )
-        if _CONTROL_CHARS.search(value):
-            raise Invalid("含有不可见的控制字符", "contains control characters")
+        problem = text_problem(value, multiline=self.multiline)
+        if problem is not None:
+            raise Invalid(*problem)
         return value
 
     def describe(self) -> dict[str, Any]:
@@ -129,11 +132,24 @@ class Text(FieldType):
 def _number_text(raw: Any) -> str:
     if isinstance(raw, bool):
         raise Invalid("应为数字", "must be a number")
+    if isinstance(raw, int) and raw.bit_length() > 128:
+        raise _too_long()  # str() of it would raise, past 4,300 digits
     if isinstance(raw, (int, float, Decimal)):
-        return str(raw)
-    if not isinstance(raw, str):
+        text = str(raw)
+    elif isinstance(raw, str):
+        text = raw.strip().replace(",", "").replace("，", "")
+    else:
         raise Invalid("应为数字", "must be a number")
-    return raw.strip().replace(",", "").replace("，", "")
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _too_long()
+    return text
+
+
+def _too_long() -> Invalid:
+    return Invalid(
+        f"数字太长（最多 {MAX_NUMBER_CHARS} 位）",
+        f"the number is too long (at most {MAX_NUMBER_CHARS} characters)",
+    )
 
 
 @dataclass(frozen=True)
@@ -158,6 +174,9 @@ class Integer(FieldType):
         return {"type": self.kind, "minimum": self.minimum, "maximum": self.maximum}
 
 
+_MILEAGE_UNITS = ("km", "KM", "公里", "千米")
+
+
 @dataclass(frozen=True)
 class Mileage(Integer):
     """Kilometres on the odometer: a whole, non-negative number; '12,345 km' is accepted."""
@@ -167,7 +186,10 @@ class Mileage(Integer):
 
     def parse(self, raw: Any, ctx: Context) -> int:
         if isinstance(raw, str):
-            raw = re.sub(r"\s*(km|KM|公里|千米)$", "", raw.strip())
+            # endswith, not a regex: "\s*km$" would take quadratic time on long blank runs.
+            raw = raw.strip()
+            unit = next((u for u in _MILEAGE_UNITS if raw.endswith(u)), "")
+            raw = raw.removesuffix(unit).rstrip() if unit else raw
         text = _number_text(raw)
         if re.fullmatch(r"-\d+", text):
             raise Invalid("里程不能为负数", "mileage cannot be negative")
@@ -511,6 +533,8 @@ class Lines(FieldType):
                 rows = json.loads(text)
             except json.JSONDecodeError as error:
                 raise Invalid("明细不是有效的 JSON", f"lines are not valid JSON: {error}") from None
+            except RecursionError:  # "[[[[…" thousands deep: no line table is nested
+                raise Invalid("明细嵌套太深", "lines are nested too deeply") from None
             if not isinstance(rows, list):
                 raise Invalid("明细应为列表", "lines must be a list")
             return rows
