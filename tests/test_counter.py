@@ -166,3 +166,74 @@ def test_the_daily_report_category_is_a_choice_and_stored_values_show_again(
     amend = web.get("/d/daily_report/RB1/amend").text
     assert re.search(r'<option value="first_service" selected>首保</option>', amend)
     assert "首保" in web.get("/d/daily_report/RB1").text
+
+
+# -- 6. `archive bundle` and `archive print` take --staff like every other command --------------
+
+
+@pytest.fixture
+def cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from archive.cli import app
+
+    runner = CliRunner()
+    env = {"ARCHIVE_HOME": str(tmp_path / "cli-home"), "ARCHIVE_STAFF": ""}
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), env=env)
+
+    archive = open_archive(Settings(home=tmp_path / "cli-home"))
+    try:
+        register_team(archive)
+        file_work_orders(archive, 1, day="2026-10-02")
+        commands.seal_month(archive, "2026-10", "sun", force_reason="待客户补签")
+    finally:
+        archive.close()
+    return invoke
+
+
+def test_bundle_and_print_accept_staff_and_refuse_a_stranger(cli, tmp_path) -> None:
+    out = tmp_path / "full.pdf"
+    made = cli("bundle", "2026-10", "-o", str(out), "--staff", "sun")
+    assert made.exit_code == 0, made.output
+    assert out.read_bytes().startswith(b"%PDF")
+    stranger = cli("bundle", "2026-10", "-o", str(tmp_path / "x.pdf"), "--staff", "nobody")
+    assert stranger.exit_code == 1 and "没有用户名为“nobody”的员工" in stranger.output
+    assert not (tmp_path / "x.pdf").exists()
+    single = str(tmp_path / "p.pdf")
+    printed = cli("print", "work_order", "WO-0001", "-o", single, "--staff", "wang")
+    assert printed.exit_code == 0, printed.output
+
+
+# -- 8. the archive's key by the dealer's name and a fingerprint --------------------------------
+
+
+def test_the_verify_page_names_the_dealer_and_the_key_fingerprint(
+    web: WebClient, desk: Archive
+) -> None:
+    from archive.integrity import ensure_key
+    from archive.integrity.key_label import fingerprint
+
+    key = ensure_key(desk.settings)
+    web.login("auditor", PASSWORD)
+    page = web.get("/verify-bundle").text
+    assert re.search(r"<strong data-dealer>示例汽车销售服务有限公司</strong>", page)
+    shown = re.search(r"data-fingerprint>([0-9A-F ]+)<", page)
+    assert shown and shown[1] == fingerprint(key.public_key)
+    assert re.fullmatch(r"[0-9A-F]{4}( [0-9A-F]{4}){3}", shown[1])
+    assert "xn--" not in page.split("公钥全文")[0]  # only in the key's full text, for tools
+
+
+def test_the_cli_names_the_dealer_and_the_fingerprint(cli, tmp_path) -> None:
+    init = cli("init")
+    assert init.exit_code == 0 and "签名密钥：示例汽车销售服务有限公司（指纹 " in init.output
+    assert "xn--" not in init.output
+    out = tmp_path / "full.pdf"
+    assert cli("bundle", "2026-10", "-o", str(out)).exit_code == 0
+    vkey = tmp_path / "cli-home" / "keys" / "checkpoint.vkey"
+    checked = cli("verify-bundle", str(out), "--key", str(vkey))
+    assert checked.exit_code == 0, checked.output
+    assert "检查点 / checkpoint: 示例汽车销售服务有限公司" in checked.output
+    assert "公钥 / key: 示例汽车销售服务有限公司  指纹 fingerprint " in checked.output
+    assert "xn--" not in checked.output

@@ -170,7 +170,7 @@ def verify_bundle_command(
     if as_json:
         emit_json({"file": str(pdf), **report.as_dict()})
     else:
-        typer.echo("\n".join(describe_bundle(report, pdf.name)))
+        typer.echo("\n".join(describe_bundle(report, pdf.name, verifier)))
     if not report.intact:
         raise typer.Exit(1)
     raise typer.Exit(0 if report.authenticated else UNAUTHENTICATED)
@@ -195,8 +195,11 @@ def _verifier(key: str, as_json: bool) -> VerifierKey:
         )
 
 
-def describe_bundle(report: BundleReport, name: str) -> list[str]:
-    """The bundle report for people: verdict, findings, what was checked."""
+def describe_bundle(report: BundleReport, name: str, key: VerifierKey | None = None) -> list[str]:
+    """The bundle report for people: verdict, findings, what was checked (and with whose
+    key: the dealer and the key's fingerprint, not its punycode name)."""
+    from archive.integrity.key_label import KeyLabel, dealer_of
+
     what = name
     if report.volume and report.binding in BINDING_LABELS:
         what = f"{name}（{report.volume} {BINDING_LABELS[report.binding]}）"
@@ -223,7 +226,12 @@ def describe_bundle(report: BundleReport, name: str) -> list[str]:
         if len(report.findings) > SHOWN:
             lines.append(f"  … 另有 {len(report.findings) - SHOWN} 处 / and more")
     if report.origin:
-        lines.append(f"检查点 / checkpoint: {report.origin}  {report.tree_size}  {report.root}")
+        lines.append(
+            f"检查点 / checkpoint: {dealer_of(report.origin)}  {report.tree_size}  {report.root}"
+        )
+    if key is not None:
+        label = KeyLabel.of(key.name, key.public_key)
+        lines.append(f"公钥 / key: {label.dealer}  指纹 fingerprint {label.fingerprint}")
     if report.key_source == "embedded":
         lines += [
             "注意：未指定 --key，只用文件自带的公钥核对，不能排除整份文件被另一把密钥重签；"

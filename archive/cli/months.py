@@ -31,10 +31,22 @@ from archive.queries.months import blocker_view, month_overview
 from archive.queries.volumes import parse_month
 
 if TYPE_CHECKING:
+    from archive.bootstrap import Archive
     from archive.bundle.pipeline import Bundle
     from archive.commands.sealing import SealBlocked
 
 app = typer.Typer()
+
+# Who makes a bundle or a print: any active staff member may (auditors too), so it is optional,
+# but named as for every other command and checked when given (ARCHIVE_STAFF fills it in).
+ActorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--staff",
+        envvar="ARCHIVE_STAFF",
+        help="Username of the person doing this (or set ARCHIVE_STAFF).",
+    ),
+]
 
 
 def register(root: typer.Typer) -> None:
@@ -103,12 +115,14 @@ def bundle(
     supplement: Annotated[
         int, typer.Option("--supplement", help="0: the main volume; 1: 补1; ...")
     ] = 0,
+    staff: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write the PDF (PDF/A-3b) of a sealed volume, in the return or the full binding."""
     from archive.bundle.pipeline import STAGE_LABELS, bundle_volume  # loads WeasyPrint
 
     with opened(as_json) as archive:
+        _acting(archive, staff)
         made = bundle_volume(
             archive,
             parse_month(month),
@@ -126,15 +140,23 @@ def print_(
     kind: KindArg,
     number: NumberArg,
     output: OutOpt,
+    staff: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write one document as it stands now, with its scans, as a PDF (PDF/A-3b)."""
     from archive.bundle.pipeline import print_document  # loads WeasyPrint
 
     with opened(as_json) as archive:
+        _acting(archive, staff)
         made = print_document(archive, kind, number)
         _write(output, made, as_json)
     _done(made, output, as_json, f"已生成{get_kind(kind).label} {number}")
+
+
+def _acting(archive: Archive, staff: str | None) -> None:
+    """Refuse a ``--staff`` who is not an active staff member, before any work is done."""
+    if staff:
+        commands.require_actor(archive, staff)
 
 
 # -- output -----------------------------------------------------------------------------------

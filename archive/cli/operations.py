@@ -36,7 +36,9 @@ def init(as_json: JsonOpt = False) -> None:
             emit_json(info)
         else:
             typer.echo(f"档案库：{info['home']}（{info['backend']}），共 {info['events']} 个事件")
-            typer.echo(f"签名密钥：{key.name}")
+            from archive.integrity.key_label import KeyLabel
+
+            typer.echo(f"签名密钥：{KeyLabel.of(key.name, key.public_key).text()}")
 
 
 @app.command("is-empty")

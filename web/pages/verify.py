@@ -18,6 +18,7 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from archive.bundle.bindings import BINDING_LABELS
 from archive.bundle.check import check_bundle
 from archive.integrity import load_verifier
+from archive.integrity.key_label import KeyLabel, dealer_of
 from archive.integrity.keys import VerifierKey
 from archive.kinds.registry import get_kind
 from archive.queries.documents import changes_since
@@ -79,6 +80,8 @@ def _page(
             "error": None,
             "filename": None,
             "public_key": key and key.text(),
+            "key_label": key and KeyLabel.of(key.name, key.public_key),
+            "dealer_of": dealer_of,
             "bindings": BINDING_LABELS,
             "later": [],
         }
