@@ -237,3 +237,18 @@ def test_the_cli_names_the_dealer_and_the_fingerprint(cli, tmp_path) -> None:
     assert "检查点 / checkpoint: 示例汽车销售服务有限公司" in checked.output
     assert "公钥 / key: 示例汽车销售服务有限公司  指纹 fingerprint " in checked.output
     assert "xn--" not in checked.output
+
+
+# -- 7. `archive permissions` says everything in Chinese, each role once -------------------------
+
+
+def test_the_permission_table_is_chinese_and_names_each_role_once(cli) -> None:
+    table = cli("permissions")
+    assert table.exit_code == 0
+    lines = table.output.splitlines()
+    assert "作废快速处理表：信息员、服务经理" in lines
+    assert lines[-1] == "签字 / 拒签：以本人所持的角色签字或拒签"
+    for line in lines:
+        roles = line.split("：", 1)[1].split("（")[0].split("、")
+        assert len(roles) == len(set(roles)), line
+        assert not re.search(r"[a-z]{3,}", line), line  # no English left in it

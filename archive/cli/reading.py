@@ -197,7 +197,7 @@ def permissions(as_json: JsonOpt = False) -> None:
         emit_json(rows)
         return
     for row in rows:
-        roles = "、".join(ROLE_LABELS.get(r, r) for r in row["roles"])
+        roles = "、".join(ROLE_LABELS.get(r, r) for r in row["roles"]) or row.get("note_zh", "")
         kind = get_kind(row["kind"]).label if row["kind"] else ""
         extra = "（信息员须已备案）" if row["registered_clerk"] else ""
         typer.echo(f"{row['label']}{kind}：{roles}{extra}")

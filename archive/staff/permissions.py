@@ -43,8 +43,8 @@ def roles_for(action: Action, kind: Kind | None = None) -> tuple[str, ...]:
         return action.roles
     assert kind is not None, f"{action.code} needs a kind"
     if action is VOID:
-        # The service manager voids any paper of his department.
-        return (*kind.filers, "service_manager")
+        # The service manager voids any paper of his department (named once if he files it).
+        return tuple(dict.fromkeys((*kind.filers, "service_manager")))
     return kind.filers
 
 
@@ -102,8 +102,10 @@ def permission_table() -> list[dict[str, object]]:
             "action": "sign / refuse",
             "label": "签字 / 拒签",
             "kind": None,
-            "roles": ["the role signed in, which the person must hold"],
+            "roles": [],  # any role, but only one the person holds
             "registered_clerk": False,
+            "note_zh": "以本人所持的角色签字或拒签",
+            "note_en": "in the role signed in, which the person must hold",
         }
     )
     return rows
