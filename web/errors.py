@@ -5,6 +5,7 @@ new kind of refusal needs no code here."""
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
@@ -43,6 +44,32 @@ _PYDANTIC_ZH = {
 }
 
 
+# What the framework's own refusals (no route, wrong method, a body it cannot read) say in
+# Chinese; the English is the status's own phrase.
+_HTTP_ZH = {
+    400: "请求无法读取",
+    401: "请先登录，或提供有效的个人令牌",
+    403: "没有权限",
+    404: "没有这个地址",
+    405: "这个地址不接受这种请求方式",
+    413: "请求内容太大",
+    415: "不支持这种内容类型",
+    429: "请求太频繁，请稍后再试",
+}
+
+
+def http_refusal(error: HTTPException) -> tuple[str, str, str]:
+    """(code, message_zh, message_en) of a framework refusal; a detail that is a dict (ours,
+    e.g. the CSRF check) says them itself."""
+    if isinstance(error.detail, dict):
+        detail = error.detail
+        return detail["error"], detail["message_zh"], detail["message_en"]
+    status = HTTPStatus(error.status_code)
+    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
+    zh = _HTTP_ZH.get(error.status_code, "请求无法完成" if error.status_code < 500 else APOLOGY_ZH)
+    return code, zh, str(error.detail or status.phrase)
+
+
 def problems_of(error: ArchiveError) -> list[FieldProblem]:
     """What to fix, field by field; bad input that names no field is a problem of the whole
     request (field ``""``)."""
@@ -55,6 +82,19 @@ def page_message(error: ArchiveError) -> str:
     """What a page says of a refusal: each problem, or the message when they only repeat it."""
     told = [p.message_zh for p in error.problems if p.message_zh != error.message_zh]
     return "；".join(told) if told else error.message_zh
+
+
+def page_refusal(error: Exception) -> tuple[int, str]:
+    """(status, message) of a refusal as a page shows it; ``error`` is one of the archive's,
+    a request a route could not read (a hand-made address), or the framework's own."""
+    if isinstance(error, ArchiveError):
+        return error.http_status, page_message(error)
+    if isinstance(error, RequestValidationError):
+        told = [f"{p.field or '请求'}：{p.message_zh}" for p in request_problems(error)]
+        return 422, "地址或表单内容有误：" + "；".join(told)
+    if isinstance(error, HTTPException):
+        return error.status_code, http_refusal(error)[1]
+    return 500, APOLOGY_ZH
 
 
 def request_problems(error: RequestValidationError) -> list[FieldProblem]:
@@ -91,12 +131,7 @@ def error_response(request: Request, error: Exception) -> JSONResponse:
         invalid = ("invalid", "输入有误，请按提示修改", "invalid input")
         return _body(422, *invalid, request_problems(error))
     if isinstance(error, HTTPException):
-        text = str(error.detail)
-        detail = error.detail if isinstance(error.detail, dict) else {}
-        body = {"error": "http_error", "message_zh": text, "message_en": text, **detail}
-        return JSONResponse(
-            {"problems": [], **body}, status_code=error.status_code, headers=error.headers
-        )
+        return _body(error.status_code, *http_refusal(error), [], headers=error.headers)
     if isinstance(error, ClientDisconnect):
         # The client went away mid-upload: nothing was saved, and nobody reads this answer.
         return _body(400, "disconnected", "上传中断", "the client disconnected", [])

@@ -15,6 +15,7 @@ from archive.bootstrap import Archive
 from archive.errors import FieldProblem, ValidationFailed
 from web.api.deps import ArchiveDep
 from web.api.models import (
+    MAX_VERSION,
     Amendment,
     Reason,
     RefusalRequest,
@@ -98,7 +99,7 @@ def show_document(
     kind: str,
     number: str,
     archive: ArchiveDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     as_of: Annotated[
         str | None, Query(description="ISO time, e.g. 2026-11-03T14:30 (local time if no zone)")
     ] = None,
@@ -142,7 +143,7 @@ async def sign(
 ) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("multipart/"):
         return await run_in_threadpool(_sign_drawn, request, archive, kind, number, user.username)
-    body = _signature_request(await request.body())
+    body = _signature_request(await request.json())
     doc = await run_in_threadpool(
         commands.sign_document,
         archive,
@@ -177,10 +178,10 @@ def _sign_drawn(
     return view(archive, doc)
 
 
-def _signature_request(raw: bytes) -> SignatureRequest:
+def _signature_request(data: Any) -> SignatureRequest:
     """The JSON body, read by hand (the endpoint also takes multipart), with FastAPI's errors."""
     try:
-        return SignatureRequest.model_validate_json(raw)
+        return SignatureRequest.model_validate(data)
     except ValidationError as error:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]

@@ -11,6 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A version number as the stores hold it: 2^63 and more overflow SQLite's INTEGER (a server
+# error, not an answer); no document comes near 2^31 versions.
+MAX_VERSION = 2**31 - 1
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -19,7 +23,9 @@ class Body(BaseModel):
 class Amendment(Body):
     changes: dict[str, Any] = Field(description="Only the fields that change; null clears one.")
     reason: str = Field(description="Why the document changes (shown in its history).")
-    expected_version: int = Field(description="The version you saw; a newer one refuses (409).")
+    expected_version: int = Field(
+        ge=1, le=MAX_VERSION, description="The version you saw; a newer one refuses (409)."
+    )
 
 
 class Reason(Body):
