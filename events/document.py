@@ -277,9 +277,11 @@ class Document(Aggregate):
     def submit(self, claim_no: str, actor: str, at: datetime) -> None:
         self._require_open()
         if self.submission is not None:
+            # No date here: the aggregate knows instants only in UTC, and a date in the
+            # message would be the wrong day at night; pages show when, in local time.
             raise RuleError(
                 "already_submitted",
-                f"已于 {self.submission['at']:%Y-%m-%d} 上报，索赔号 {self.submission['claim_no']}",
+                f"已上报服务中心，索赔号 {self.submission['claim_no']}，不能再次上报",
                 "already submitted",
             )
         self.trigger_event(self.Submitted, claim_no=claim_no, actor=actor, timestamp=at)

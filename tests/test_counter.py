@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from archive import commands
 from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
+from archive.errors import ArchiveError
 from archive.kinds.registry import REPAIR_TYPES
-from tests.support import FakeClock, event_count, register_team, work_order
+from tests.support import FakeClock, event_count, register_team, warranty_claim, work_order
 from tests.webclient import WebClient
 from web.app import create_app
 from web.pages import overview
@@ -252,3 +254,36 @@ def test_the_permission_table_is_chinese_and_names_each_role_once(cli) -> None:
         roles = line.split("：", 1)[1].split("（")[0].split("、")
         assert len(roles) == len(set(roles)), line
         assert not re.search(r"[a-z]{3,}", line), line  # no English left in it
+
+
+# -- 9. moments on the dealership's clock, not in UTC -------------------------------------------
+
+LATE_EVENING_UTC = datetime(2026, 11, 2, 20, 0, tzinfo=UTC)  # 2026-11-03 04:00 in Beijing
+
+
+def test_pages_show_moments_on_the_dealerships_clock(web: WebClient, desk: Archive) -> None:
+    desk.clock.now = LATE_EVENING_UTC
+    order = {
+        "number": "FW-01", "business_date": "2026-11-03", "place": "服务区",
+        "technicians": "li", "handheld_terminal_id": "SC-03",
+    }  # fmt: skip
+    commands.file_document(desk, "offsite_service", order, "admin")
+    commands.sign_document(desk, "offsite_service", "FW-01", "clerk", "admin")
+    commands.depart(desk, "FW-01", "admin", None, None)
+    settled = "2026-11-03T23:30:00+00:00"  # typed with its zone through the API
+    commands.file_document(desk, "work_order", work_order(settled_at=settled), "admin")
+    web.login("admin", PASSWORD)
+    assert "2026-11-03 04:00 出发" in web.get("/").text
+    assert "2026-11-03 04:00" in web.get("/todo/offsite").text
+    assert "2026-11-04 07:30" in web.get("/d/work_order/WO-0001").text
+
+
+def test_a_second_submission_is_refused_without_a_utc_date(desk: Archive) -> None:
+    desk.clock.now = LATE_EVENING_UTC
+    claim = warranty_claim()
+    commands.file_document(desk, "warranty_claim", claim, "admin")
+    commands.submit_claim(desk, "warranty_claim", "WC-0001", "SC-2026-1", "admin")
+    with pytest.raises(ArchiveError) as refused:
+        commands.submit_claim(desk, "warranty_claim", "WC-0001", "SC-2026-2", "admin")
+    assert refused.value.code == "already_submitted"
+    assert "2026-11-02" not in refused.value.message_zh and "SC-2026-1" in refused.value.message_zh

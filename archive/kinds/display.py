@@ -6,15 +6,19 @@ One place for it, so the CLI, the pages and the printed forms say the same thing
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from archive.kinds.fieldtypes import Boolean, Choice, FieldType, Lines, StaffList, StaffRef
 from archive.kinds.registry import Field
 
 
-def value_text(field_type: FieldType, value: Any, names: Mapping[str, str]) -> str:
-    """One value as text; ``names`` maps usernames to full names."""
+def value_text(
+    field_type: FieldType, value: Any, names: Mapping[str, str], tz: tzinfo | None = None
+) -> str:
+    """One value as text; ``names`` maps usernames to full names; a moment typed in another
+    zone is shown on the dealership's clock when ``tz`` is given (printed forms show it as
+    typed, so that the bundle check, which knows no zone, reads the same text)."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(field_type, StaffRef):
@@ -26,20 +30,26 @@ def value_text(field_type: FieldType, value: Any, names: Mapping[str, str]) -> s
     if isinstance(field_type, Boolean):
         return "是" if value else "否"
     if isinstance(value, datetime):
+        if tz is not None and value.tzinfo is not None:
+            value = value.astimezone(tz)
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(field_type, Lines):
         return "；".join(
-            " | ".join(value_text(c.type, row.get(c.code), names) for c in field_type.columns)
+            " | ".join(value_text(c.type, row.get(c.code), names, tz) for c in field_type.columns)
             for row in value
         )
     return str(value)
 
 
 def line_rows(
-    field: Field, value: list[dict[str, Any]], names: Mapping[str, str]
+    field: Field,
+    value: list[dict[str, Any]],
+    names: Mapping[str, str],
+    tz: tzinfo | None = None,
 ) -> list[list[str]]:
     """A line table as rows of cell texts, in column order."""
     assert isinstance(field.type, Lines)
     return [
-        [value_text(c.type, row.get(c.code), names) for c in field.type.columns] for row in value
+        [value_text(c.type, row.get(c.code), names, tz) for c in field.type.columns]
+        for row in value
     ]

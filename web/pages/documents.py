@@ -60,12 +60,13 @@ def _page(
     view = queries.document_view(archive, kind, doc)
     names = queries.staff_names(archive)
     rows = []
+    tz = archive.settings.tz  # moments typed in another zone, on the dealership's clock
     for spec in kind.fields:
         value = doc.fields.get(spec.code)
         if isinstance(spec.type, Lines):
-            rows.append((spec, None, line_rows(spec, value or [], names)))
+            rows.append((spec, None, line_rows(spec, value or [], names, tz)))
         else:
-            rows.append((spec, value_text(spec.type, value, names), None))
+            rows.append((spec, value_text(spec.type, value, names, tz), None))
     historical = doc.version != history[-1]["version"]
     return render(
         request,
