@@ -125,7 +125,8 @@ FILTER_KEYS = {
     "number",
 }
 _KEY_RE = re.compile(r"^(-?)([a-z_]+):(.*)$")
-_MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
+# A real month (01-12): "month:2026-99" matches no document, which read as "nothing found".
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def parse(text: str, kind_aliases: Mapping[str, str] | None = None) -> Query:
@@ -233,8 +234,10 @@ def _filter(key: str, value: str, kind_aliases: Mapping[str, str]) -> Node:
             )
         return Term("flags", flag)
     if key == "month":
-        if not _MONTH_RE.match(value):
-            raise QueryError("月份请写成 2026-11", "month: YYYY-MM")
+        if not _MONTH_RE.fullmatch(value):
+            raise QueryError(
+                f"“{value}”不是月份，月份请写成 2026-11", f"month: {value!r} is not YYYY-MM"
+            )
         return Term("month", value)
     if key == "date":
         return _date_range(value)

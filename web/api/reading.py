@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from archive.errors import Forbidden, NotFound
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries import worklists
+from archive.queries.search import search_answer
 from archive.staff.permissions import permission_table
 from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.routing import ApiRoute
@@ -37,7 +38,9 @@ def describe_kind(kind: str) -> dict[str, Any]:
     summary="检索 / search documents",
     description="Words and filters, e.g. `刹车 kind:work_order month:2026-11`, `vin:042788`, "
     "`plate:A12345`, `phone:8000`, `staff:王强`, `status:待签字`, `history:yes`, `sort:date`; "
-    "a leading `-` negates. A voided document is found only when asked for (`flag:voided`).",
+    "a leading `-` negates. A voided document is found only when asked for (`flag:voided`). "
+    "`incomplete` is true (with `notice_zh`/`notice_en`) while the index lags the archive, "
+    "e.g. during `archive rebuild search`: documents filed meanwhile may be missing.",
 )
 def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
@@ -45,7 +48,7 @@ def search(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
-    return models.search.search(q, page=page, page_size=page_size).as_dict()
+    return search_answer(models, q, page, page_size)
 
 
 @router.get("/vehicles/{vin}", tags=["reading 查询"], summary="车历卡 / a vehicle's history card")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries.documents import STATUS_LABELS, staff_names
-from archive.queries.search import FLAG_LABELS
+from archive.queries.search import FLAG_LABELS, INCOMPLETE_ZH, index_behind
 from archive.queries.worklists import section_entries, worklist
 from web.auth import PageUser, archive_of
 from web.errors import page_message
@@ -115,6 +115,7 @@ def search(request: Request, user: PageUser) -> Response:
             "query": query,
             "result": result,
             "error": error,
+            "incomplete": INCOMPLETE_ZH if query and index_behind(models) else None,
             "kinds": KINDS,
             "get_kind": get_kind,
             "statuses": STATUS_LABELS,
