@@ -203,5 +203,7 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        # Creates the tables under an advisory lock: processes may start at the same moment.
+        "APPLICATION_RECORDER_TOPIC": "events.pg_recorder:LockedPostgresApplicationRecorder",
     }
     return env
