@@ -64,6 +64,16 @@ class Staff(Aggregate):
             staff.active = False
             staff.deactivated = {"reason": self.reason, "by": self.actor, "at": self.timestamp}
 
+    class Reactivated(Aggregate.Event):
+        """A deactivated person back at work (a new event: the deactivation stays in history)."""
+
+        reason: str
+        actor: str
+
+        def apply(self, staff: Staff) -> None:
+            staff.active = True
+            staff.deactivated = None
+
     class PasswordSet(Aggregate.Event):
         password_hash: str
         actor: str
@@ -147,6 +157,15 @@ class Staff(Aggregate):
     def deactivate(self, reason: str, actor: str, at: datetime) -> None:
         self._require_active()
         self.trigger_event(self.Deactivated, reason=reason, actor=actor, timestamp=at)
+
+    def reactivate(self, reason: str, actor: str, at: datetime) -> None:
+        if self.active:
+            raise RuleError(
+                "staff_active",
+                f"{self.name}（{self.username}）在职，无需恢复",
+                f"{self.username} is active",
+            )
+        self.trigger_event(self.Reactivated, reason=reason, actor=actor, timestamp=at)
 
     def set_password(self, password_hash: str, actor: str, at: datetime) -> None:
         self._require_active()

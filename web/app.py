@@ -14,12 +14,11 @@ from fastapi.staticfiles import StaticFiles
 
 from archive.bootstrap import Archive, open_archive, open_read_models
 from web.api import install_api
-from web.auth import current_user, verify_csrf
+from web.auth import current_user, install_sessions, verify_csrf
 from web.auth import router as auth_router
 from web.guards import install_guards
 from web.jobs import BundleJobs
 from web.pages import page_routers
-from web.security import LoginThrottle, SessionSigner, load_or_create_key
 
 
 def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastAPI:
@@ -46,8 +45,7 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
     )
     app.state.archive = archive
     app.state.read_models = models
-    app.state.session_signer = SessionSigner(load_or_create_key(archive.layout.session_key))
-    app.state.login_throttle = LoginThrottle()
+    install_sessions(app, archive)  # sessions and the login throttle, in the database
     app.state.bundle_jobs = BundleJobs(archive)
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
     app.include_router(auth_router, include_in_schema=False)

@@ -5,22 +5,26 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from archive.bootstrap import Archive
 from archive.kinds.fieldtypes import StaffInfo
 from archive.staff.credentials import check_password, check_token
+from archive.staff.sessions import open_session_store
+from archive.staff.throttle import LoginThrottle
 from web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
-    LoginThrottle,
-    Session,
+    Sessions,
     csrf_ok,
+    load_or_create_key,
     load_session,
     session_person,
     store_session,
+    switch_session,
 )
+from web.stale_form import StaleForm, stale_form_page
 from web.templating import render
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -75,15 +79,30 @@ def api_user(request: Request) -> StaffInfo:
     return person
 
 
+def install_sessions(app: FastAPI, archive: Archive) -> None:
+    """Sessions and the login throttle in the archive's database, and the page that answers a
+    form sent from another session."""
+    store = open_session_store(archive.settings)
+    app.state.sessions = Sessions(store, load_or_create_key(archive.layout.session_key))
+    app.state.login_throttle = LoginThrottle(store)
+    app.add_exception_handler(StaleForm, stale_form_page)
+
+
 async def verify_csrf(request: Request) -> None:
     """Every change made with a session cookie must carry the session's CSRF token (in the
-    form or the X-CSRF-Token header). Token-authenticated API calls carry no cookie to abuse."""
+    form or the X-CSRF-Token header). Token-authenticated API calls carry no cookie to abuse.
+    A page's form with a wrong token (left open while someone else logged in) is answered
+    with what was typed (``StaleForm``), never acted on."""
     if request.method not in UNSAFE_METHODS or bearer_token(request) is not None:
         return
     submitted = request.headers.get(CSRF_HEADER)
+    form = None
     if submitted is None and "form" in request.headers.get("content-type", ""):
-        submitted = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+        form = await request.form()
+        submitted = form.get(CSRF_FIELD)  # type: ignore[assignment]
     if not csrf_ok(load_session(request), submitted if isinstance(submitted, str) else None):
+        if form is not None:
+            raise StaleForm(form)
         raise HTTPException(
             403,
             {
@@ -120,31 +139,38 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     throttle: LoginThrottle = request.app.state.login_throttle
-    keys = (
-        f"user:{username.strip().lower()}",
-        f"addr:{request.client.host if request.client else ''}",
-    )
-    wait = throttle.wait_seconds(*keys)
+    # Checked and counted in one transaction, before the password is: see LoginThrottle.
+    wait = throttle.attempt(username)
     context = {"next": _safe_next(next), "username": username}
     if wait > 0:
         context["error"] = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试"
         return render(request, "login.html", context, status_code=429)
     person = check_password(archive_of(request), username, password)
     if person is None:
-        throttle.failed(*keys)
         context["error"] = "用户名或密码错误，或该账号已停用"
         return render(request, "login.html", context, status_code=401)
-    throttle.succeeded(*keys)
+    throttle.succeeded(username)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    # A new CSRF token with the new identity: nothing planted before login survives it.
-    store_session(request, response, Session(username=person.username))
+    start_session(request, response, person.username)
     return response
+
+
+def start_session(request: Request, response: Response, username: str) -> None:
+    """Log ``username`` in from this request on, with a new session id and CSRF token."""
+    sessions: Sessions = request.app.state.sessions
+    session = sessions.start(username)
+    switch_session(request, session)
+    store_session(request, response, session)
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    """The session ends in the database: its cookie is worth nothing from now on."""
+    sessions: Sessions = request.app.state.sessions
+    session = sessions.end(load_session(request))
+    switch_session(request, session)
     response = RedirectResponse("/login", status_code=303)
-    store_session(request, response, Session())
+    store_session(request, response, session)
     return response
 
 

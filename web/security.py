@@ -1,9 +1,15 @@
-"""Sessions in signed cookies, CSRF tokens, and slowing down repeated failed logins.
+"""Sessions kept in the database, and CSRF tokens.
 
-The session cookie holds only the username, a CSRF token and when it was issued, signed with
-HMAC-SHA256 under a key kept in ``$ARCHIVE_HOME/keys/session.key``; it is HttpOnly and
-SameSite=Lax. Every request re-reads the staff directory, so a deactivated person loses
-access at once, whatever his cookie says.
+The cookie holds only a random session id; who is logged in, the CSRF token, when the session
+started, was last seen and expires are a row of the session store (``archive.staff.sessions``),
+so logging out, a password change and a deactivation end it at once, in every server process.
+The cookie is HttpOnly, SameSite=Lax, and Secure whenever the request came over HTTPS (behind
+a TLS proxy: see ``archive serve --forwarded-allow-ips``). Every request also re-reads the
+staff directory, so a deactivated person loses access at once.
+
+Before logging in a visitor has no row: his CSRF token (needed by the login form) is an HMAC
+of his session id under ``$ARCHIVE_HOME/keys/session.key``, so bots that only fetch the login
+page write nothing to the database.
 """
 
 from __future__ import annotations
@@ -11,26 +17,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
+import re
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request, Response
 
 from archive.kinds.fieldtypes import StaffInfo
+from archive.staff.sessions import SESSION_SECONDS, SessionStore
 
 SESSION_COOKIE = "archive_session"
-SESSION_HOURS = 12  # a working day; then log in again
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The session signing key, made once with mode 0600; never in the database."""
+    """The key of anonymous CSRF tokens, made once with mode 0600; never in the database."""
     if path.is_file():
         return path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,50 +48,53 @@ def load_or_create_key(path: Path) -> bytes:
 
 @dataclass
 class Session:
+    id: str
+    csrf: str
     username: str | None = None
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    issued: int = field(default_factory=lambda: int(time.time()))
-    changed: bool = False
+    changed: bool = False  # the cookie must be sent (again)
 
 
-class SessionSigner:
-    def __init__(self, key: bytes) -> None:
-        self.key = key
+class Sessions:
+    """The web's view of the session store: cookies in, sessions out."""
 
-    def _mac(self, payload: bytes) -> str:
-        digest = hmac.new(self.key, payload, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    def __init__(self, store: SessionStore, key: bytes) -> None:
+        self.store = store
+        self._key = key
 
-    def dumps(self, session: Session) -> str:
-        payload = json.dumps(
-            {"u": session.username, "c": session.csrf, "t": session.issued},
-            separators=(",", ":"),
-        ).encode()
-        encoded = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-        return f"{encoded}.{self._mac(payload)}"
+    def anonymous(self, session_id: str | None = None) -> Session:
+        session_id = session_id or secrets.token_urlsafe(32)
+        mac = hmac.new(self._key, b"anonymous-csrf:" + session_id.encode(), hashlib.sha256)
+        csrf = base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+        return Session(session_id, csrf, changed=True)
 
-    def loads(self, cookie: str | None) -> Session:
-        """The session in ``cookie``, or a fresh anonymous one if it is missing, forged or old."""
-        if not cookie or "." not in cookie:
-            return Session(changed=True)
-        encoded, mac = cookie.rsplit(".", 1)
-        try:
-            payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-            data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            return Session(changed=True)
-        if not hmac.compare_digest(mac, self._mac(payload)):
-            return Session(changed=True)
-        if int(time.time()) - int(data.get("t", 0)) > SESSION_HOURS * 3600:
-            return Session(changed=True)
-        return Session(username=data.get("u"), csrf=str(data.get("c")), issued=int(data["t"]))
+    def load(self, cookie: str | None) -> Session:
+        """The session the cookie names; an anonymous one if it names none that is live."""
+        if not cookie or not _SESSION_ID.fullmatch(cookie):
+            return self.anonymous()
+        row = self.store.find(cookie)
+        if row is None:
+            anonymous = self.anonymous(cookie)  # same cookie: nothing to send again
+            anonymous.changed = False
+            return anonymous
+        return Session(cookie, row.csrf, row.username)
+
+    def start(self, username: str) -> Session:
+        """A new session id and CSRF token with the new identity: nothing planted in the
+        browser before login survives it."""
+        session_id, row = self.store.start(username)
+        return Session(session_id, row.csrf, username, changed=True)
+
+    def end(self, session: Session) -> Session:
+        if session.username is not None:
+            self.store.end(session.id)
+        return self.anonymous()
 
 
 def load_session(request: Request) -> Session:
-    """The request's session (parsed once per request)."""
+    """The request's session (looked up once per request)."""
     if not hasattr(request.state, "session"):
-        signer: SessionSigner = request.app.state.session_signer
-        request.state.session = signer.loads(request.cookies.get(SESSION_COOKIE))
+        sessions: Sessions = request.app.state.sessions
+        request.state.session = sessions.load(request.cookies.get(SESSION_COOKIE))
     return request.state.session
 
 
@@ -104,55 +112,25 @@ def session_person(request: Request) -> StaffInfo | None:
     return known[1]
 
 
+def switch_session(request: Request, session: Session) -> None:
+    """From now on this request belongs to ``session`` (after a login or a logout)."""
+    request.state.session = session
+
+
 def store_session(request: Request, response: Response, session: Session) -> None:
-    signer: SessionSigner = request.app.state.session_signer
     response.set_cookie(
         SESSION_COOKIE,
-        signer.dumps(session),
-        max_age=SESSION_HOURS * 3600,
+        session.id,
+        max_age=SESSION_SECONDS,
         httponly=True,
         samesite="lax",
+        # The scheme the client used: uvicorn's proxy headers set it from X-Forwarded-Proto
+        # when the request came through a trusted proxy.
         secure=request.url.scheme == "https",
         path="/",
     )
 
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(session.csrf, str(submitted))
-
-
-class LoginThrottle:
-    """After a few failures for one username (or from one address), each further attempt
-    must wait longer: 1 s, 2 s, 4 s ... up to 5 minutes. Kept in memory: a restart forgets."""
-
-    FREE_ATTEMPTS = 3
-    MAX_DELAY = 300.0
-
-    def __init__(self) -> None:
-        self._failures: dict[str, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def wait_seconds(self, *keys: str) -> float:
-        now = time.monotonic()
-        with self._lock:
-            waits = [self._wait(self._failures.get(k), now) for k in keys]
-        return max(waits, default=0.0)
-
-    def _wait(self, record: tuple[int, float] | None, now: float) -> float:
-        if record is None or record[0] < self.FREE_ATTEMPTS:
-            return 0.0
-        count, last = record
-        delay = min(2.0 ** (count - self.FREE_ATTEMPTS), self.MAX_DELAY)
-        return max(0.0, last + delay - now)
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                count, _ = self._failures.get(key, (0, now))
-                self._failures[key] = (count + 1, now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    return bool(submitted) and hmac.compare_digest(session.csrf.encode(), str(submitted).encode())

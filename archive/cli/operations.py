@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -146,12 +146,46 @@ def worker(
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips",
+            envvar="ARCHIVE_FORWARDED_ALLOW_IPS",
+            help="Comma-separated addresses of the TLS proxy in front of the archive: only "
+            "from these are X-Forwarded-Proto/-For believed (so the session cookie is Secure "
+            "behind HTTPS). '*' trusts any sender: only when nothing else can reach the port.",
+        ),
+    ] = "127.0.0.1",
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Read the scheme and client address from a trusted proxy's headers.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web front end."""
     import uvicorn
 
+    uvicorn.Server(server_config(host, port, forwarded_allow_ips, proxy_headers)).run()
+
+
+def server_config(
+    host: str, port: int, forwarded_allow_ips: str, proxy_headers: bool = True
+) -> Any:
+    """uvicorn's configuration of the web server (a ``uvicorn.Config``)."""
+    import uvicorn
+
     # Named, not imported: the web layer sits above this one and is loaded only to serve it.
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, log_level="info")
+    return uvicorn.Config(
+        "web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
 def _demo_progress(quiet: bool) -> Callable[[int, int], None] | None:

@@ -11,7 +11,7 @@ from archive import commands
 from archive.cli._shared import JsonOpt, StaffOpt, emit_json, opened
 from archive.kinds.roles import ROLE_LABELS
 
-app = typer.Typer(help="员工：登记、列表、角色、停用 / staff.", no_args_is_help=True)
+app = typer.Typer(help="员工：登记、列表、角色、停用、恢复 / staff.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
@@ -107,6 +107,25 @@ def staff_deactivate(
             typer.echo(f"已停用：{info.name}（{info.username}）")
 
 
+@app.command("reactivate")
+def staff_reactivate(
+    username: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason")],
+    staff: StaffOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reactivate a deactivated staff member: he may log in, file and sign again."""
+    from archive.commands.staff import reactivate_staff
+
+    with opened(as_json) as archive:
+        reactivate_staff(archive, username, reason, staff)
+        info = archive.staff.get(username)
+        if as_json:
+            emit_json(info.as_dict())
+        else:
+            typer.echo(f"已恢复：{info.name}（{info.username}）")
+
+
 @app.command("password")
 def staff_password(
     username: Annotated[str, typer.Argument()],
@@ -117,14 +136,29 @@ def staff_password(
         str | None,
         typer.Option("--password", envvar="ARCHIVE_NEW_PASSWORD", help="Else asked for."),
     ] = None,
+    old_password: Annotated[
+        str | None,
+        typer.Option(
+            "--old-password",
+            envvar="ARCHIVE_OLD_PASSWORD",
+            help="Your current one, when you change your own; else asked for.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Set a login password (your own, or anyone's as an admin)."""
-    secret = password or typer.prompt(
-        "新密码 / new password", hide_input=True, confirmation_prompt=True
-    )
+    """Set a login password (your own, giving the current one; or anyone's as an admin).
+    Every web session of that person ends."""
+    from archive.commands.staff import needs_old_password
+
+    actor = staff or username
     with opened(as_json) as archive:
-        commands.set_password(archive, username, secret, staff or username)
+        old = old_password
+        if old is None and needs_old_password(archive, username, actor):
+            old = typer.prompt("原密码 / current password", hide_input=True)
+        secret = password or typer.prompt(
+            "新密码 / new password", hide_input=True, confirmation_prompt=True
+        )
+        commands.set_password(archive, username, secret, actor, old)
         if as_json:
             emit_json({"username": username, "password_set": True})
         else:

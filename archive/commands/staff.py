@@ -1,4 +1,4 @@
-"""Registering staff, changing their roles, deactivating them."""
+"""Registering staff, changing their roles, deactivating and reactivating them, passwords."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from archive.commands.common import apply_change, require_actor, require_reason
 from archive.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.roles import STAFF_ROLES
-from archive.staff.credentials import TOKEN_PREFIX, hash_password, token_digest
+from archive.staff.credentials import TOKEN_PREFIX, hash_password, password_matches, token_digest
 from archive.staff.permissions import MANAGE_STAFF, require
+from archive.staff.sessions import session_store
 from events.staff import Staff
 
 # -- staff ---------------------------------------------------------------------------------
@@ -111,6 +112,28 @@ def _load_staff(archive: Archive, username: str) -> Staff:
         ) from None
 
 
+def _keep_an_admin(archive: Archive, username: str) -> None:
+    """Refuse a change that would leave ``username`` no longer an active admin when he is the
+    last one: nobody could then manage staff, and nothing but a new admin could repair it."""
+    others = [
+        p
+        for p in archive.staff.refresh().values()
+        if p.active and "admin" in p.roles and p.username != username
+    ]
+    if not others:
+        raise Conflict(
+            "last_admin",
+            "这是最后一位在职的管理员：请先让另一位员工成为管理员，再停用他或取消他的管理员角色",
+            f"{username} is the last active admin: make someone else an admin first",
+        )
+
+
+def _end_sessions(archive: Archive, username: str) -> None:
+    """Log ``username`` out everywhere (the web sessions live in the archive's database)."""
+    with session_store(archive.settings) as sessions:
+        sessions.end_all(username)
+
+
 def change_roles(
     archive: Archive,
     username: str,
@@ -121,6 +144,8 @@ def change_roles(
     _require_admin(archive, actor)
     role_list = _check_roles(roles)
     staff = _load_staff(archive, username)
+    if staff.active and "admin" in staff.roles and "admin" not in role_list:
+        _keep_an_admin(archive, username)
     number = (registration_no or "").strip() or None
     apply_change(
         archive, staff, lambda: staff.change_roles(role_list, number, actor, archive.now())
@@ -132,7 +157,20 @@ def deactivate_staff(archive: Archive, username: str, reason: str, actor: str) -
     _require_admin(archive, actor)
     text = require_reason(reason)
     staff = _load_staff(archive, username)
+    if staff.active and "admin" in staff.roles:
+        _keep_an_admin(archive, username)
     apply_change(archive, staff, lambda: staff.deactivate(text, actor, archive.now()))
+    _end_sessions(archive, username)
+    return staff
+
+
+def reactivate_staff(archive: Archive, username: str, reason: str, actor: str) -> Staff:
+    """Bring a deactivated person back: he may log in (with his old password), file and
+    sign again. His deactivation stays in his history."""
+    _require_admin(archive, actor)
+    text = require_reason(reason)
+    staff = _load_staff(archive, username)
+    apply_change(archive, staff, lambda: staff.reactivate(text, actor, archive.now()))
     return staff
 
 
@@ -141,8 +179,17 @@ def deactivate_staff(archive: Archive, username: str, reason: str, actor: str) -
 MIN_PASSWORD = 8
 
 
-def set_password(archive: Archive, username: str, password: str, actor: str) -> Staff:
-    """Set a password (Argon2 hash): a person sets his own, an admin anyone's."""
+def needs_old_password(archive: Archive, username: str, actor: str) -> bool:
+    """Whether setting this password needs the current one: a person changing his own, once
+    he has one (an admin resetting someone else's does not know it)."""
+    return actor == username and _load_staff(archive, username).password_hash is not None
+
+
+def set_password(
+    archive: Archive, username: str, password: str, actor: str, old_password: str | None = None
+) -> Staff:
+    """Set a password (Argon2 hash): a person sets his own (giving the old one), an admin
+    anyone's. Every session of that person ends: whoever knew the old password is out."""
     person = require_actor(archive, actor)
     if actor != username:
         require(person, MANAGE_STAFF)
@@ -157,8 +204,14 @@ def set_password(archive: Archive, username: str, password: str, actor: str) -> 
             ]
         )
     staff = _load_staff(archive, username)
+    own = actor == username and staff.password_hash is not None
+    if own and not password_matches(staff, old_password or ""):
+        raise ValidationFailed(
+            [FieldProblem("old_password", "原密码不对", "the current password is wrong or missing")]
+        )
     digest = hash_password(password)
     apply_change(archive, staff, lambda: staff.set_password(digest, actor, archive.now()))
+    _end_sessions(archive, username)
     return staff
 
 

@@ -48,6 +48,16 @@ def _staff(archive: Archive, username: str) -> Staff | None:
         return None
 
 
+def password_matches(staff: Staff, password: str) -> bool:
+    """Whether ``password`` is the one ``staff`` has set (false when he has none)."""
+    if staff.password_hash is None:
+        return False
+    try:
+        return _HASHER.verify(staff.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def check_password(archive: Archive, username: str, password: str) -> StaffInfo | None:
     """The person if the password is right and he is active; otherwise ``None``."""
     staff = _staff(archive, username.strip()) if username else None

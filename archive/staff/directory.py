@@ -16,7 +16,13 @@ from projections.runner import LogReader
 
 STAFF_TOPICS = tuple(
     get_topic(cls)
-    for cls in (Staff.Registered, Staff.RolesChanged, Staff.Deactivated, Staff.PasswordSet)
+    for cls in (
+        Staff.Registered,
+        Staff.RolesChanged,
+        Staff.Deactivated,
+        Staff.Reactivated,
+        Staff.PasswordSet,
+    )
 )
 
 

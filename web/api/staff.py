@@ -1,4 +1,5 @@
-"""Staff: the directory, registering, changing roles, deactivating (admins; the write path checks).
+"""Staff: the directory, registering, changing roles, deactivating and reactivating (admins; the
+write path checks).
 
 Passwords and personal tokens are not issued here: a leaked token must not be able to mint
 another one or a password that outlives its revocation. The CLI and the login pages do that.
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from archive import commands
 from archive.bootstrap import Archive
+from archive.commands.staff import reactivate_staff
 from archive.errors import NotFound
 from web.api.deps import ArchiveDep
 from web.api.models import NewStaff, Reason, RolesChange
@@ -72,4 +74,12 @@ def change_roles(
 @router.post("/staff/{username}/deactivate", summary="停用 / deactivate, with a reason (admin)")
 def deactivate(username: str, body: Reason, user: ApiUser, archive: ArchiveDep) -> dict[str, Any]:
     commands.deactivate_staff(archive, username, body.reason, user.username)
+    return _person(archive, username)
+
+
+@router.post(
+    "/staff/{username}/reactivate", summary="恢复 / reactivate a deactivated person (admin)"
+)
+def reactivate(username: str, body: Reason, user: ApiUser, archive: ArchiveDep) -> dict[str, Any]:
+    reactivate_staff(archive, username, body.reason, user.username)
     return _person(archive, username)

@@ -1,4 +1,5 @@
-"""Staff administration for admins: register, roles, deactivate, passwords, API tokens."""
+"""Staff administration for admins: register, roles, deactivate and reactivate, passwords, API
+tokens; and for everyone, his own password."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from fastapi.responses import RedirectResponse
 
 from archive import commands
 from archive.bootstrap import Archive
+from archive.commands.staff import reactivate_staff
 from archive.errors import ArchiveError
 from archive.kinds.roles import STAFF_ROLES
 from archive.staff.permissions import MANAGE_STAFF
-from web.auth import PageUser, archive_of
+from web.auth import PageUser, archive_of, start_session
 from web.errors import page_message
 from web.pages.common import can
 from web.templating import render
@@ -114,16 +116,38 @@ def deactivate(
     )
 
 
-@router.post("/staff/{username}/password")
-def set_password(
-    request: Request, username: str, user: PageUser, password: Annotated[str, Form()] = ""
+@router.post("/staff/{username}/reactivate")
+def reactivate(
+    request: Request, username: str, user: PageUser, reason: Annotated[str, Form()] = ""
 ) -> Response:
     return _run(
         request,
         user,
-        lambda archive: commands.set_password(archive, username, password, user.username),
+        lambda archive: reactivate_staff(archive, username, reason, user.username),
+        "已恢复",
+    )
+
+
+@router.post("/staff/{username}/password")
+def set_password(
+    request: Request,
+    username: str,
+    user: PageUser,
+    password: Annotated[str, Form()] = "",
+    old_password: Annotated[str, Form()] = "",
+) -> Response:
+    response = _run(
+        request,
+        user,
+        lambda archive: commands.set_password(
+            archive, username, password, user.username, old_password
+        ),
         "已设置密码",
     )
+    if username == user.username and response.status_code == 303:
+        # The change ended all his sessions, this one too: he goes on in a new one.
+        start_session(request, response, user.username)
+    return response
 
 
 @router.post("/staff/{username}/token")

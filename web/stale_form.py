@@ -1,0 +1,69 @@
+"""The answer to a page form whose CSRF token no longer matches the session: typically a form
+left open on the counter PC while someone else logged in. Nothing of the request is done; the
+page shows what was typed, says who is logged in now, and offers to send it again as him with
+a fresh token (or to go back). Passwords are never shown back; files must be chosen again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+from starlette.datastructures import FormData, UploadFile
+
+from web.security import CSRF_FIELD, session_person
+from web.templating import render
+
+
+@dataclass(frozen=True)
+class TypedField:
+    name: str
+    value: str | None  # None: a password, not shown back
+    is_file: bool = False
+
+
+class StaleForm(Exception):
+    """Raised by the CSRF check for a page form; the app answers with :func:`stale_form_page`."""
+
+    def __init__(self, form: FormData) -> None:
+        super().__init__("stale form: the session's CSRF token does not match")
+        fields = []
+        for name, value in form.multi_items():
+            if name == CSRF_FIELD:
+                continue
+            if isinstance(value, UploadFile):
+                fields.append(TypedField(name, value.filename or "", is_file=True))
+            elif "password" in name:
+                fields.append(TypedField(name, None))
+            else:
+                fields.append(TypedField(name, value))
+        self.fields = fields
+
+
+def _back(request: Request) -> str:
+    """Where the form came from, if it was this site; else the dashboard."""
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    path = referer.removeprefix(origin) if referer.startswith(origin + "/") else "/"
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+async def stale_form_page(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StaleForm)
+    if request.url.path == "/login":  # a login page left open too long: just log in again
+        username = next((f.value for f in error.fields if f.name == "username"), "")
+        context = {"next": "/", "username": username, "error": "页面已过期，请重新登录"}
+        return render(request, "login.html", context, status_code=403)
+    fields = [f for f in error.fields if not f.is_file]
+    return render(
+        request,
+        "expired_form.html",
+        {
+            "now_user": session_person(request),
+            "fields": fields,
+            "files": [f for f in error.fields if f.is_file],
+            "passwords": [f for f in fields if f.value is None],
+            "action": request.url.path,
+            "back": _back(request),
+        },
+        status_code=403,
+    )
