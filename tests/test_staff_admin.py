@@ -113,6 +113,35 @@ def test_a_password_change_and_a_deactivation_end_the_persons_sessions(team: Arc
         assert store.find(other) is None
 
 
+def test_names_numbers_and_labels_refuse_control_and_direction_characters(
+    team: Archive,
+) -> None:
+    before = event_count(team)
+    error = refusal(
+        lambda: commands.register_staff(
+            team,
+            username="zhang",
+            name="张\u202e三",
+            roles=["clerk"],
+            actor="admin",
+            registration_no="BA-\x1b[31m",
+            phone="138\x00",
+        )
+    )
+    assert {p.field for p in error.problems} == {"name", "registration_no", "phone"}
+    assert (
+        refusal(lambda: commands.change_roles(team, "clerk2", ["clerk"], "admin", "BA\x07"))
+        .problems[0]
+        .field
+        == "registration_no"
+    )
+    assert (
+        refusal(lambda: commands.issue_token(team, "li", "DMS\u2066", "admin")).problems[0].field
+        == "label"
+    )
+    assert event_count(team) == before
+
+
 # -- the page, the API and the CLI ---------------------------------------------------------
 
 

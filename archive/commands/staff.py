@@ -13,6 +13,7 @@ from archive.commands.common import apply_change, require_actor, require_reason
 from archive.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.roles import STAFF_ROLES
+from archive.kinds.text import check_text, text_problem
 from archive.staff.credentials import TOKEN_PREFIX, hash_password, password_matches, token_digest
 from archive.staff.permissions import MANAGE_STAFF, require
 from archive.staff.sessions import session_store
@@ -39,6 +40,16 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
     if not result:
         raise ValidationFailed([FieldProblem("roles", "至少一个角色", "at least one role")])
     return result
+
+
+def _line_problems(**values: str | None) -> list[FieldProblem]:
+    """Control and direction characters in a name, number or phone (archive/kinds/text.py)."""
+    problems = []
+    for field, value in values.items():
+        found = text_problem(value or "")
+        if found is not None:
+            problems.append(FieldProblem(field, *found))
+    return problems
 
 
 def _require_admin(archive: Archive, actor: str) -> StaffInfo:
@@ -69,6 +80,7 @@ def register_staff(
         )
     if not name or len(name) > 40:
         problems.append(FieldProblem("name", "请填写姓名（40 字以内）", "name is required"))
+    problems += _line_problems(name=name, registration_no=registration_no, phone=phone)
     if problems:
         raise ValidationFailed(problems)
     role_list = _check_roles(roles)
@@ -147,6 +159,8 @@ def change_roles(
     if staff.active and "admin" in staff.roles and "admin" not in role_list:
         _keep_an_admin(archive, username)
     number = (registration_no or "").strip() or None
+    if problems := _line_problems(registration_no=number):
+        raise ValidationFailed(problems)
     apply_change(
         archive, staff, lambda: staff.change_roles(role_list, number, actor, archive.now())
     )
@@ -224,6 +238,7 @@ def issue_token(archive: Archive, username: str, label: str, actor: str) -> tupl
     text = (label or "").strip()[:60]
     if not text:
         raise ValidationFailed([FieldProblem("label", "请写明令牌用途", "a label is required")])
+    check_text(text, "label", "用途")
     staff = _load_staff(archive, username)
     token_id = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
