@@ -287,3 +287,36 @@ def test_a_second_submission_is_refused_without_a_utc_date(desk: Archive) -> Non
         commands.submit_claim(desk, "warranty_claim", "WC-0001", "SC-2026-2", "admin")
     assert refused.value.code == "already_submitted"
     assert "2026-11-02" not in refused.value.message_zh and "SC-2026-1" in refused.value.message_zh
+
+
+# -- 11. demo scans read in Chinese, like the paper they stand for ------------------------------
+
+
+def test_demo_scans_are_chinese_paper_slips() -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from archive.demo import DemoSpec, generate
+    from archive.demo.media import SCAN_SCALE, scan_pdf
+    from archive.demo.ops import AttachScan
+    from archive.kinds.registry import get_kind
+
+    plan = generate(DemoSpec(month="2026-10", work_orders=40))
+    scans = [op for op in plan.operations if isinstance(op, AttachScan)]
+    for op in scans:  # the form's title and number, as on the paper
+        kind = get_kind(op.kind)
+        assert op.text[:2] == (kind.label, f"{kind.number_label}：{op.number}")
+    order = next(op for op in scans if op.kind == "first_service_voucher")
+    customer, day = order.text[2:4]
+    assert customer.startswith("客户：") and day.startswith("日期：2026-10-")
+    assert not any(re.search(r"[A-Za-z]{4,}", line) for op in scans for line in op.text[2:])
+    pdf = scan_pdf(list(order.text), subject=f"{order.kind} {order.number}")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.metadata.title == "首保凭证" and b"/Font" not in pdf  # drawn, not typeset
+    image = reader.pages[0]["/Resources"]["/XObject"]["/Scan"].get_object()
+    width = image["/Width"]
+    pixels = image.get_data()  # 1 bit a pixel, 0 = black
+    row = (width + 7) // 8
+    title_rows = pixels[85 * SCAN_SCALE * row : 115 * SCAN_SCALE * row]
+    assert any(byte != 0xFF for byte in title_rows)  # the title is there, in ink

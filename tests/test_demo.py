@@ -100,9 +100,10 @@ def test_media_files_are_deterministic():
     png = signature_png("张伟")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == signature_png("张伟")
     assert png != signature_png("李娜") and png != signature_png("张伟", "again")
-    pdf = scan_pdf(["Kind: work_order", "Number: WO2610010001"])
+    pdf = scan_pdf(["维修委托书", "委托书号：WO2610010001"])
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert b"WO2610010001" in pdf
+    assert pdf == scan_pdf(["维修委托书", "委托书号：WO2610010001"])
+    assert pdf != scan_pdf(["维修委托书", "委托书号：WO2610010002"])  # drawn, not in the bytes
 
 
 # -- loading -------------------------------------------------------------------------------------

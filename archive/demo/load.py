@@ -197,7 +197,7 @@ class _Loader:
             )
             summary.amendments += 1
         elif isinstance(op, AttachScan):
-            pdf = io.BytesIO(scan_pdf(list(op.text)))
+            pdf = io.BytesIO(scan_pdf(list(op.text), subject=f"{op.kind} {op.number}"))
             doc = commands.attach_scan(
                 archive, op.kind, op.number, pdf, op.actor, filename=op.filename, label=op.label
             )

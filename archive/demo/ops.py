@@ -42,7 +42,7 @@ class AmendDocument(Operation):
 class AttachScan(Operation):
     filename: str
     label: str
-    text: tuple[str, ...]  # the ASCII lines printed on the generated PDF
+    text: tuple[str, ...]  # the slip's title, then its lines, drawn on the generated scan
 
 
 @dataclass(frozen=True, kw_only=True)

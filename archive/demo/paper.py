@@ -25,6 +25,7 @@ from archive.demo.ops import (
     SubmitClaim,
     VoidDocument,
 )
+from archive.kinds.registry import get_kind
 
 # The write path stores instants to the microsecond; a minute apart keeps a paper's steps
 # in the intended order even after the global sort by time.
@@ -152,6 +153,18 @@ class Paper:
             ops.append(self._operation(step, at))
         return ops
 
+    def _slip(self) -> tuple[str, ...]:
+        """What the scanned paper says: the form's title, its number, customer and date."""
+        kind = get_kind(self.kind)
+        customer = self.fields.get("customer_name")
+        return (
+            kind.label,
+            f"{kind.number_label}：{self.number}",
+            *([f"客户：{customer}"] if customer else []),
+            f"日期：{self.fields.get('business_date', '')}",
+            "已签字的纸质原件存于月度档案夹",
+        )
+
     def _operation(self, step: Step, at: datetime) -> Operation:
         common = {"at": to_utc(at), "kind": self.kind, "number": self.number, "actor": step.actor}
         if step.action == "sign":
@@ -167,13 +180,7 @@ class Paper:
                 **common,
                 filename=f"{self.number}.pdf",
                 label="纸质单据扫描件",
-                text=(
-                    "Dealer after-sales archive - scanned paper slip",
-                    f"Kind: {self.kind}",
-                    f"Number: {self.number}",
-                    f"Business date: {self.fields.get('business_date', '')}",
-                    "Signed original kept in the monthly binder.",
-                ),
+                text=self._slip(),
             )
         if step.action == "void":
             return VoidDocument(**common, reason=step.reason)
