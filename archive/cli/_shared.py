@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,13 +100,22 @@ def open_file(path: Path, as_json: bool) -> Iterator[BinaryIO]:
 
 
 def read_json(path: str, as_json: bool) -> dict[str, Any]:
-    """A JSON object from a file, or from stdin for ``-``."""
+    """A JSON object from a file, or from stdin for ``-``, in UTF-8 (a BOM is allowed)."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        raw = _stdin_bytes() if path == "-" else Path(path).read_bytes()
     except OSError as error:
         fail(unreadable(error), as_json)
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        fail(
+            BadInput(
+                "not_utf8",
+                f"文件不是 UTF-8 编码（第 {error.start + 1} 个字节起），请另存为 UTF-8",
+                f"the file is not UTF-8 (from byte {error.start + 1}); save it as UTF-8",
+            ),
+            as_json,
+        )
     except json.JSONDecodeError as error:
         fail(
             BadInput(
@@ -115,15 +125,34 @@ def read_json(path: str, as_json: bool) -> dict[str, Any]:
             ),
             as_json,
         )
+    except (RecursionError, ValueError):  # nested thousands deep; an integer of 4,300+ digits
+        fail(
+            BadInput(
+                "bad_json",
+                "JSON 嵌套太深或数字太长",
+                "JSON nested too deeply or a number too long",
+            ),
+            as_json,
+        )
     if not isinstance(data, dict):
         fail(BadInput("bad_json", "JSON 应为一个对象", "JSON must be an object"), as_json)
     return data
 
 
+def _stdin_bytes() -> bytes:
+    """Standard input as bytes, so that their encoding is checked here, not by Python."""
+    stdin = getattr(sys.stdin, "buffer", None)
+    return stdin.read() if stdin is not None else sys.stdin.read().encode()
+
+
 def progress_bar(quiet: bool, labels: dict[str, str] | None = None) -> Progress | None:
-    """A bar on stderr while a long command works (none for scripts or without a terminal)."""
-    if quiet or not sys.stderr.isatty():
+    """Progress on stderr while a long command works (none for ``quiet``): a bar redrawn in
+    place on a terminal; elsewhere (a log, cron, CI) a plain line when a stage begins, every
+    few seconds, and at the end, so that a long run is seen to be alive."""
+    if quiet:
         return None
+    if not sys.stderr.isatty():
+        return _progress_lines(labels or {})
 
     def report(stage: str, done: int, total: int) -> None:
         width = 30
@@ -133,6 +162,25 @@ def progress_bar(quiet: bool, labels: dict[str, str] | None = None) -> Progress 
         sys.stderr.write(f"\r{prefix}[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  ")
         if done >= total:
             sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report
+
+
+PROGRESS_LINE_SECONDS = 5.0
+
+
+def _progress_lines(labels: dict[str, str], every: float = PROGRESS_LINE_SECONDS) -> Progress:
+    last: dict[str, Any] = {"stage": None, "at": 0.0}
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == last["stage"] and now - last["at"] < every and done < total:
+            return
+        last.update(stage=stage, at=now)
+        label = labels.get(stage, stage)
+        percent = 100 * done // max(total, 1)
+        sys.stderr.write(f"{label + ' ' if label else ''}{done}/{total} ({percent}%)\n")
         sys.stderr.flush()
 
     return report

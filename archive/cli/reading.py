@@ -16,6 +16,7 @@ from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Lines
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.roles import ROLE_LABELS
+from archive.kinds.text import printable
 from archive.queries import worklists
 from archive.staff.permissions import permission_table
 
@@ -98,7 +99,7 @@ def search(
             label = get_kind(hit.kind).label
             where = "" if hit.entry == "current" else f"（历史：第 {hit.version} 版）"
             snippet = re.sub(r"<[^>]+>", "", html.unescape(hit.snippet)).replace("\n", " ")
-            typer.echo(f"{hit.business_date}  {label} {hit.number}{where}  {snippet[:60]}")
+            say(f"{hit.business_date}  {label} {hit.number}{where}  {snippet[:60]}")
 
 
 @app.command()
@@ -124,7 +125,7 @@ def vehicle(
             warn = "  ⚠ 里程比之前的记录少" if v.mileage_drop else ""
             void = "（已作废）" if v.voided else ""
             label = get_kind(v.kind).label
-            typer.echo(f"{v.business_date}  {label} {v.number}{void}  {km}{warn}  {v.summary[:40]}")
+            say(f"{v.business_date}  {label} {v.number}{void}  {km}{warn}  {v.summary[:40]}")
 
 
 @app.command()
@@ -154,39 +155,37 @@ def print_worklist(result: dict[str, Any]) -> None:
     def line(entry: dict[str, Any], extra: str = "") -> str:
         return f"    {entry['business_date']}  {entry['kind_label']} {entry['number']}  {extra}"
 
-    typer.echo(f"{result['name']} 的待办（{result['today']}）")
+    say(f"{result['name']} 的待办（{result['today']}）")
     waiting = result["waiting_for_my_signature"]
-    typer.echo(f"  等我签字：{len(waiting)} 份")
+    say(f"  等我签字：{len(waiting)} 份")
     for e in waiting[:50]:
-        typer.echo(line(e, e["role_label"]))
+        say(line(e, e["role_label"]))
     for group in result.get("missing_signatures", []):
-        typer.echo(f"  缺签 · {group['owner_label']}：{len(group['documents'])} 份")
+        say(f"  缺签 · {group['owner_label']}：{len(group['documents'])} 份")
         for e in group["documents"][:10]:
-            typer.echo(line(e, e["role_label"]))
+            say(line(e, e["role_label"]))
     claims = result.get("warranty_claims")
     if claims:
-        typer.echo(f"  三包索赔单 已逾期 {len(claims['overdue'])}，待上报 {len(claims['due'])}")
+        say(f"  三包索赔单 已逾期 {len(claims['overdue'])}，待上报 {len(claims['due'])}")
         for e in claims["overdue"]:
-            typer.echo(line(e, f"截止 {e['due']}（已逾期）"))
+            say(line(e, f"截止 {e['due']}（已逾期）"))
         for e in claims["due"]:
-            typer.echo(line(e, f"截止 {e['due']}（还剩 {e['days_left']} 天）"))
+            say(line(e, f"截止 {e['due']}（还剩 {e['days_left']} 天）"))
     callbacks = result.get("callbacks")
     if callbacks:
-        typer.echo(
-            f"  今日应回访 {len(callbacks['due_today'])}，回访逾期 {len(callbacks['overdue'])}"
-        )
+        say(f"  今日应回访 {len(callbacks['due_today'])}，回访逾期 {len(callbacks['overdue'])}")
         for e in callbacks["due_today"]:
-            typer.echo(line(e, e.get("customer") or ""))
+            say(line(e, e.get("customer") or ""))
     for e in result.get("offsite_out", []):
-        typer.echo(line(e, f"外出未归（{e['departed_at'][:16]} 出发）"))
+        say(line(e, f"外出未归（{e['departed_at'][:16]} 出发）"))
     for e in result.get("filed_late", []):
-        typer.echo(line(e, f"应于 {e['due']} 前存档，实际 {e['filed']}"))
+        say(line(e, f"应于 {e['due']} 前存档，实际 {e['filed']}"))
     for e in result.get("refused_signatures", []):
-        typer.echo(line(e, f"{e['refused_by']} 拒签（{e['role_label']}）：{e['reason']}"))
+        say(line(e, f"{e['refused_by']} 拒签（{e['role_label']}）：{e['reason']}"))
     for e in result.get("return_repairs", []):
-        typer.echo(line(e, "返修"))
+        say(line(e, "返修"))
     for e in result.get("mileage_differences", []):
-        typer.echo(line(e, f"外出里程申报与核实相差 {e['difference_km']} km"))
+        say(line(e, f"外出里程申报与核实相差 {e['difference_km']} km"))
 
 
 @app.command()
@@ -206,49 +205,54 @@ def permissions(as_json: JsonOpt = False) -> None:
 # -- human rendering --------------------------------------------------------------------
 
 
+def say(line: str) -> None:
+    """One line for a person at a terminal. Old events may hold control characters (stored
+    before text was checked): an ESC would start an escape sequence, U+202E reverse what
+    follows, so they are shown escaped (``\\x1b``)."""
+    typer.echo(printable(line, keep_lines=True))
+
+
 def print_document(view: dict[str, Any], names: dict[str, str]) -> None:
     kind = get_kind(view["kind"])
-    typer.echo(
-        f"{view['kind_label']} {view['number']}  [{view['status_label']}]  第 {view['version']} 版"
-    )
-    typer.echo(
-        f"  存档：{view['filed_by_name']} {view['filed_at']}；最后变更 {view['modified_at']}"
-    )
+    say(f"{view['kind_label']} {view['number']}  [{view['status_label']}]  第 {view['version']} 版")
+    say(f"  存档：{view['filed_by_name']} {view['filed_at']}；最后变更 {view['modified_at']}")
     for spec in kind.fields:
         value = view["fields"].get(spec.code)
         if value is None:
             continue
         if isinstance(spec.type, Lines):
-            typer.echo(f"  {spec.label}：")
+            say(f"  {spec.label}：")
             for row in line_rows(spec, value, names):
-                typer.echo("      " + " | ".join(row))
+                say("      " + " | ".join(row))
         else:
-            typer.echo(f"  {spec.label}：{value_text(spec.type, value, names)}")
+            say(f"  {spec.label}：{value_text(spec.type, value, names)}")
     signed = [s for s in view["signatures"] if s["current"]]
     for s in signed:
-        typer.echo(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}")
+        say(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}")
     for role in view["missing_roles"]:
-        typer.echo(f"  ✘ {ROLE_LABELS.get(role, role)}：未签")
+        say(f"  ✘ {ROLE_LABELS.get(role, role)}：未签")
     for scan in view["scans"]:
         state = f"已撤回（{scan['withdrawn_reason']}）" if scan["withdrawn"] else ""
-        typer.echo(
+        say(
             f"  扫描件 {scan['sha256'][:12]} {scan['media_type']} {scan['size']} 字节 "
             f"{scan['filename']} {state}"
         )
     if view["voided"]:
-        typer.echo(f"  已作废：{view['voided']['reason']}（{view['voided']['at']}）")
+        say(f"  已作废：{view['voided']['reason']}（{view['voided']['at']}）")
     if view["submission"]:
         sub = view["submission"]
-        typer.echo(f"  已上报服务中心：索赔号 {sub['claim_no']}（{sub['at']}）")
-    typer.echo(f"  内容摘要 SHA-256：{view['content_hash']}")
+        say(f"  已上报服务中心：索赔号 {sub['claim_no']}（{sub['at']}）")
+    for line in trip_lines(view):
+        say(f"  {line}")
+    say(f"  内容摘要 SHA-256：{view['content_hash']}")
 
 
 def print_history(kind_code: str, entries: list[dict[str, Any]], names: dict[str, str]) -> None:
     kind = get_kind(kind_code)
     for e in entries:
-        typer.echo(f"第 {e['version']} 版  {e['at']}  {e['event_label']}  {e['actor_name']}")
+        say(f"第 {e['version']} 版  {e['at']}  {e['event_label']}  {e['actor_name']}")
         if e.get("reason"):
-            typer.echo(f"    原因：{e['reason']}")
+            say(f"    原因：{e['reason']}")
         if e["event"] == "Amended":
             for c in e["changes"]:
                 spec = kind.field(c["field"])
@@ -256,12 +260,38 @@ def print_history(kind_code: str, entries: list[dict[str, Any]], names: dict[str
                     value_text(spec.type, v, names) if spec else str(v)
                     for v in (c["before"], c["after"])
                 )
-                typer.echo(f"    {c['label']}：{before} → {after}")
+                say(f"    {c['label']}：{before} → {after}")
         detail = e.get("detail") or {}
         if e["event"] == "Signed":
             signed = detail["content_hash"][:12]
-            typer.echo(f"    {detail['role_label']} {detail['signer']}（签署内容 {signed}）")
+            say(f"    {detail['role_label']} {detail['signer']}（签署内容 {signed}）")
         elif "sha256" in detail:
-            typer.echo(f"    扫描件 {detail['sha256'][:12]}")
+            say(f"    扫描件 {detail['sha256'][:12]}")
         elif "claim_no" in detail:
-            typer.echo(f"    索赔号 {detail['claim_no']}")
+            say(f"    索赔号 {detail['claim_no']}")
+        elif e["event"] in ("Departed", "Returned"):
+            key = "departure" if e["event"] == "Departed" else "return_trip"
+            for line in trip_lines({key: detail}):
+                say(f"    {line}")
+
+
+def trip_lines(view: dict[str, Any]) -> list[str]:
+    """An off-site service's departure and return, as the document page words them."""
+    lines = []
+    if out := view.get("departure"):
+        odometer = (
+            "" if out.get("odometer_out") is None else f"，出发里程表 {out['odometer_out']} km"
+        )
+        when = f"{out['at']}，" if out.get("at") else ""
+        lines.append(f"已出发：{when}手持机 {out['handheld_terminal_id']}{odometer}")
+    if back := view.get("return_trip"):
+        odometer = (
+            "" if back.get("odometer_in") is None else f"，返回里程表 {back['odometer_in']} km"
+        )
+        when = f"{back['at']}，" if back.get("at") else ""
+        line = (
+            f"已返回：{when}申报 {back['mileage_claimed']} km，核实 {back['mileage_verified']} km"
+        )
+        difference = view.get("mileage_difference")
+        lines.append(line + odometer + (f"（相差 {difference} km）" if difference else ""))
+    return lines

@@ -73,10 +73,26 @@ def get_document(
         if doc is None:
             raise _not_found(kind, number, f"（{as_of:%Y-%m-%d %H:%M} 时尚未存档）")
         return kind, doc
+    if version is not None and not 1 <= version <= MAX_VERSION:
+        raise _no_version(version)  # asked before the store, whose bigint it would overflow
     try:
-        return kind, archive.app.repository.get(doc_id, version=version)
+        doc: Document = archive.app.repository.get(doc_id, version=version)
     except AggregateNotFoundError:
         raise _not_found(kind, number) from None
+    if version is not None and doc.version != version:
+        # The store answers "the latest version up to N": version 99 of a document with 3
+        # would silently be version 3.
+        raise _no_version(version)
+    return kind, doc
+
+
+MAX_VERSION = 2**62
+
+
+def _no_version(version: int) -> NotFound:
+    return NotFound(
+        "version_not_found", f"该单据没有第 {version} 版", f"document has no version {version}"
+    )
 
 
 def parse_instant(text: str, field: str = "as_of") -> datetime:
@@ -259,6 +275,10 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
             }
         elif name == "Submitted":
             entry["detail"] = {"claim_no": event.claim_no}
+        elif name == "Departed":
+            entry["detail"] = {k: v for k, v in doc.departure.items() if k not in ("by", "at")}
+        elif name == "Returned":
+            entry["detail"] = {k: v for k, v in doc.return_trip.items() if k not in ("by", "at")}
         entries.append(entry)
         before = dict(doc.fields)  # taken before the next event changes the document
     return entries
