@@ -81,6 +81,34 @@ def test_two_server_processes_share_the_sessions(web: WebClient, team: Archive) 
         other.close()
 
 
+@pytest.mark.postgres
+def test_processes_starting_at_once_create_the_tables_once(postgres_url: str, tmp_path) -> None:
+    """Every server process opens the store when it starts; on a fresh PostgreSQL database
+    they create its tables at the same moment (under an advisory lock)."""
+    from archive.config import Settings
+
+    settings = Settings(home=tmp_path / "home", database_url=postgres_url)
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            with session_store(settings) as store:
+                store.start("admin")
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_store(settings) as store:
+        assert store.sessions_of("admin") == 8
+
+
 def test_a_session_expires_after_a_working_day(team: Archive) -> None:
     now = [1_000_000.0]
     store = open_session_store(team.settings, clock=lambda: now[0])
@@ -283,3 +311,13 @@ def test_cookie_holds_no_username_even_when_anonymous(tmp_path: Path, team: Arch
             assert store.sessions_of("admin") == 0  # no row before a login
     finally:
         client.close()
+
+
+def test_a_non_ascii_token_is_just_a_wrong_token(web: WebClient) -> None:
+    web.login("li", PASSWORD)
+    page = web.post("/logout", data={"csrf_token": "令牌"})
+    assert page.status_code == 403 and "表单已过期" in page.text  # not a 500
+    api = web.post(
+        "/api/v1/documents/work_order", json={}, headers={"X-CSRF-Token": "令牌".encode()}
+    )
+    assert api.status_code == 403 and api.json()["error"] == "csrf"
