@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+import anyio
 import anyio.from_thread
 from fastapi import Request
 from python_multipart.exceptions import FormParserError
@@ -23,13 +24,29 @@ MAX_FIELDS = 16
 MAX_TRAILER_BYTES = 64 * 1024  # after the file: only the closing boundary is expected
 
 
+# A client that stops sending without closing the connection (a laptop closed, a cable pulled)
+# would hold the upload's temporary file and a worker thread for as long as the connection
+# lives; after this many seconds without a byte the upload is given up and its file removed.
+UPLOAD_IDLE_SECONDS = 60.0
+
+
 def body_puller(request: Request) -> Callable[[], bytes]:
     """For a worker thread: each call waits for the next piece of the request body from the
-    event loop (``b""`` once the body has ended)."""
+    event loop (``b""`` once the body has ended). A client gone silent is refused with
+    :class:`BadInput`, and one that disconnected ends the request (``ClientDisconnect``):
+    either way the blob store removes what it had written."""
     chunks = request.stream()
 
     async def next_chunk() -> bytes:
-        return await anext(chunks, b"")
+        try:
+            with anyio.fail_after(UPLOAD_IDLE_SECONDS):
+                return await anext(chunks, b"")
+        except TimeoutError:
+            raise BadInput(
+                "upload_stalled",
+                f"上传中断：{UPLOAD_IDLE_SECONDS:.0f} 秒没有收到数据，请重新上传",
+                f"the upload stalled: no data for {UPLOAD_IDLE_SECONDS:.0f} seconds",
+            ) from None
 
     return lambda: anyio.from_thread.run(next_chunk)
 
