@@ -253,3 +253,27 @@ def test_healthz_says_only_ok_without_a_login(edge: Edge) -> None:
     told = edge.api("GET", "/healthz").json()
     assert told["ok"] is True and told["events"] == event_count(edge.archive)
     assert {p["name"] for p in told["projections"]} >= {"search"}
+
+
+# -- the schema says what the server checks ---------------------------------------------------
+
+
+@SQLITE_ONLY
+def test_the_openapi_schema_says_what_the_server_checks(edge: Edge) -> None:
+    spec = edge.web.get("/openapi.json").json()
+    models = spec["components"]["schemas"]
+    reason = models["Reason"]["properties"]["reason"]
+    assert reason["minLength"] == 1 and reason["maxLength"] == 500 and reason["pattern"]
+    assert "customer" in models["RefusalRequest"]["properties"]["role"]["enum"]
+    assert models["NewStaff"]["properties"]["username"]["pattern"]
+    assert models["Amendment"]["properties"]["expected_version"]["minimum"] == 1
+    show = spec["paths"]["/api/v1/documents/{kind}/{number}"]["get"]["parameters"]
+    params = {p["name"]: p["schema"] for p in show}
+    assert "work_order" in params["kind"]["enum"]
+    version = params["version"]["anyOf"][0]
+    assert version["minimum"] == 1 and version["maximum"] < 2**63
+    assert params["as_of"]["format"] == "date-time"
+    submit = spec["paths"]["/api/v1/documents/{kind}/{number}/submission"]["post"]
+    assert next(p for p in submit["parameters"] if p["name"] == "kind")["schema"]["enum"] == [
+        "warranty_claim"
+    ]

@@ -24,6 +24,7 @@ from web.api.models import (
 )
 from web.api.multipart import StreamedForm, body_puller
 from web.api.routing import ApiRoute
+from web.api.schema import AsOf, KindCode, SubmittableKind
 from web.auth import ApiUser
 
 router = APIRouter(route_class=ApiRoute, tags=["documents 单据"])
@@ -74,7 +75,7 @@ view = queries.view_of
     responses={201: {"headers": {"Location": {"description": "the new document"}}}},
 )
 def file_document(
-    kind: str,
+    kind: KindCode,
     data: Annotated[
         dict[str, Any],
         Body(
@@ -96,26 +97,24 @@ def file_document(
 
 @router.get(DOC, summary="查看单据 / a document now, at a version, or as of a time")
 def show_document(
-    kind: str,
+    kind: KindCode,
     number: str,
     archive: ArchiveDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
-    as_of: Annotated[
-        str | None, Query(description="ISO time, e.g. 2026-11-03T14:30 (local time if no zone)")
-    ] = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     instant = queries.parse_instant(as_of) if as_of else None
     return queries.show(archive, kind, number, version=version, as_of=instant)
 
 
 @router.get(DOC + "/history", summary="修改记录 / every change: who, when, what, why")
-def history(kind: str, number: str, archive: ArchiveDep) -> list[dict[str, Any]]:
+def history(kind: KindCode, number: str, archive: ArchiveDep) -> list[dict[str, Any]]:
     return queries.history(archive, kind, number)
 
 
 @router.patch(DOC, summary="修改 / amend fields, with a reason, from the version you saw")
 def amend(
-    kind: str, number: str, body: Amendment, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, number: str, body: Amendment, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     doc = commands.amend_document(
         archive, kind, number, body.changes, body.reason, body.expected_version, user.username
@@ -125,7 +124,7 @@ def amend(
 
 @router.post(DOC + "/void", summary="作废 / void, with a reason")
 def void(
-    kind: str, number: str, body: Reason, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, number: str, body: Reason, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     return view(archive, commands.void_document(archive, kind, number, body.reason, user.username))
 
@@ -139,7 +138,7 @@ def void(
     openapi_extra=SIGNATURE_BODY,
 )
 async def sign(
-    kind: str, number: str, request: Request, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, number: str, request: Request, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("multipart/"):
         return await run_in_threadpool(_sign_drawn, request, archive, kind, number, user.username)
@@ -190,7 +189,7 @@ def _signature_request(data: Any) -> SignatureRequest:
 
 @router.post(DOC + "/refusals", summary="拒签 / refuse to sign, saying why")
 def refuse(
-    kind: str, number: str, body: RefusalRequest, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, number: str, body: RefusalRequest, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     doc = commands.refuse_signature(archive, kind, number, body.role, body.reason, user.username)
     return view(archive, doc)
@@ -198,7 +197,7 @@ def refuse(
 
 @router.post(DOC + "/submission", summary="上报服务中心 / record the submission of a claim")
 def submit(
-    kind: str, number: str, body: SubmissionRequest, user: ApiUser, archive: ArchiveDep
+    kind: SubmittableKind, number: str, body: SubmissionRequest, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     doc = commands.submit_claim(archive, kind, number, body.claim_no, user.username)
     return view(archive, doc)

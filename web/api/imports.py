@@ -13,6 +13,7 @@ from archive.errors import BadInput
 from archive.kinds.registry import get_kind
 from web.api.deps import ArchiveDep
 from web.api.routing import ApiRoute
+from web.api.schema import KindCode
 from web.auth import ApiUser
 
 router = APIRouter(route_class=ApiRoute, tags=["documents 单据"])
@@ -34,7 +35,7 @@ CSV_BODY = {
     openapi_extra=CSV_BODY,
 )
 async def import_csv(
-    kind: str, request: Request, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, request: Request, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     spec = get_kind(kind)
     limit = archive.settings.max_scan_bytes

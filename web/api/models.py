@@ -1,8 +1,9 @@
 """The JSON bodies the API accepts.
 
 They only shape the request: what a value must be (a VIN, a known role, a non-empty reason)
-is decided by the write path, which reports it per field in Chinese and English. Unknown keys
-are refused, so a misspelt key is an error rather than silently ignored.
+is decided by the write path, which reports it per field in Chinese and English; the schema
+says those rules too (``web.api.schema``). Unknown keys are refused, so a misspelt key is an
+error rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -10,6 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from web.api.schema import (
+    MAYBE_BLANK_LINE,
+    ONE_LINE,
+    REASON,
+    ROLE,
+    SHA256,
+    STAFF_ROLE,
+    USERNAME,
+    says,
+)
 
 # A version number as the stores hold it: 2^63 and more overflow SQLite's INTEGER (a server
 # error, not an answer); no document comes near 2^31 versions.
@@ -22,31 +34,47 @@ class Body(BaseModel):
 
 class Amendment(Body):
     changes: dict[str, Any] = Field(description="Only the fields that change; null clears one.")
-    reason: str = Field(description="Why the document changes (shown in its history).")
+    reason: str = Field(
+        description="Why the document changes (shown in its history).", **says(**REASON)
+    )
     expected_version: int = Field(
         ge=1, le=MAX_VERSION, description="The version you saw; a newer one refuses (409)."
     )
 
 
 class Reason(Body):
-    reason: str
+    reason: str = Field(description="Why (shown in the history).", **says(**REASON))
 
 
 class SignatureRequest(Body):
-    role: str = Field(description="The role signed in; staff sign in a role they hold.")
-    customer_name: str | None = Field(None, description="customer: who signed.")
+    role: str = Field(
+        description="The role signed in; staff sign in a role they hold.", **says(**ROLE)
+    )
+    customer_name: str | None = Field(
+        None,
+        description="customer: who signed (blank: the customer on the document; 40 characters "
+        "are kept).",
+        **says(**MAYBE_BLANK_LINE),
+    )
     image_sha256: str | None = Field(
-        None, description="customer: SHA-256 of the signed slip's scan on this document."
+        None,
+        description="customer: SHA-256 of the signed slip's scan on this document.",
+        **says(**SHA256),
     )
 
 
 class RefusalRequest(Body):
-    role: str
-    reason: str
+    role: str = Field(
+        description="The role refused; staff refuse in a role they hold.", **says(**ROLE)
+    )
+    reason: str = Field(description="Why the signature is refused.", **says(**REASON))
 
 
 class SubmissionRequest(Body):
-    claim_no: str = Field(description="The manufacturer's claim number (厂家索赔号).")
+    claim_no: str = Field(
+        description="The manufacturer's claim number (厂家索赔号).",
+        **says(**ONE_LINE, maxLength=40),
+    )
 
 
 Kilometres = int | str | None
@@ -66,13 +94,15 @@ class ReturnRequest(Body):
 
 
 class NewStaff(Body):
-    username: str
-    name: str
-    roles: list[str]
+    username: str = Field(description="Letters, digits and dots.", **says(**USERNAME))
+    name: str = Field(description="The full name, as signed.", **says(**ONE_LINE))
+    roles: list[str] = Field(**says(items=STAFF_ROLE, minItems=1))
     registration_no: str | None = Field(None, description="备案号 (clerks).")
     phone: str | None = None
 
 
 class RolesChange(Body):
-    roles: list[str] = Field(description="The full new set of roles.")
+    roles: list[str] = Field(
+        description="The full new set of roles.", **says(items=STAFF_ROLE, minItems=1)
+    )
     registration_no: str | None = None

@@ -14,6 +14,7 @@ from archive.queries.search import search_answer
 from archive.staff.permissions import permission_table
 from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.routing import ApiRoute
+from web.api.schema import KindCode
 from web.auth import ApiUser
 
 router = APIRouter(route_class=ApiRoute)
@@ -28,7 +29,7 @@ def list_kinds() -> list[dict[str, Any]]:
 
 
 @router.get("/kinds/{kind}", tags=["kinds 单据种类"], summary="一种单据的各栏 / a kind's fields")
-def describe_kind(kind: str) -> dict[str, Any]:
+def describe_kind(kind: KindCode) -> dict[str, Any]:
     return get_kind(kind).describe()
 
 

@@ -18,6 +18,7 @@ from web.api.documents import DOC, view
 from web.api.models import Reason
 from web.api.multipart import StreamedForm, body_puller
 from web.api.routing import ApiRoute
+from web.api.schema import KindCode
 from web.auth import ApiUser
 
 router = APIRouter(route_class=ApiRoute, tags=["scans 扫描件"])
@@ -51,7 +52,7 @@ UPLOAD_BODY = {
     openapi_extra=UPLOAD_BODY,
 )
 def attach(
-    kind: str, number: str, request: Request, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, number: str, request: Request, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     form = StreamedForm(body_puller(request), request.headers.get("content-type", ""))
     doc = commands.attach_scan(
@@ -68,7 +69,7 @@ def attach(
 
 @router.post(DOC + "/scans/{sha256}/withdraw", summary="撤回扫描件 / withdraw a scan (kept)")
 def withdraw(
-    kind: str, number: str, sha256: str, body: Reason, user: ApiUser, archive: ArchiveDep
+    kind: KindCode, number: str, sha256: str, body: Reason, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     doc = commands.withdraw_scan(archive, kind, number, sha256, body.reason, user.username)
     return view(archive, doc)
