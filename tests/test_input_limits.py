@@ -265,3 +265,37 @@ def test_an_upload_cut_off_midway_leaves_no_temporary_file(tmp_path: Path) -> No
     with pytest.raises(ConnectionResetError):
         store.put_stream(CutOff())  # type: ignore[arg-type]
     assert list(store.tmp_dir.iterdir()) == []
+
+
+# -- strict version lookup through the app (archive/queries/documents.py) -------------------
+
+
+@pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
+def test_a_version_the_document_does_not_have_is_not_found_on_api_and_page(
+    team: Archive,
+) -> None:
+    from tests.webclient import WebClient
+    from web.app import create_app
+
+    commands.file_document(team, "work_order", work_order("WO-1"), "admin")
+    commands.amend_document(
+        team, "work_order", "WO-1", {"model": "大众速腾"}, "抄错车型", 1, "admin"
+    )
+    commands.set_password(team, "admin", "counter-pass-1", "admin")
+    token = commands.issue_token(team, "admin", "测试", "admin")[1]
+    client = WebClient(create_app(team, follow_log=False))
+    try:
+        bearer = {"Authorization": f"Bearer {token}"}
+        url = "/api/v1/documents/work_order/WO-1"
+        missing = client.get(url, params={"version": 99}, headers=bearer)
+        assert missing.status_code == 404
+        assert missing.json()["error"] == "version_not_found"
+        assert missing.json()["message_zh"] == "该单据没有第 99 版"
+        first = client.get(url, params={"version": 1}, headers=bearer).json()
+        assert first["version"] == 1 and first["fields"]["model"] == "大众朗逸"
+        client.login("admin", "counter-pass-1")
+        page = client.get("/d/work_order/WO-1", params={"version": 99})
+        assert page.status_code == 404
+        assert "该单据没有第 99 版" in page.text
+    finally:
+        client.close()
