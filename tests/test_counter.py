@@ -320,3 +320,80 @@ def test_demo_scans_are_chinese_paper_slips() -> None:
     row = (width + 7) // 8
     title_rows = pixels[85 * SCAN_SCALE * row : 115 * SCAN_SCALE * row]
     assert any(byte != 0xFF for byte in title_rows)  # the title is there, in ink
+
+
+# -- 10. a long bundle check shows how far it got ------------------------------------------------
+
+
+def test_the_bundle_check_reports_progress_page_by_page(desk: Archive) -> None:
+    from archive.bundle.check import check_bundle
+    from archive.bundle.pipeline import print_document
+    from archive.integrity import load_verifier
+
+    file_work_orders(desk, 1)
+    printed = print_document(desk, "work_order", "WO-0001")
+    seen: list[tuple[str, int, int]] = []
+    report = check_bundle(
+        printed.pdf, load_verifier(desk.settings), lambda *step: seen.append(step)
+    )
+    assert report.intact and report.pages == printed.pages
+    pages = [step for step in seen if step[0] == "pages"]
+    assert pages[0] == ("pages", 0, report.pages)
+    assert pages[-1] == ("pages", report.pages, report.pages)
+    assert len(pages) == report.pages + 1  # one step a page
+
+
+def test_the_verify_page_follows_a_long_check_and_shows_its_report(
+    web: WebClient, desk: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from archive.bundle.pipeline import print_document
+    from web.pages import verify as verify_page
+
+    file_work_orders(desk, 1)
+    printed = print_document(desk, "work_order", "WO-0001").pdf
+    web.login("auditor", PASSWORD)
+    monkeypatch.setattr(verify_page, "QUICK_SECONDS", 0.0)  # as if the bundle were long
+    gate = threading.Event()
+    real_work = verify_page._work
+
+    def slow_work(archive, key):  # the real check, held after its first pages
+        work = real_work(archive, key)
+
+        def held(stream, progress):
+            progress("pages", 5, 10)
+            gate.wait(30)
+            return work(stream, progress)
+
+        return held
+
+    monkeypatch.setattr(verify_page, "_work", slow_work)
+    token = web.csrf("/verify-bundle")
+    sent = web.post(
+        "/verify-bundle",
+        data={"csrf_token": token},
+        files={"bundle": ("2026-10-全卷.pdf", printed, "application/pdf")},
+    )
+    assert sent.status_code == 303
+    follow = sent.headers["location"]
+    job_id = follow.split("job=")[1]
+    status = web.get(f"/jobs/{job_id}").json()
+    assert status["state"] == "running" and status["stage"] == "逐页读取"
+    assert (status["done"], status["total"]) == (5, 10)
+    running = web.get(follow).text
+    assert "正在核验 2026-10-全卷.pdf" in running and "逐页读取 5 / 10" in running
+    assert f'data-job="{job_id}"' in running and "/static/app.js" in running
+    gate.set()
+    app_jobs = web.app.state.bundle_jobs
+    assert app_jobs.jobs[job_id].finished.wait(30)
+    assert web.get(f"/jobs/{job_id}").json()["url"] == follow
+    done = web.get(follow).text
+    assert 'data-verdict="intact"' in done and "2026-10-全卷.pdf 核验通过" in done
+    # The report is the uploader's: another person gets a clear "not found".
+    other = as_user(web, "wang")
+    try:
+        answer = other.get(follow)
+        assert answer.status_code == 404 and "没有这个核验任务" in answer.text
+    finally:
+        other.close()

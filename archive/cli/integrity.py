@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from archive.bundle.bindings import BINDING_LABELS
-from archive.cli._shared import JsonOpt, emit_json, fail, opened, unreadable
+from archive.cli._shared import JsonOpt, emit_json, fail, opened, progress_bar, unreadable
 from archive.errors import BadInput
 
 # The integrity machinery (and the cryptography library) is imported by the commands that use
@@ -163,10 +163,10 @@ def verify_bundle_command(
         data = pdf.read_bytes()
     except OSError as error:
         fail(unreadable(error), as_json)
-    from archive.bundle.check import check_bundle  # loads pypdf
+    from archive.bundle.check import CHECK_STAGE_LABELS, check_bundle  # loads pypdf
 
     verifier = _verifier(key, as_json) if key is not None else None
-    report = check_bundle(data, verifier)
+    report = check_bundle(data, verifier, progress_bar(as_json, CHECK_STAGE_LABELS))
     if as_json:
         emit_json({"file": str(pdf), **report.as_dict()})
     else:

@@ -102,7 +102,8 @@
   });
 })();
 
-// Month bundles: follow the background job until the PDF can be downloaded.
+// Background jobs (a month's bundle, a bundle being checked): follow the job until it is done,
+// then offer the PDF, or open the check's report (a box marked data-job-open).
 (function () {
   "use strict";
   var box = document.querySelector("[data-job]");
@@ -115,11 +116,16 @@
       .then(function (response) { return response.json(); })
       .then(function (job) {
         if (job.total) { bar.max = job.total; bar.value = job.done; }
-        if (job.state === "done") {
+        if (job.state === "done" && box.hasAttribute("data-job-open")) {
+          status.textContent = "已完成，正在打开结果…";
+          window.location.replace(job.url);
+        } else if (job.state === "done") {
           status.textContent = "已完成";
           bar.max = 1; bar.value = 1;
           link.href = job.url;
           link.hidden = false;
+        } else if (job.state === "failed" && box.hasAttribute("data-job-open")) {
+          window.location.replace(box.querySelector("[data-job-link]").href);
         } else if (job.state === "failed") {
           status.textContent = job.error || "生成失败";
         } else {

@@ -19,7 +19,7 @@ from archive.queries.volumes import parse_month
 from archive.staff.permissions import SEAL
 from web.auth import PageUser, archive_of
 from web.errors import page_message
-from web.jobs import BundleJobs, bundle_path
+from web.jobs import BundleJob, BundleJobs, bundle_path
 from web.pages.common import can, fresh, models_of
 from web.templating import render
 
@@ -53,6 +53,7 @@ def _page(
     models = models_of(request)
     models.runner.wait_for(timeout=3)
     overview = month_overview(archive, models.months, month)
+    bundle_job = jobs_of(request).jobs.get(job or "")  # a check's id shows no bundle here
     return render(
         request,
         "month.html",
@@ -63,7 +64,7 @@ def _page(
             "bindings": BINDING_LABELS,
             "may_seal": can(user, SEAL),  # type: ignore[arg-type]
             "get_kind": get_kind,
-            "job": jobs_of(request).jobs.get(job or ""),
+            "job": bundle_job if isinstance(bundle_job, BundleJob) else None,
             "notice": "已封存。" if request.query_params.get("sealed") else None,
         },
         status_code=status_code,
@@ -109,10 +110,7 @@ def job_status(request: Request, job_id: str, user: PageUser) -> Response:
     job = jobs_of(request).jobs.get(job_id)
     if job is None:
         raise NotFound("no_such_job", "没有这个任务", "no such job")
-    status = job.as_dict()
-    if job.state == "done":
-        status["url"] = f"/months/{job.month}/bundles/{job.supplement}/{job.binding}.pdf"
-    return JSONResponse(status)
+    return JSONResponse(job.as_dict())  # with the finished work's url once done
 
 
 @router.get("/months/{month}/bundles/{supplement}/{binding}.pdf")

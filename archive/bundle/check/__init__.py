@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections.abc import Callable
 from typing import IO
 
 from pypdf import PdfReader
@@ -44,17 +45,24 @@ from archive.bundle.check.pages import (
 from archive.bundle.check.report import BoundRef, BundleReport
 from archive.integrity.keys import VerifierKey
 
-__all__ = ["BoundRef", "BundleReport", "check_bundle"]
+__all__ = ["CHECK_STAGE_LABELS", "BoundRef", "BundleReport", "check_bundle"]
 
 log = logging.getLogger(__name__)
 
+# Progress (stage, done, total) of a long check, for a progress bar or a page that polls.
+Progress = Callable[[str, int, int], None]
+CHECK_STAGE_LABELS = {"proofs": "核对包含证明", "pages": "逐页读取"}
 
-def check_bundle(pdf: bytes | IO[bytes], key: VerifierKey | None = None) -> BundleReport:
+
+def check_bundle(
+    pdf: bytes | IO[bytes], key: VerifierKey | None = None, progress: Progress | None = None
+) -> BundleReport:
     """Check one bundle; ``key`` is the archive's public key when the auditor has it."""
     started = time.perf_counter()
     report = BundleReport(key_source="given" if key else "embedded")
     try:
-        _check(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf, key, report)
+        stream = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
+        _check(stream, key, report, progress or (lambda stage, done, total: None))
     except Exception as error:  # a file crafted to break the reader fails the check
         log.exception("verify-bundle could not finish")
         report.add(
@@ -68,7 +76,9 @@ def check_bundle(pdf: bytes | IO[bytes], key: VerifierKey | None = None) -> Bund
     return report
 
 
-def _check(stream: IO[bytes], key: VerifierKey | None, report: BundleReport) -> None:
+def _check(
+    stream: IO[bytes], key: VerifierKey | None, report: BundleReport, progress: Progress
+) -> None:
     try:
         reader = PdfReader(stream)
         report.pages = len(reader.pages)
@@ -87,12 +97,14 @@ def _check(stream: IO[bytes], key: VerifierKey | None, report: BundleReport) -> 
     checkpoint = read_checkpoint(manifest, key, report)
     if checkpoint is None:
         return
+    progress("proofs", 0, 1)
     documents = proved_documents(manifest.get("documents"), "documents", checkpoint, report)
     left = proved_documents(manifest.get("left_out", []), "left_out", checkpoint, report)
     report.documents, report.left_out = len(documents), len(left)
     report.bound = [BoundRef(d.kind, d.number, d.id, d.version, d.content_hash) for d in documents]
     check_what_is_bound(manifest, documents, left, checkpoint, report)
-    texts = page_texts(reader, report)
+    progress("proofs", 1, 1)
+    texts = page_texts(reader, report, progress)
     check_page_numbers(texts, report)
     starts = check_printed(texts, documents, report)
     check_values(texts, starts, documents, report)

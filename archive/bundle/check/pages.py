@@ -4,6 +4,7 @@ summary stating the replayed claims' fees row by row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -41,9 +42,16 @@ from projections.ledger import Subject
 SHOWN_PAGES = 10  # page numbers listed in one message
 
 
-def page_texts(reader: PdfReader, report: BundleReport) -> list[str]:
+def page_texts(
+    reader: PdfReader,
+    report: BundleReport,
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
+) -> list[str]:
+    """Every page's text (most of a check's time: ~40 pages/s), saying how far it got."""
     texts = []
+    total = len(reader.pages)
     for number, page in enumerate(reader.pages, start=1):
+        progress("pages", number - 1, total)
         try:
             texts.append(page.extract_text())
         except Exception as error:  # a damaged page: say which, read the rest
@@ -53,6 +61,7 @@ def page_texts(reader: PdfReader, report: BundleReport) -> list[str]:
                 f"PDF 第 {number} 页的文字无法读取（页面已损坏）",
                 f"the text of page {number} cannot be read: {error}",
             )
+    progress("pages", total, total)
     return texts
 
 
