@@ -84,11 +84,9 @@ def allowed_methods(request: Request) -> str | None:
     routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     methods = {
         method
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
         if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
     }
-    if "GET" in methods:
-        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
     return ", ".join(sorted(methods)) or None
 
 
