@@ -6,6 +6,7 @@ The write path on the real SQLite file and PostgreSQL; the page, API and CLI on 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -239,3 +240,40 @@ def test_cli_reactivate_last_admin_and_old_password(tmp_path: Path) -> None:
         "--old-password", PASSWORD,
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
+
+
+def _remove_each_other(team: Archive) -> dict[str, str]:
+    """admin deactivates sun while sun deactivates admin, both released at the same moment."""
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def remove(target: str, actor: str) -> None:
+        start.wait()
+        try:
+            commands.deactivate_staff(team, target, "离职", actor)
+            outcomes[actor] = "done"
+        except ArchiveError as error:
+            outcomes[actor] = error.code
+
+    threads = [
+        threading.Thread(target=remove, args=("sun", "admin")),
+        threading.Thread(target=remove, args=("admin", "sun")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(team: Archive) -> None:
+    """Each checks that another admin remains, then saves: one at a time, so the second finds
+    himself the last one (or no longer an admin)."""
+    commands.change_roles(team, "sun", ["service_manager", "admin"], "admin")
+    for round_ in range(4):
+        outcomes = _remove_each_other(team)
+        assert list(outcomes.values()).count("done") == 1, (round_, outcomes)
+        admins = [p for p in team.staff.refresh().values() if p.active and "admin" in p.roles]
+        assert len(admins) == 1
+        gone = "sun" if outcomes["admin"] == "done" else "admin"
+        reactivate_staff(team, gone, "返岗", admins[0].username)

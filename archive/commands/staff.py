@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -140,6 +141,14 @@ def _keep_an_admin(archive: Archive, username: str) -> None:
         )
 
 
+@contextmanager
+def _one_admin_change_at_a_time(archive: Archive) -> Iterator[None]:
+    """Two admins removing each other at the same moment would each see the other remain:
+    changes that may remove an admin check and save one at a time, in every process."""
+    with session_store(archive.settings) as store, store.exclusive():
+        yield
+
+
 def _end_sessions(archive: Archive, username: str) -> None:
     """Log ``username`` out everywhere (the web sessions live in the archive's database)."""
     with session_store(archive.settings) as sessions:
@@ -155,25 +164,29 @@ def change_roles(
 ) -> Staff:
     _require_admin(archive, actor)
     role_list = _check_roles(roles)
-    staff = _load_staff(archive, username)
-    if staff.active and "admin" in staff.roles and "admin" not in role_list:
-        _keep_an_admin(archive, username)
     number = (registration_no or "").strip() or None
     if problems := _line_problems(registration_no=number):
         raise ValidationFailed(problems)
-    apply_change(
-        archive, staff, lambda: staff.change_roles(role_list, number, actor, archive.now())
-    )
+    with _one_admin_change_at_a_time(archive):
+        _require_admin(archive, actor)  # again: he may have lost it while we waited
+        staff = _load_staff(archive, username)
+        if staff.active and "admin" in staff.roles and "admin" not in role_list:
+            _keep_an_admin(archive, username)
+        apply_change(
+            archive, staff, lambda: staff.change_roles(role_list, number, actor, archive.now())
+        )
     return staff
 
 
 def deactivate_staff(archive: Archive, username: str, reason: str, actor: str) -> Staff:
     _require_admin(archive, actor)
     text = require_reason(reason)
-    staff = _load_staff(archive, username)
-    if staff.active and "admin" in staff.roles:
-        _keep_an_admin(archive, username)
-    apply_change(archive, staff, lambda: staff.deactivate(text, actor, archive.now()))
+    with _one_admin_change_at_a_time(archive):
+        _require_admin(archive, actor)  # again: he may have lost it while we waited
+        staff = _load_staff(archive, username)
+        if staff.active and "admin" in staff.roles:
+            _keep_an_admin(archive, username)
+        apply_change(archive, staff, lambda: staff.deactivate(text, actor, archive.now()))
     _end_sessions(archive, username)
     return staff
 

@@ -38,8 +38,10 @@ _SCHEMA = (
     " account TEXT PRIMARY KEY, failures INTEGER NOT NULL,"
     " last_failure DOUBLE PRECISION NOT NULL)",
 )
-# Any fixed number: every process creating the tables at once takes this lock first.
+# Any fixed numbers: every process creating the tables at once takes the first lock; the
+# second is the store's ``exclusive`` lock.
 _PG_SCHEMA_LOCK = 0x5E55_1045
+_PG_EXCLUSIVE_LOCK = 0x5E55_1046
 
 Run = Callable[..., list[tuple[Any, ...]]]
 
@@ -48,6 +50,8 @@ class _Database(Protocol):
     for_update: str
 
     def transaction(self) -> Any: ...  # a context manager yielding ``Run``
+
+    def exclusive(self) -> Any: ...  # a context manager
 
     def close(self) -> None: ...
 
@@ -79,6 +83,11 @@ class _Sqlite:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self.transaction():  # the file's write lock, held throughout
+            yield
 
     def close(self) -> None:
         self._conn.close()
@@ -118,6 +127,17 @@ class _Postgres:
 
             with conn.transaction():
                 yield run
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        # A session-level advisory lock: held across transactions, on this connection only.
+        with self.transaction() as run:
+            run("SELECT pg_advisory_lock(?)", (_PG_EXCLUSIVE_LOCK,))
+        try:
+            yield
+        finally:
+            with self.transaction() as run:
+                run("SELECT pg_advisory_unlock(?)", (_PG_EXCLUSIVE_LOCK,))
 
     def close(self) -> None:
         if self._conn is not None:
@@ -235,6 +255,13 @@ class SessionStore:
     def forget_failures(self, account: str) -> None:
         with self._db.transaction() as run:
             run("DELETE FROM archive_login_failures WHERE account = ?", (account,))
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One holder at a time across every process of this archive (e.g. the change that
+        checks "another admin remains" and saves). Use no other method of this store inside."""
+        with self._db.exclusive():
+            yield
 
     def close(self) -> None:
         self._db.close()
