@@ -397,3 +397,14 @@ def test_the_verify_page_follows_a_long_check_and_shows_its_report(
         assert answer.status_code == 404 and "没有这个核验任务" in answer.text
     finally:
         other.close()
+
+
+def test_the_amend_form_shows_a_moment_on_the_dealerships_clock(
+    web: WebClient, desk: Archive
+) -> None:
+    settled = "2026-11-03T23:30:00+00:00"  # typed with its zone through the API
+    commands.file_document(desk, "work_order", work_order(settled_at=settled), "admin")
+    web.login("admin", PASSWORD)
+    form = web.get("/d/work_order/WO-0001/amend").text
+    assert 'name="settled_at" type="datetime-local" value="2026-11-04T07:30"' in form
+    assert "2026-11-03T23:30" not in form  # which would be read back 8 hours late

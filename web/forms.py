@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, tzinfo
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -49,25 +50,28 @@ def errors_by_field(problems: list[FieldProblem]) -> dict[str, str]:
     return errors
 
 
-def form_values(kind: Kind, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored values as a form shows them again (dates as ISO text, staff as usernames)."""
+def form_values(kind: Kind, fields: Mapping[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
+    """Stored values as a form shows them again (dates as ISO text, staff as usernames;
+    moments on the clock of ``tz``, as a form without a zone is read back in it)."""
     values: dict[str, Any] = {}
     for spec in kind.fields:
         value = fields.get(spec.code)
         if value is None:
             continue
         if isinstance(spec.type, Lines):
-            values[spec.code] = [{k: _text(v) for k, v in row.items()} for row in value]
+            values[spec.code] = [{k: _text(v, tz) for k, v in row.items()} for row in value]
         elif isinstance(value, list):
             values[spec.code] = [str(v) for v in value]
         else:
-            values[spec.code] = _text(value)
+            values[spec.code] = _text(value, tz)
     return values
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, tz: tzinfo | None = None) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime) and tz is not None and value.tzinfo is not None:
+        value = value.astimezone(tz)
     if hasattr(value, "isoformat"):
         text = value.isoformat()
         return text[:16] if "T" in text else text  # datetime-local wants YYYY-MM-DDTHH:MM

@@ -93,7 +93,8 @@ async def file_document(request: Request, kind_code: str, user: PageUser) -> Res
 def amend_form(request: Request, kind_code: str, number: str, user: PageUser) -> Response:
     kind, doc = queries.get_document(archive_of(request), kind_code, number)
     require(user, AMEND, kind)  # before the form is filled in, as for filing
-    return _amend_page(request, kind, number, doc.version, form_values(kind, doc.fields), {}, 200)
+    values = form_values(kind, doc.fields, archive_of(request).settings.tz)
+    return _amend_page(request, kind, number, doc.version, values, {}, 200)
 
 
 def _amend_page(
