@@ -22,6 +22,7 @@ from web.app import create_app
 from web.security import SESSION_COOKIE
 
 PASSWORD = "correct horse 1"
+OURS = {"Origin": "http://archive.test"}  # what a browser sends with a form of our pages
 
 
 @pytest.fixture
@@ -251,7 +252,7 @@ def test_a_stale_form_comes_back_with_what_was_typed(web: WebClient, team: Archi
         "registration_no": "BA-0009",
         "csrf_token": stale_token,
     }
-    page = web.post("/staff", data=typed)
+    page = web.post("/staff", data=typed, headers=OURS)
     assert page.status_code == 403
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["x-frame-options"] == "DENY"
@@ -279,6 +280,7 @@ def test_a_stale_form_with_a_file_and_a_password(web: WebClient, team: Archive) 
         "/staff/li/password",
         data={"csrf_token": "from-another-session", "old_password": PASSWORD, "label": "甲"},
         files={"scan": ("单据.pdf", b"%PDF-1.4 ...", "application/pdf")},
+        headers={"Referer": "http://archive.test/staff"},
     )
     assert page.status_code == 403 and "表单已过期" in page.text
     assert PASSWORD not in page.text  # passwords are never shown back
@@ -290,10 +292,22 @@ def test_a_stale_form_when_nobody_is_logged_in(web: WebClient) -> None:
     web.login("li", PASSWORD)
     token = web.csrf("/staff")
     web.post("/logout", data={"csrf_token": token})
-    page = web.post("/staff/li/token", data={"csrf_token": token, "label": "DMS 接口"})
+    page = web.post(
+        "/staff/li/token", data={"csrf_token": token, "label": "DMS 接口"}, headers=OURS
+    )
     assert page.status_code == 403
     assert "现在没有人登录" in page.text and "DMS 接口" in page.text
     assert 'action="/staff/li/token"' not in page.text  # nothing to resend as nobody
+
+
+def test_a_forged_cross_site_post_gets_nothing_to_click(web: WebClient, team: Archive) -> None:
+    web.login("admin", PASSWORD)
+    forged = {"username": "mallory", "name": "坏人", "roles": "admin", "csrf_token": "guess"}
+    page = web.post("/staff", data=forged, headers={"Origin": "https://evil.example"})
+    assert page.status_code == 403 and "不是从本系统的页面提交的" in page.text
+    assert 'action="/staff"' not in page.text.split("<main>")[1]  # no ready "send again"
+    assert web.csrf("/") not in page.text.split("<main>")[1]
+    assert team.staff.get("mallory") is None
 
 
 def test_a_stale_login_form_asks_to_log_in_again(web: WebClient) -> None:

@@ -6,6 +6,7 @@ a fresh token (or to go back). Passwords are never shown back; files must be cho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from starlette.datastructures import FormData, UploadFile
@@ -39,6 +40,17 @@ class StaleForm(Exception):
         self.fields = fields
 
 
+def _from_this_site(request: Request) -> bool:
+    """Whether the browser says the form was on one of our pages (``Origin``, else
+    ``Referer``). A forged cross-site post must not become a page with a ready, valid
+    "send again" button: it gets the refusal and what was sent, nothing to click."""
+    for header in ("origin", "referer"):
+        value = request.headers.get(header)
+        if value:
+            return urlsplit(value).netloc == request.url.netloc
+    return False
+
+
 def _back(request: Request) -> str:
     """Where the form came from, if it was this site; else the dashboard."""
     referer = request.headers.get("referer", "")
@@ -59,6 +71,7 @@ async def stale_form_page(request: Request, error: Exception) -> Response:
         "expired_form.html",
         {
             "now_user": session_person(request),
+            "foreign": not _from_this_site(request),
             "fields": fields,
             "files": [f for f in error.fields if f.is_file],
             "passwords": [f for f in fields if f.value is None],
