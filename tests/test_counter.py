@@ -408,3 +408,21 @@ def test_the_amend_form_shows_a_moment_on_the_dealerships_clock(
     form = web.get("/d/work_order/WO-0001/amend").text
     assert 'name="settled_at" type="datetime-local" value="2026-11-04T07:30"' in form
     assert "2026-11-03T23:30" not in form  # which would be read back 8 hours late
+
+
+def test_only_the_last_checks_are_kept(desk: Archive) -> None:
+    import io
+
+    from web.jobs import KEPT_CHECKS, BundleJobs
+
+    jobs = BundleJobs(desk)
+    try:
+        started = []
+        for n in range(KEPT_CHECKS + 5):
+            job = jobs.check(io.BytesIO(b"%PDF"), "auditor", f"{n}.pdf", lambda s, p: {}, {})
+            assert job.finished.wait(10)
+            started.append(job.id)
+        assert [k for k in jobs.jobs] == started[-KEPT_CHECKS:]
+        assert jobs.check_of(started[-1], "auditor") and not jobs.check_of(started[-1], "wang")
+    finally:
+        jobs.close()

@@ -121,6 +121,7 @@ class BundleJobs:
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
         self.jobs: dict[str, Job] = {}
+        self.jobs_lock = threading.Lock()  # requests add jobs from several threads
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundles")
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checks")
 
@@ -132,7 +133,8 @@ class BundleJobs:
             job.finished.set()
         else:
             self.executor.submit(self._bundle, job, target)
-        self.jobs[job.id] = job
+        with self.jobs_lock:
+            self.jobs[job.id] = job
         return job
 
     def _bundle(self, job: BundleJob, target: Path) -> None:
@@ -170,8 +172,9 @@ class BundleJobs:
             copy.close()
             raise
         job = CheckJob(owner=owner, filename=filename, labels={"waiting": "排队等候", **labels})
-        self._forget_old_checks()
-        self.jobs[job.id] = job
+        with self.jobs_lock:
+            self._forget_old_checks()
+            self.jobs[job.id] = job
         self.checker.submit(self._check, job, copy, work)
         return job
 
