@@ -274,6 +274,20 @@ def test_a_stale_form_comes_back_with_what_was_typed(web: WebClient, team: Archi
     assert person.name == '<script>alert("x")</script>张三'
 
 
+def test_a_stale_filing_form_names_its_fields_as_the_clerk_knows_them(
+    web: WebClient, team: Archive
+) -> None:
+    web.login("admin", PASSWORD)
+    typed = {"csrf_token": "old", "number": "WO-0042", "vin": "LSVAM4188C2184825"}
+    typed |= {"fault_description": "异响\n刹车片", "parts_lines[0][qty]": "2"}
+    before = event_count(team)
+    page = web.post("/file/work_order", data=typed, headers=OURS)
+    assert page.status_code == 403
+    assert "VIN（车架号）" in page.text and "第 1 行" in page.text
+    assert "异响\n刹车片" in page.text  # several lines stay several lines
+    assert event_count(team) == before  # nothing filed
+
+
 def test_a_stale_form_with_a_file_and_a_password(web: WebClient, team: Archive) -> None:
     web.login("li", PASSWORD)
     page = web.post(

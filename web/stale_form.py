@@ -5,14 +5,52 @@ a fresh token (or to go back). Passwords are never shown back; files must be cho
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from starlette.datastructures import FormData, UploadFile
 
+from archive.kinds.registry import KINDS
 from web.security import CSRF_FIELD, session_person
 from web.templating import render
+
+# Fields of the pages' own forms (the documents' fields are named by the kind registry).
+_LABELS = {
+    "username": "用户名", "name": "姓名", "roles": "角色", "role": "角色",
+    "registration_no": "备案号", "reason": "原因", "label": "用途", "password": "新密码",
+    "old_password": "原密码", "number": "编号", "customer_name": "顾客姓名",
+    "claim_no": "索赔单号", "expected_version": "版本", "mileage_claimed": "申报里程",
+    "mileage_verified": "核实里程", "odometer_out": "出厂里程", "odometer_in": "返厂里程",
+    "handheld_terminal_id": "手持终端编号", "force_reason": "原因", "scan": "扫描件",
+    "signature_png": "签名", "bundle": "档案包", "binding": "装订件", "month": "月份",
+}  # fmt: skip
+_CELL = re.compile(r"^(?P<field>\w+)\[(?P<row>\d+)\]\[(?P<column>\w+)\]$")
+
+
+@functools.cache
+def _registry_labels() -> dict[str, str]:
+    """Field and line-column labels of every kind, by code (the first kind's label wins)."""
+    labels: dict[str, str] = {}
+    for kind in KINDS.values():
+        for spec in kind.fields:
+            labels.setdefault(spec.code, spec.label)
+            for column in getattr(spec.type, "columns", ()):
+                labels.setdefault(f"{spec.code}.{column.code}", column.label)
+    return labels
+
+
+def field_label(name: str) -> str:
+    """What a clerk calls the form field ``name`` (``parts[0][qty]``: 配件 第 1 行 数量)."""
+    labels = _registry_labels()
+    cell = _CELL.match(name)
+    if cell:
+        table = labels.get(cell["field"], cell["field"])
+        column = labels.get(f"{cell['field']}.{cell['column']}", cell["column"])
+        return f"{table} 第 {int(cell['row']) + 1} 行 {column}"
+    return labels.get(name) or _LABELS.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -20,6 +58,10 @@ class TypedField:
     name: str
     value: str | None  # None: a password, not shown back
     is_file: bool = False
+
+    @property
+    def label(self) -> str:
+        return field_label(self.name)
 
 
 class StaleForm(Exception):
