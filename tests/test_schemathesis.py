@@ -17,7 +17,9 @@ Every other 422 means the schema says less than the server checks: say it in the
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ import schemathesis
 from hypothesis import HealthCheck
 
 from archive import commands
-from archive.bootstrap import Archive, open_archive
+from archive.bootstrap import open_archive
 from archive.config import Settings
 from tests.support import FakeClock, register_team, work_order
 from web.app import create_app
@@ -56,18 +58,6 @@ BEYOND_THE_SCHEMA = {
 ALLOWED = ["2xx", "403", "404", "409"]
 
 
-def _archive() -> tuple[Archive, str]:
-    home = Path(tempfile.mkdtemp(prefix="schemathesis-"))
-    # Tantivy: Hypothesis seeds Python's global `random` alike before every example, and Whoosh
-    # names its new segments from it, so the second example's commit collides with the first.
-    settings = Settings(home=home / "home", search_engine="tantivy")
-    archive = open_archive(settings, clock=FakeClock())
-    register_team(archive)
-    commands.file_document(archive, "work_order", work_order(), "admin")
-    token = commands.issue_token(archive, "admin", "schemathesis", "admin")[1]
-    return archive, token
-
-
 class WithoutLifespan:
     """The app as the other tests drive it (``tests.webclient``): its lifespan would close the
     read models when schemathesis's client that loads the schema ends, before any call."""
@@ -86,8 +76,31 @@ class WithoutLifespan:
                 return
 
 
-ARCHIVE, TOKEN = _archive()
-APP = WithoutLifespan(create_app(ARCHIVE, follow_log=False))
+def _served() -> tuple[Any, str, Path]:
+    """The app on a small real archive (the team and one work order), and a real token of an
+    admin who is also the registered clerk. Made when the module is collected: schemathesis
+    needs the schema to generate the tests (its lazy loader fails under pytest 9)."""
+    home = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+    # Tantivy: Hypothesis seeds Python's global `random` alike before every example, and Whoosh
+    # names its new segments from it, so the second example's commit collides with the first.
+    archive = open_archive(Settings(home=home, search_engine="tantivy"), clock=FakeClock())
+    register_team(archive)
+    commands.file_document(archive, "work_order", work_order(), "admin")
+    token = commands.issue_token(archive, "admin", "schemathesis", "admin")[1]
+    return create_app(archive, follow_log=False), token, home
+
+
+APP, TOKEN, HOME = _served()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup() -> Iterator[None]:
+    yield
+    APP.state.read_models.close()
+    APP.state.archive.close()
+    shutil.rmtree(HOME, ignore_errors=True)
+
+
 CONFIG = schemathesis.Config.from_dict(
     {
         "checks": {"positive_data_acceptance": {"expected-statuses": ALLOWED}},
@@ -99,7 +112,7 @@ CONFIG = schemathesis.Config.from_dict(
         ],
     }
 )
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
+schema = schemathesis.openapi.from_asgi("/openapi.json", WithoutLifespan(APP), config=CONFIG)
 
 
 @schema.parametrize()
@@ -109,7 +122,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
     suppress_health_check=list(HealthCheck),
     derandomize=True,  # the same examples on every run: a failure here is a failure in CI
 )
-def test_api_answers_no_server_error_and_takes_what_its_schema_calls_valid(case) -> None:
+def test_api_answers_no_server_error_and_takes_what_its_schema_calls_valid(case: Any) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {TOKEN}"},
         checks=[

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from archive import commands
-from archive.bootstrap import Archive, open_read_models
+from archive.bootstrap import Archive, open_archive, open_read_models
+from archive.config import Settings
 from projections.search.query import QueryError, parse
 from tests.support import work_order
 from tests.webclient import WebClient
@@ -67,3 +68,19 @@ def test_search_says_results_may_be_incomplete_while_the_index_is_held(team: Arc
     finally:
         rebuild.close()
         web.close()
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_a_page_beyond_any_reader_is_refused_not_a_crash(tmp_path, engine: str) -> None:
+    # Page 100,000,000 made Tantivy allocate 480 GB and abort the server process.
+    archive = open_archive(Settings(home=tmp_path / "home", search_engine=engine))
+    models = open_read_models(archive)
+    try:
+        assert models.search.search("刹车", page=5001, page_size=20).total == 0  # 100,000th hit
+        for page, size in ((10**8, 200), (5002, 20), (0, 20)):
+            with pytest.raises(QueryError) as refused:
+                models.search.search("刹车", page=page, page_size=size)
+            assert "页码" in refused.value.message_zh
+    finally:
+        models.close()
+        archive.close()

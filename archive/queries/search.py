@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from projections.search.query import FLAGS
+from projections.search.query import FLAGS, MAX_OFFSET
 
 if TYPE_CHECKING:
     from archive.bootstrap import ReadModels
@@ -22,6 +22,8 @@ FLAG_LABELS = {
     "submitted": "已上报",
 }
 assert set(FLAG_LABELS) == FLAGS, "every search flag needs its label"
+
+__all__ = ["FLAG_LABELS", "INCOMPLETE_ZH", "MAX_OFFSET", "index_behind", "search_answer"]
 
 INCOMPLETE_ZH = "检索索引正在重建或更新，最近的改动可能还没有收录，结果可能不完整；请稍后再查。"
 INCOMPLETE_EN = "the search index is being rebuilt or updated; results may be incomplete"

@@ -23,7 +23,7 @@ from projections.search.backend import (
     SearchResult,
     day_number,
 )
-from projections.search.query import parse
+from projections.search.query import check_page, parse
 
 # Notifications read at a time while rebuilding (the index is written once, at the end).
 REBUILD_BATCH = 5000
@@ -76,6 +76,7 @@ class SearchProjection(Projection):
 
     def search(self, text: str, page: int = 1, page_size: int = 20) -> SearchResult:
         query = parse(text, self.catalog.kind_aliases())
+        check_page(page, page_size)
         return self.backend.search(query, page=page, page_size=page_size)
 
     # -- indexing -------------------------------------------------------------------------

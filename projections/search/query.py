@@ -129,6 +129,21 @@ _KEY_RE = re.compile(r"^(-?)([a-z_]+):(.*)$")
 _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+# How deep a search may page. An engine gathers the best ``offset + page_size`` hits before
+# it skips to the page: Tantivy allocates room for them at once, and page 100,000,000 aborted
+# the whole server (a failed allocation is no exception). No one reads past 100,000 hits.
+MAX_OFFSET = 100_000
+
+
+def check_page(page: int, page_size: int) -> None:
+    """Refuse a page beyond :data:`MAX_OFFSET` hits (or before the first) as a query error."""
+    if page < 1 or page_size < 1 or (page - 1) * page_size > MAX_OFFSET:
+        raise QueryError(
+            f"页码超出范围（最多看到第 {MAX_OFFSET:,} 条），请加上条件缩小范围",
+            f"page out of range: at most {MAX_OFFSET} hits are paged through",
+        )
+
+
 def parse(text: str, kind_aliases: Mapping[str, str] | None = None) -> Query:
     """Parse ``text``; :class:`QueryError` says in Chinese and English what is wrong."""
     try:

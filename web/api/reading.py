@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from archive.errors import Forbidden, NotFound
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries import worklists
-from archive.queries.search import search_answer
+from archive.queries.search import MAX_OFFSET, search_answer
 from archive.staff.permissions import permission_table
 from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.routing import ApiRoute
@@ -46,7 +46,7 @@ def describe_kind(kind: KindCode) -> dict[str, Any]:
 def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
     models: ReadModelsDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_OFFSET // 200 + 1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     return search_answer(models, q, page, page_size)
