@@ -9,6 +9,8 @@ anything or ``archive.queries`` to read.
 
 from __future__ import annotations
 
+import fcntl
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,7 +64,8 @@ class Archive:
     def open_ledger(self) -> Ledger:
         """The integrity ledger as it stands (not caught up: ``archive verify`` reads the
         witness as it is); the caller closes it."""
-        return Ledger(self.layout.ledger_db, self.app)
+        with opening(self.layout):
+            return Ledger(self.layout.ledger_db, self.app)
 
     @contextmanager
     def ledger(self) -> Iterator[Ledger]:
@@ -75,7 +78,8 @@ class Archive:
             ledger.close()
 
     def open_month_volumes(self) -> MonthVolumes:
-        return MonthVolumes(self.layout.projections_db, RegistryClosingCatalog())
+        with opening(self.layout):
+            return MonthVolumes(self.layout.projections_db, RegistryClosingCatalog())
 
     @contextmanager
     def month_volumes(self) -> Iterator[MonthVolumes]:
@@ -110,14 +114,15 @@ class ReadModels:
 
         layout = archive.layout
         catalog = RegistryCatalog()
-        self.search: SearchProjection = SearchProjection(
-            search_backend(archive.settings), archive.app, catalog, archive.settings.tz
-        )
-        self.vehicles = VehicleHistory(layout.projections_db)
-        self.worklists = Worklists(layout.projections_db, archive.app, catalog)
-        self.months = archive.open_month_volumes()
-        self.scans = ScanIndex(layout.projections_db)
-        self.ledger = archive.open_ledger()  # its own file: the integrity witness
+        with opening(layout):
+            self.search: SearchProjection = SearchProjection(
+                search_backend(archive.settings), archive.app, catalog, archive.settings.tz
+            )
+            self.vehicles = VehicleHistory(layout.projections_db)
+            self.worklists = Worklists(layout.projections_db, archive.app, catalog)
+            self.months = archive.open_month_volumes()
+            self.scans = ScanIndex(layout.projections_db)
+            self.ledger = archive.open_ledger()  # its own file: the integrity witness
         self.runner = ProjectionRunner(
             archive.app,
             [self.search, self.vehicles, self.worklists, self.months, self.scans, self.ledger],
@@ -146,10 +151,42 @@ def open_archive(
     layout = settings.layout
     layout.home.mkdir(parents=True, exist_ok=True)
     layout.blobs.mkdir(parents=True, exist_ok=True)
-    app = ArchiveApplication(env=settings.eventsourcing_env())
     blobs = BlobStore(layout.blobs, settings.max_scan_bytes)
     blobs.sweep_tmp()  # uploads a crashed process left half written
+    with opening(layout):
+        app = ArchiveApplication(env=settings.eventsourcing_env())
     return Archive(settings=settings, app=app, blobs=blobs, clock=clock or utc_now)
+
+
+_opening_depth = threading.local()
+
+
+@contextmanager
+def opening(layout: Layout) -> Iterator[None]:
+    """Hold the home's opening lock while stores and read models are opened.
+
+    Each creates its tables (SQLite switches a new file to WAL, Whoosh writes its first table
+    of contents) the first time; two processes doing so at once fail ("database is locked",
+    "File '_MAIN_0.toc' exists"). Under an exclusive ``flock`` they take turns, and the lock
+    goes with the process if it dies. Re-entrant within a thread (the read models open the
+    ledger, which takes it too).
+    """
+    depth = getattr(_opening_depth, "value", 0)
+    if depth:
+        _opening_depth.value = depth + 1
+        try:
+            yield
+        finally:
+            _opening_depth.value = depth
+        return
+    with layout.opening_lock.open("a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _opening_depth.value = 1
+        try:
+            yield
+        finally:
+            _opening_depth.value = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_read_models(archive: Archive) -> ReadModels:

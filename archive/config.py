@@ -77,6 +77,12 @@ class Layout:
         return self.home / "checkpoints"
 
     @property
+    def opening_lock(self) -> Path:
+        """Held while a process opens the stores and read models, which create their tables
+        and index files the first time: processes started at once take turns."""
+        return self.home / "opening.lock"
+
+    @property
     def checkpoints_lock(self) -> Path:
         """Held while a checkpoint is chosen or signed, so that bundles made at once agree."""
         return self.home / "checkpoints.lock"
