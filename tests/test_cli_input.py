@@ -124,7 +124,29 @@ def test_history_and_show_escape_control_characters_of_old_events(run, home: Pat
         assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output
         assert "朗逸\\u202eXYZ" in output
     assert "客户\\x1b[31m要求" in run("history", "work_order", "WO-OLD").output
+    as_json = run("history", "work_order", "WO-OLD", "--json").output
+    assert not set(as_json) & {"\x1b", "\x07", "\u202e"}
+    assert json.loads(as_json)[1]["reason"] == "客户\x1b[31m要求"  # the same, once read
     assert "张三\\x1b[2J\\x1b]0;pwned\\x07" in run("show", "work_order", "WO-OLD").output
+
+
+def test_json_output_escapes_c1_controls_and_direction_overrides(run, home: Path) -> None:
+    archive = open_archive(Settings(home=home))
+    # CSI (C1) and a direction override; a lone surrogate could never be stored (UTF-8).
+    fields = {"customer_name": "张三\x9b2J", "model": "朗逸\u202e"}
+    archive.app.save(Document.file("work_order", "WO-OLD", fields, "admin", archive.now()))
+    archive.close()
+    shown = run("show", "work_order", "WO-OLD", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert "\x9b" not in shown.output and "\\u009b" in shown.output
+    assert json.loads(shown.output)["fields"] == fields
+    assert "朗逸\\u202e" in run("show", "work_order", "WO-OLD").output
+
+
+def test_an_error_quoting_what_was_typed_prints_it_escaped(run) -> None:
+    refused = run("void", "work_order", "WO-\x1b[2J", "--reason", "x")
+    assert refused.exit_code != 0
+    assert "\x1b" not in refused.output
 
 
 def csv_of(header: list[str], *rows: list[str]) -> bytes:

@@ -9,6 +9,7 @@ keys for scripts. Exit codes: 0 done, 1 refused (not found, conflict, forbidden)
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ import typer
 from archive.bootstrap import Archive, ReadModels, open_archive
 from archive.errors import ArchiveError, BadInput
 from archive.kinds.registry import KINDS
+from archive.kinds.text import printable
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 StaffOpt = Annotated[
@@ -40,8 +42,14 @@ OutOpt = Annotated[Path, typer.Option("-o", "--output", help="Where to write the
 Progress = Callable[[str, int, int], None]
 
 
+# Characters JSON may carry raw but a terminal acts on (C1 controls such as CSI, direction
+# overrides) or cannot encode (lone surrogates): written as \u escapes, which read back the same.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    typer.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def fail(error: ArchiveError, as_json: bool) -> NoReturn:
@@ -60,7 +68,8 @@ def fail(error: ArchiveError, as_json: bool) -> NoReturn:
         for p in problems:
             where = f"第 {p.line} 行 line {p.line} " if p.line is not None else ""
             lines.append(f"  {where}{p.field}: {p.message_zh} / {p.message_en}")
-        typer.echo("\n".join(lines), err=True)
+        # Messages may quote what was typed: shown escaped, never acted on by the terminal.
+        typer.echo(printable("\n".join(lines), keep_lines=True), err=True)
     raise typer.Exit(error.exit_code)
 
 
