@@ -80,7 +80,14 @@ def _decoded_size(path: Path, max_pixels: int) -> tuple[int, int]:
             image.load()  # the pixels: a truncated or corrupt stream fails here
     except BlobRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        RecursionError,
+        Image.DecompressionBombError,  # over Pillow's own limit, before ours could say so
+    ):
         raise BlobRejected(
             "image_unreadable",
             "图片已损坏或不是有效的图片，无法打开",
@@ -106,7 +113,7 @@ def _pdf_pages(path: Path, max_pages: int) -> int:
         if isinstance(declared, int) and declared > max_pages:
             return declared
         return len(reader.pages)
-    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise BlobRejected(
             "pdf_unreadable", "PDF 文件已损坏，无法打开", "the PDF is damaged and cannot be read"
         ) from None
