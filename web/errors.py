@@ -61,13 +61,20 @@ _HTTP_ZH = {
 def http_refusal(error: HTTPException) -> tuple[str, str, str]:
     """(code, message_zh, message_en) of a framework refusal; a detail that is a dict (ours,
     e.g. the CSRF check) says them itself."""
+    try:
+        phrase = HTTPStatus(error.status_code).phrase
+    except ValueError:  # a status of no standard (e.g. 499)
+        phrase = f"HTTP {error.status_code}"
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    zh = _HTTP_ZH.get(error.status_code, "请求无法完成" if error.status_code < 500 else APOLOGY_ZH)
     if isinstance(error.detail, dict):
         detail = error.detail
-        return detail["error"], detail["message_zh"], detail["message_en"]
-    status = HTTPStatus(error.status_code)
-    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
-    zh = _HTTP_ZH.get(error.status_code, "请求无法完成" if error.status_code < 500 else APOLOGY_ZH)
-    return code, zh, str(error.detail or status.phrase)
+        return (
+            detail.get("error", code),
+            detail.get("message_zh", zh),
+            detail.get("message_en", phrase),
+        )
+    return code, zh, str(error.detail or phrase)
 
 
 def problems_of(error: ArchiveError) -> list[FieldProblem]:
