@@ -349,3 +349,8 @@ def test_a_non_ascii_token_is_just_a_wrong_token(web: WebClient) -> None:
         "/api/v1/documents/work_order", json={}, headers={"X-CSRF-Token": "令牌".encode()}
     )
     assert api.status_code == 403 and api.json()["error"] == "csrf"
+
+
+def test_odd_usernames_are_just_wrong_logins(web: WebClient) -> None:
+    for name in ("a\x00b", "x" * 5000, "管理员", " "):
+        assert web.login(name, "guess").status_code == 401, name

@@ -15,7 +15,9 @@ MAX_ACCOUNT = 100  # longer names are no username; they are kept as one key, not
 
 
 def account_key(username: str) -> str:
-    return username.strip().lower()[:MAX_ACCOUNT]
+    """The key ``username`` is counted under: however it is typed, and storable anywhere
+    (PostgreSQL text holds no NUL, and no username has one)."""
+    return username.replace("\x00", "").strip().lower()[:MAX_ACCOUNT]
 
 
 class LoginThrottle:
