@@ -4,9 +4,11 @@ form sent from a session that has changed: through the ASGI app, on SQLite and P
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ import pytest
 
 from archive import commands
 from archive.bootstrap import Archive
+from archive.config import Settings
 from archive.staff.sessions import SESSION_SECONDS, open_session_store, session_store
 from archive.staff.throttle import LoginThrottle
 from tests.support import event_count
@@ -153,6 +156,28 @@ def test_parallel_guesses_check_at_most_the_free_attempts(team: Archive) -> None
     finally:
         for store in stores:
             store.close()
+    assert len(waits) == 30
+    assert sum(1 for w in waits if w == 0) == LoginThrottle.FREE_ATTEMPTS
+
+
+def _guess_in_threads(settings: Settings, threads: int) -> list[float]:
+    """One server process: its own store, ``threads`` guesses at once."""
+    store = open_session_store(settings)
+    try:
+        throttle = LoginThrottle(store)
+        with ThreadPoolExecutor(threads) as pool:
+            return list(pool.map(lambda _: throttle.attempt("clerk2"), range(threads)))
+    finally:
+        store.close()
+
+
+def test_guesses_from_three_processes_at_once_are_throttled_as_one(team: Archive) -> None:
+    with ProcessPoolExecutor(3, mp_context=multiprocessing.get_context("fork")) as processes:
+        waits = [
+            w
+            for batch in processes.map(_guess_in_threads, [team.settings] * 3, [10] * 3)
+            for w in batch
+        ]
     assert len(waits) == 30
     assert sum(1 for w in waits if w == 0) == LoginThrottle.FREE_ATTEMPTS
 
