@@ -299,3 +299,26 @@ def test_a_version_the_document_does_not_have_is_not_found_on_api_and_page(
         assert "该单据没有第 99 版" in page.text
     finally:
         client.close()
+
+
+def test_nested_values_are_refused_as_such_not_read_as_their_text() -> None:
+    from archive.kinds.validation import parse_fields
+
+    kind = get_kind("work_order")
+    nested = [[["x"]]]
+    data = {
+        "repair_type": nested,
+        "vin": {"a": 1},
+        "technicians": [nested],
+        "labour_lines": [{"description": nested, "hours": "1", "amount": {"x": 1}}],
+    }
+    values, problems = parse_fields(kind, data, Context(), partial=True)
+    assert values == {}
+    assert sorted(p.field for p in problems) == [
+        "labour_lines.1.amount",
+        "labour_lines.1.description",
+        "repair_type",
+        "technicians",
+        "vin",
+    ]
+    assert all("不能是列表或对象" in p.message_zh for p in problems)

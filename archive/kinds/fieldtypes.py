@@ -499,6 +499,15 @@ class Lines(FieldType):
             parsed: dict[str, Any] = {}
             for column in self.columns:
                 value = row.get(column.code)
+                if isinstance(value, (list, dict)):  # a cell holds one value, never a table
+                    problems.append(
+                        (
+                            f"{index}.{column.code}",
+                            f"{column.label}：应为一个值，不能是列表或对象",
+                            f"{column.label_en}: must be a single value",
+                        )
+                    )
+                    continue
                 if is_empty(value):
                     if column.required:
                         problems.append(

@@ -65,6 +65,15 @@ def parse_fields(
             elif partial:
                 values[spec.code] = None
             continue
+        if _nested(raw, spec.type.kind):
+            problems.append(
+                FieldProblem(
+                    spec.code,
+                    f"{spec.label}：应为一个值，不能是列表或对象",
+                    f"{spec.label_en}: must be a single value, not a list or an object",
+                )
+            )
+            continue
         try:
             values[spec.code] = spec.type.parse(raw, ctx)
         except LinesInvalid as error:
@@ -79,6 +88,22 @@ def parse_fields(
                 FieldProblem(spec.code, f"{spec.label}：{error.message_zh}", error.message_en)
             )
     return values, problems
+
+
+# Only a line table (rows) and a list of staff take a list; no field takes an object. Anything
+# else nested (JSON from the API) is refused here rather than read as its text.
+_TAKES_A_LIST = frozenset({"lines", "staff_list"})
+
+
+def _nested(raw: Any, type_kind: str) -> bool:
+    if isinstance(raw, dict):
+        return True
+    if isinstance(raw, list):
+        if type_kind not in _TAKES_A_LIST:
+            return True
+        if type_kind == "staff_list":
+            return any(isinstance(item, (list, dict)) for item in raw)
+    return False
 
 
 def validate_document(
