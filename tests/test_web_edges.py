@@ -138,6 +138,15 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(edge: Edge) ->
     refused_json(edge.raw("POST", WO + "/void", huge), 422, "too_large")
 
 
+@SQLITE_ONLY
+def test_a_form_over_the_limit_is_refused_before_it_is_read_whole(edge: Edge) -> None:
+    csrf = edge.web.csrf("/login")
+    huge = {"csrf_token": csrf, "username": "admin", "password": "x" * (2 * 1024 * 1024)}
+    refused_page(edge.web.post("/login", data=huge), 413, "请求内容太大")
+    scripted = edge.web.post("/login", data=huge, headers={"Accept": "application/json"})
+    assert scripted.status_code == 413 and scripted.json()["message_zh"] == "请求内容太大"
+
+
 @pytest.mark.parametrize("version", [str(2**63), str(2**64 + 5), "-1", "0"])
 def test_a_version_out_of_range_is_refused(edge: Edge, version: str) -> None:
     answer = edge.api("GET", f"{WO}?version={version}")

@@ -9,7 +9,7 @@ import logging
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +37,10 @@ SECURITY_HEADERS = {
 CACHEABLE = ("/static/", "/docs-static/")
 # Addresses that scripts call, not people: their refusals are JSON.
 MACHINE_PATHS = ("/api/", "/healthz", "/openapi.json")
+# Starlette reads a URL-encoded form whole into memory, with no limit of its own (multipart
+# parts have one; uploads and JSON bodies are limited where they are read). The largest form
+# of the counter, a claim with its line tables, is a few KB.
+MAX_FORM_BYTES = 1024 * 1024
 
 
 def headers_for(path: str) -> dict[str, str]:
@@ -66,6 +70,33 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class FormLimit:
+    """Stops reading a URL-encoded form past :data:`MAX_FORM_BYTES`: the read raises a 413,
+    answered like any other refusal."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type = (
+            Headers(scope=scope).get("content-type", "") if scope["type"] == "http" else ""
+        )
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_FORM_BYTES:
+                raise HTTPException(413, f"the form exceeds {MAX_FORM_BYTES} bytes")
+            return message
+
+        await self.app(scope, receive_within_limit, send)
 
 
 def wants_json(request: Request) -> bool:
@@ -125,7 +156,8 @@ def failure(request: Request, error: Exception) -> Response:
 
 
 def install_guards(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(FormLimit)
+    app.add_middleware(SecurityHeaders)  # added last: the outermost, it sees every answer
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, error: LoginRequired) -> Response:
