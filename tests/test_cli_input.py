@@ -199,3 +199,19 @@ def test_progress_is_a_line_now_and_then_when_stderr_is_no_terminal(monkeypatch)
     assert lines == ["排版 0/1000 (0%)", "排版 1000/1000 (100%)", "merge 0/10 (0%)"]
     assert "\r" not in captured.getvalue()
     assert progress_bar(True) is None  # --json: the caller wants quiet
+
+
+def test_work_that_cannot_count_says_it_is_still_working(monkeypatch) -> None:
+    import time
+
+    from archive.cli._shared import still_working
+
+    captured = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", captured)
+    with still_working("正在重建 search", quiet=False, every=0.05):
+        time.sleep(0.3)
+    lines = captured.getvalue().splitlines()
+    assert len(lines) >= 3 and all(line.startswith("正在重建 search… 已用") for line in lines)
+    with still_working("x", quiet=True, every=0.01):
+        time.sleep(0.05)
+    assert len(captured.getvalue().splitlines()) == len(lines)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,6 +178,30 @@ def progress_bar(quiet: bool, labels: dict[str, str] | None = None) -> Progress 
 
 
 PROGRESS_LINE_SECONDS = 5.0
+
+
+@contextmanager
+def still_working(label: str, quiet: bool, every: float = PROGRESS_LINE_SECONDS) -> Iterator[None]:
+    """For work that cannot count its steps (a rebuild): a line on stderr every few seconds
+    saying it is still at it, so that a long run in a log or a terminal is seen to be alive."""
+    if quiet:
+        yield
+        return
+    done = threading.Event()
+    started = time.monotonic()
+
+    def beat() -> None:
+        while not done.wait(every):
+            sys.stderr.write(f"{label}… 已用 {time.monotonic() - started:.0f} 秒\n")
+            sys.stderr.flush()
+
+    beater = threading.Thread(target=beat, name="still-working", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
 
 
 def _progress_lines(labels: dict[str, str], every: float = PROGRESS_LINE_SECONDS) -> Progress:

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from archive.cli._shared import JsonOpt, emit_json, fail, opened, progress_bar, read_models
+from archive.cli._shared import (
+    JsonOpt,
+    emit_json,
+    fail,
+    opened,
+    progress_bar,
+    read_models,
+    still_working,
+)
 from archive.errors import BadInput, Conflict
 
 app = typer.Typer()
@@ -104,7 +112,8 @@ def rebuild(
                 as_json,
             )
         started = time.perf_counter()
-        applied = models.runner.rebuild(name)
+        with still_working(f"正在重建 {name or '全部投影'}", as_json):
+            applied = models.runner.rebuild(name)
         seconds = time.perf_counter() - started
         if as_json:
             emit_json({"rebuilt": name or "all", "events": applied, "seconds": round(seconds, 2)})
