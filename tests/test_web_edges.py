@@ -255,6 +255,8 @@ def test_pages_pdfs_scans_and_api_answers_are_never_stored_static_files_are(
     style = edge.web.get("/static/app.css")
     assert style.status_code == 200 and "cache-control" not in style.headers
     assert "content-security-policy" in style.headers
+    missing = edge.web.get("/static/no-such.css")  # a page naming who is logged in
+    assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store"
 
 
 @SQLITE_ONLY

@@ -43,8 +43,9 @@ MACHINE_PATHS = ("/api/", "/healthz", "/openapi.json")
 MAX_FORM_BYTES = 1024 * 1024
 
 
-def headers_for(path: str) -> dict[str, str]:
-    if path.startswith(CACHEABLE):
+def headers_for(path: str, status: int = 200) -> dict[str, str]:
+    # Only the files themselves: a refusal under /static/ is a page naming who is logged in.
+    if path.startswith(CACHEABLE) and status < 400:
         return SECURITY_HEADERS
     return {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 
@@ -60,12 +61,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = headers_for(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
+                for name, value in headers_for(scope["path"], message["status"]).items():
                     headers.setdefault(name, value)
             await send(message)
 
@@ -151,7 +151,7 @@ def failure(request: Request, error: Exception) -> Response:
                 f"<!doctype html><meta charset=utf-8><title>出错了</title><p>{APOLOGY_ZH}</p>",
                 status_code=500,
             )
-    response.headers.update(headers_for(request.url.path))
+    response.headers.update(headers_for(request.url.path, response.status_code))
     return response
 
 
