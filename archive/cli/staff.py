@@ -115,10 +115,8 @@ def staff_reactivate(
     as_json: JsonOpt = False,
 ) -> None:
     """Reactivate a deactivated staff member: he may log in, file and sign again."""
-    from archive.commands.staff import reactivate_staff
-
     with opened(as_json) as archive:
-        reactivate_staff(archive, username, reason, staff)
+        commands.reactivate_staff(archive, username, reason, staff)
         info = archive.staff.get(username)
         if as_json:
             emit_json(info.as_dict())

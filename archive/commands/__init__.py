@@ -32,6 +32,7 @@ _EXPORTS = {
     "file_document": "archive.commands.documents",
     "issue_token": "archive.commands.staff",
     "load_document": "archive.commands.common",
+    "reactivate_staff": "archive.commands.staff",
     "refuse_signature": "archive.commands.signoff",
     "register_staff": "archive.commands.staff",
     "require_actor": "archive.commands.common",

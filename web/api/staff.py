@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request, Response
 
 from archive import commands
 from archive.bootstrap import Archive
-from archive.commands.staff import reactivate_staff
 from archive.errors import NotFound
 from web.api.deps import ArchiveDep
 from web.api.models import NewStaff, Reason, RolesChange
@@ -81,5 +80,5 @@ def deactivate(username: str, body: Reason, user: ApiUser, archive: ArchiveDep) 
     "/staff/{username}/reactivate", summary="恢复 / reactivate a deactivated person (admin)"
 )
 def reactivate(username: str, body: Reason, user: ApiUser, archive: ArchiveDep) -> dict[str, Any]:
-    reactivate_staff(archive, username, body.reason, user.username)
+    commands.reactivate_staff(archive, username, body.reason, user.username)
     return _person(archive, username)

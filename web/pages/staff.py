@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse
 
 from archive import commands
 from archive.bootstrap import Archive
-from archive.commands.staff import reactivate_staff
 from archive.errors import ArchiveError
 from archive.kinds.roles import STAFF_ROLES
 from archive.staff.permissions import MANAGE_STAFF
@@ -123,7 +122,7 @@ def reactivate(
     return _run(
         request,
         user,
-        lambda archive: reactivate_staff(archive, username, reason, user.username),
+        lambda archive: commands.reactivate_staff(archive, username, reason, user.username),
         "已恢复",
     )
 
