@@ -249,11 +249,7 @@ class Document(Aggregate):
         at: datetime,
         image_sha256: str | None = None,
     ) -> None:
-        self._require_open()
-        if any(s.role == role and s.signer == signer for s in self.current_signatures()):
-            raise RuleError(
-                "already_signed", "已在当前版本上签过字", "already signed the current version"
-            )
+        self.check_sign(role, signer)
         self.trigger_event(
             self.Signed,
             role=role,
@@ -263,6 +259,15 @@ class Document(Aggregate):
             actor=actor,
             timestamp=at,
         )
+
+    def check_sign(self, role: str, signer: str) -> None:
+        """The rules of :meth:`sign`, for a command to ask before it stores anything for the
+        signature (the image of a drawn one): a refused signature leaves nothing behind."""
+        self._require_open()
+        if any(s.role == role and s.signer == signer for s in self.current_signatures()):
+            raise RuleError(
+                "already_signed", "已在当前版本上签过字", "already signed the current version"
+            )
 
     def refuse(self, role: str, reason: str, actor: str, at: datetime) -> None:
         self._require_open()

@@ -17,7 +17,7 @@ from archive import commands
 from archive.blobs import BlobRejected, BlobStore
 from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
-from archive.errors import BadInput, ValidationFailed
+from archive.errors import BadInput, Conflict, ValidationFailed
 from archive.kinds.fieldtypes import Context, Integer, Invalid, Lines, Mileage, Money, Text
 from archive.kinds.registry import get_kind
 from archive.kinds.text import printable, text_problem
@@ -322,3 +322,27 @@ def test_nested_values_are_refused_as_such_not_read_as_their_text() -> None:
         "vin",
     ]
     assert all("不能是列表或对象" in p.message_zh for p in problems)
+
+
+def test_a_drawn_signature_refused_by_the_document_leaves_no_image(team: Archive) -> None:
+    commands.file_document(team, "work_order", work_order("WO-1"), "admin")
+    commands.file_document(team, "work_order", work_order("WO-2"), "admin")
+    commands.sign_document(
+        team, "work_order", "WO-1", "customer", "admin", signature_image=io.BytesIO(png_of(90, 30))
+    )
+    commands.void_document(team, "work_order", "WO-2", "重复开单", "sun")
+    kept = stored_blobs(team)
+    before = event_count(team)
+    for number, code in (("WO-1", "already_signed"), ("WO-2", "voided")):
+        with pytest.raises(Conflict) as caught:
+            commands.sign_document(
+                team,
+                "work_order",
+                number,
+                "customer",
+                "admin",
+                signature_image=io.BytesIO(png_of(120, 40)),
+            )
+        assert caught.value.code == code
+    assert stored_blobs(team) == kept
+    assert event_count(team) == before

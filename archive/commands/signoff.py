@@ -77,6 +77,7 @@ def sign_document(
     check_text(signer, "customer_name", "客户姓名")
     at = archive.now()
     if signature_image is not None:
+        doc.check_sign(role, signer)  # before the image is stored: a refusal leaves no blob
         blob = archive.blobs.put_stream(signature_image, check=signature_check)
 
         def attach_and_sign() -> None:
