@@ -159,7 +159,9 @@ def test_a_version_out_of_range_is_refused(edge: Edge, version: str) -> None:
 
 @SQLITE_ONLY
 def test_an_unknown_address_is_a_page_for_browsers_and_json_under_the_api(edge: Edge) -> None:
-    refused_page(edge.web.get("/no/such/page"), 404, "没有这个地址")
+    page = edge.web.get("/no/such/page")
+    refused_page(page, 404, "没有这个地址")
+    assert "<h1>找不到</h1>" in page.text
     answer = edge.api("GET", "/api/v1/no/such/thing")
     refused_json(answer, 404, "not_found")
     assert_secured(answer)
@@ -223,6 +225,7 @@ def test_a_server_error_is_an_apology_page_with_the_security_headers(edge: Edge)
     try:
         page = client.get("/broken")
         refused_page(page, 500, "系统出错了")
+        assert "<h1>出错了</h1>" in page.text
         assert "secret detail" not in page.text and "Traceback" not in page.text
         scripted = client.get("/broken", headers={"Accept": "application/json"})
         assert scripted.status_code == 500 and scripted.json()["error"] == "internal"

@@ -130,7 +130,8 @@ def refusal(request: Request, error: Exception) -> Response:
     if wants_json(request):
         return error_response(request, error)
     status, message = page_refusal(error)
-    response = render(request, "error.html", {"message": message}, status_code=status)
+    context = {"message": message, "status": status}
+    response = render(request, "error.html", context, status_code=status)
     if isinstance(error, HTTPException) and error.headers:
         response.headers.update(error.headers)
     return response
@@ -145,7 +146,8 @@ def failure(request: Request, error: Exception) -> Response:
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
         try:
-            response = render(request, "error.html", {"message": APOLOGY_ZH}, status_code=500)
+            context = {"message": APOLOGY_ZH, "status": 500}
+            response = render(request, "error.html", context, status_code=500)
         except Exception:  # the page needs the staff directory, which may be what failed
             response = HTMLResponse(
                 f"<!doctype html><meta charset=utf-8><title>出错了</title><p>{APOLOGY_ZH}</p>",
