@@ -21,8 +21,8 @@ from typing import BinaryIO
 from events.errors import BadInput
 
 CHUNK = 64 * 1024
-# An upload still streaming writes its temporary file at least every few seconds; one
-# untouched for an hour belongs to a process that is gone.
+# An upload still streaming writes its temporary file at least every minute (the web gives up
+# on one silent for longer); one untouched for an hour belongs to a process that is gone.
 STALE_UPLOAD_SECONDS = 3600
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
