@@ -175,6 +175,9 @@ def test_options_and_wrong_methods_name_every_method_the_address_takes(edge: Edg
     assert answer.headers["allow"] == "GET, PATCH"
     assert edge.api("DELETE", WO).headers["allow"] == "GET, PATCH"
     assert edge.api("OPTIONS", WO + "/void").headers["allow"] == "POST"
+    # Registering staff is a POST: Starlette said "Allow: GET" (the list's route came first).
+    assert edge.api("OPTIONS", "/api/v1/staff").headers["allow"] == "GET, POST"
+    assert edge.web.request("OPTIONS", "/login").headers["allow"] == "GET, POST"
     assert edge.api("HEAD", "/api/v1/kinds").headers["allow"] == "GET"  # FastAPI adds no HEAD
     edge.web.login("admin", PASSWORD)
     page = edge.web.request("PUT", "/months/2026-11/seal")
