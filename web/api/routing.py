@@ -1,9 +1,11 @@
-"""What every call of the JSON API shares: errors as JSON, and writes visible to the next read.
+"""What every call of the JSON API shares: bodies read within limits, errors as JSON, and
+writes visible to the next read.
 
-The API's routes use :class:`ApiRoute`, which turns an error into its JSON answer
-(:func:`web.errors.error_response`) right where it happens. Nothing is registered on the
-application, so the pages answer their own way, and no stack trace reaches a client whichever
-app mounts the router.
+The API's routes use :class:`ApiRoute`, which reads a JSON body by the edge's rules
+(``web.api.jsonbody``) and turns an error into its JSON answer (:func:`web.errors.
+error_response`) right where it happens, so no stack trace reaches a client whichever app
+mounts the router. What happens before a route is chosen (no such address, a wrong method)
+is answered by the app (``web.guards``), in the same JSON under ``/api/``.
 """
 
 from __future__ import annotations
