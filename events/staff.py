@@ -63,6 +63,9 @@ class Staff(Aggregate):
         def apply(self, staff: Staff) -> None:
             staff.active = False
             staff.deactivated = {"reason": self.reason, "by": self.actor, "at": self.timestamp}
+            # Like his sessions, his tokens end here: a later reactivation must not revive a
+            # token that may have been left on a machine he no longer uses.
+            staff.tokens = {}
 
     class Reactivated(Aggregate.Event):
         """A deactivated person back at work (a new event: the deactivation stays in history)."""

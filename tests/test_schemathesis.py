@@ -17,6 +17,7 @@ Every other 422 means the schema says less than the server checks: say it in the
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -81,6 +82,8 @@ def _served() -> tuple[Any, str, Path]:
     admin who is also the registered clerk. Made when the module is collected: schemathesis
     needs the schema to generate the tests (its lazy loader fails under pytest 9)."""
     home = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+    # Collected is not run (`-m "not slow"`): the module fixture below may never close it.
+    atexit.register(shutil.rmtree, home, True)
     # Tantivy: Hypothesis seeds Python's global `random` alike before every example, and Whoosh
     # names its new segments from it, so the second example's commit collides with the first.
     archive = open_archive(Settings(home=home, search_engine="tantivy"), clock=FakeClock())

@@ -18,7 +18,7 @@ from archive.bootstrap import Archive
 from archive.cli import app as cli
 from archive.commands.staff import reactivate_staff
 from archive.errors import ArchiveError, Conflict, Forbidden, ValidationFailed
-from archive.staff.credentials import check_password
+from archive.staff.credentials import check_password, check_token
 from archive.staff.sessions import session_store
 from events.staff import Staff
 from tests.support import event_count
@@ -70,6 +70,7 @@ def test_with_a_second_admin_either_may_step_down(team: Archive) -> None:
 
 def test_reactivation_brings_a_person_back_with_history(team: Archive) -> None:
     commands.set_password(team, "li", PASSWORD, "admin")
+    old_token = commands.issue_token(team, "li", "laptop", "admin")[1]
     commands.deactivate_staff(team, "li", "离职", "admin")
     assert check_password(team, "li", PASSWORD) is None
     # Only admins, only the deactivated, always with a reason.
@@ -79,9 +80,12 @@ def test_reactivation_brings_a_person_back_with_history(team: Archive) -> None:
     reactivate_staff(team, "li", "返岗", "admin")
     assert team.staff.get("li").active  # the directory follows the new event
     assert check_password(team, "li", PASSWORD) is not None  # his password still works
+    # A token he had before leaving stays dead (it may be on a machine he no longer uses).
+    assert check_token(team, old_token) is None
     staff: Staff = team.app.repository.get(Staff.create_id("li"))
     history = [type(e).__name__ for e in team.app.repository.event_store.get(staff.id)]
     assert history[-2:] == ["Deactivated", "Reactivated"]
+    assert check_token(team, commands.issue_token(team, "li", "new", "admin")[1]) is not None
     # The stored topic of the older event is unchanged.
     topics = [n.topic for n in team.app.recorder.select_notifications(1, 1000)]
     assert "events.staff:Staff.Deactivated" in topics
