@@ -119,7 +119,9 @@ class ReadModels:
                 search_backend(archive.settings), archive.app, catalog, archive.settings.tz
             )
             self.vehicles = VehicleHistory(layout.projections_db)
-            self.worklists = Worklists(layout.projections_db, archive.app, catalog)
+            self.worklists = Worklists(
+                layout.projections_db, archive.app, catalog, archive.settings.tz
+            )
             self.months = archive.open_month_volumes()
             self.scans = ScanIndex(layout.projections_db)
             self.ledger = archive.open_ledger()  # its own file: the integrity witness

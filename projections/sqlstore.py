@@ -27,6 +27,9 @@ class SqliteProjection(Projection):
 
     tables: dict[str, str] = {}  # noqa: RUF012 - overridden, never mutated
     indexes: tuple[str, ...] = ()
+    # Raised when what the rows mean changes (not only their columns): a file written under
+    # another shape is emptied on open, and the runner replays the log into it.
+    shape = 1
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,6 +46,25 @@ class SqliteProjection(Projection):
             )
             for statement in (*self.tables.values(), *self.indexes):
                 self.conn.execute(statement)
+            self._settle_shape()
+
+    def _settle_shape(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS projection_shapes "
+            "(name TEXT PRIMARY KEY, shape INTEGER NOT NULL)"
+        )
+        row = self.conn.execute(
+            "SELECT shape FROM projection_shapes WHERE name = ?", (self.name,)
+        ).fetchone()
+        if row is not None and row[0] == self.shape:
+            return
+        if (row[0] if row else 1) != self.shape:  # a file from before shapes was shape 1
+            self.reset()
+        self.conn.execute(
+            "INSERT INTO projection_shapes (name, shape) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET shape = excluded.shape",
+            (self.name, self.shape),
+        )
 
     def apply(self, conn: sqlite3.Connection, notification_id: int, event: Any) -> None:
         raise NotImplementedError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -27,6 +27,7 @@ CUSTOMER = "customer:"  # owner prefix of a signature the customer owes (chased 
 
 class Worklists(SqliteProjection):
     name = "worklists"
+    shape = 2  # 2: filed_date on the dealership's clock (1 had the UTC date)
     tables = {  # noqa: RUF012
         "wl_docs": (
             "CREATE TABLE IF NOT EXISTS wl_docs ("
@@ -54,10 +55,13 @@ class Worklists(SqliteProjection):
         "CREATE INDEX IF NOT EXISTS wl_docs_kind ON wl_docs (kind, voided)",
     )
 
-    def __init__(self, path: Path, app: ArchiveApplication, catalog: KindCatalog) -> None:
+    def __init__(
+        self, path: Path, app: ArchiveApplication, catalog: KindCatalog, tz: tzinfo
+    ) -> None:
         super().__init__(path)
         self.app = app
         self.catalog = catalog
+        self.tz = tz  # a PDI filed at 07:30 in Beijing was filed that day, not the day before
 
     def apply(self, conn: sqlite3.Connection, notification_id: int, event: Any) -> None:
         """Nothing per event: each document touched by a batch is rewritten once."""
@@ -86,7 +90,7 @@ class Worklists(SqliteProjection):
                 doc.kind,
                 doc.number,
                 _iso(fields.get("business_date")),
-                _iso(doc.filed_at.date()),
+                _iso(doc.filed_at.astimezone(self.tz).date()),
                 doc.status(required),
                 int(doc.voided is not None),
                 int(doc.submission is not None),

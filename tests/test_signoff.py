@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -278,3 +278,52 @@ def test_pdi_filed_after_delivery_is_listed(
     )
     late = todo(team, models, "admin")["filed_late"]
     assert [(e["number"], e["due"]) for e in late] == [("PDI-2", "2026-11-02")]
+
+
+def test_a_pdi_filed_early_in_the_morning_on_delivery_day_is_on_time(
+    team: Archive, models: ReadModels, clock: FakeClock
+) -> None:
+    """Filed at 07:30 in Beijing (23:30 UTC the day before): the dealership's date counts."""
+    pdi = {
+        "business_date": "2026-11-01",
+        "vin": "LSVAM4188C2184825",
+        "model": "朗逸",
+        "inspector": "li",
+        "checklist": [{"item": "漆面", "ok": "是"}],
+    }
+    clock.now = datetime(2026, 11, 4, 23, 30, tzinfo=UTC)  # 2026-11-05 07:30 in Beijing
+    commands.file_document(
+        team, "pdi_sheet", {**pdi, "number": "PDI-1", "delivery_date": "2026-11-05"}, "admin"
+    )
+    commands.file_document(
+        team, "pdi_sheet", {**pdi, "number": "PDI-2", "delivery_date": "2026-11-04"}, "admin"
+    )
+    late = todo(team, models, "admin")["filed_late"]
+    assert [(e["number"], e["filed"]) for e in late] == [("PDI-2", "2026-11-05")]
+
+
+def test_a_projection_of_another_shape_is_emptied_and_followed_again(tmp_path) -> None:
+    """Worklists written when filed dates were UTC dates are replayed, not trusted."""
+    from projections.sqlstore import SqliteProjection
+
+    class Old(SqliteProjection):
+        name = "example"
+        tables = {"rows": "CREATE TABLE IF NOT EXISTS rows (v TEXT)"}  # noqa: RUF012
+
+    class New(Old):
+        shape = 2
+
+    path = tmp_path / "p.db"
+    old = Old(path)
+    with old.batch() as batch:
+        batch.conn.execute("INSERT INTO rows VALUES ('utc')")
+        batch.position = 7
+    old.close()
+    assert Old(path).position() == 7  # the same shape keeps its rows
+    new = New(path)
+    assert new.position() == 0
+    assert new.query("SELECT * FROM rows") == []
+    with new.batch() as batch:
+        batch.position = 3
+    new.close()
+    assert New(path).position() == 3  # the new shape is remembered: no second reset
