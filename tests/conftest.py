@@ -34,9 +34,11 @@ def postgres_url(postgres_cluster: PostgresCluster) -> Iterator[str]:
 
 # -- the project's own fixtures --------------------------------------------------------------
 
+from archive import commands  # noqa: E402
 from archive.bootstrap import Archive, open_archive  # noqa: E402
 from archive.config import Settings  # noqa: E402
-from tests.support import FakeClock, register_team  # noqa: E402
+from tests.support import PASSWORD, FakeClock, register_team  # noqa: E402
+from tests.webclient import WebClient  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -66,3 +68,17 @@ def team(archive: Archive) -> Archive:
     """The archive with a small team registered (see ``tests.support.TEAM``)."""
     register_team(archive)
     return archive
+
+
+@pytest.fixture
+def web(team: Archive) -> Iterator[WebClient]:
+    """A browser on the app over ``team``, where the people tests log in as have a password."""
+    from web.app import create_app
+
+    for username in ("admin", "clerk2", "wang", "li", "auditor"):
+        commands.set_password(team, username, PASSWORD, "admin")
+    client = WebClient(create_app(team, follow_log=False))
+    try:
+        yield client
+    finally:
+        client.close()

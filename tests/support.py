@@ -18,6 +18,8 @@ VALID_VIN = "1M8GDM9AXKP042788"
 OTHER_VIN = "LSVAM4188C2184825"
 
 # username, name, roles, registration number
+PASSWORD = "correct horse 1"  # every test login's password (tests.conftest.web)
+
 TEAM = [
     ("admin", "赵敏", ["admin", "clerk"], "BA-0001"),
     ("clerk2", "钱芳", ["clerk"], None),

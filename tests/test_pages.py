@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,24 +13,11 @@ from archive.bootstrap import Archive
 from archive.bundle.pipeline import print_document
 from archive.integrity.keys import SignerKey
 from archive.integrity.notes import parse_checkpoint, sign_checkpoint
-from tests.support import OTHER_VIN, edit_manifest, event_count, pdf_bytes, png_bytes
+from tests.support import OTHER_VIN, PASSWORD, edit_manifest, event_count, pdf_bytes, png_bytes
 from tests.webclient import WebClient
-from web.app import create_app
 from web.pages import verify as verify_page
 
-PASSWORD = "counter-pass-1"
 BAD_VIN = OTHER_VIN[:8] + "7" + OTHER_VIN[9:]  # the check digit should be 8
-
-
-@pytest.fixture
-def web(team: Archive) -> Iterator[WebClient]:
-    for username in ("admin", "li", "wang", "auditor"):
-        commands.set_password(team, username, PASSWORD, "admin")
-    client = WebClient(create_app(team, follow_log=False))
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def form(web: WebClient, page: str, **fields: str) -> dict[str, str]:

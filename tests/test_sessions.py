@@ -7,7 +7,6 @@ import asyncio
 import multiprocessing
 import re
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,24 +18,12 @@ from archive.bootstrap import Archive
 from archive.config import Settings
 from archive.staff.sessions import SESSION_SECONDS, open_session_store, session_store
 from archive.staff.throttle import LoginThrottle
-from tests.support import event_count
+from tests.support import PASSWORD, event_count
 from tests.webclient import WebClient
 from web.app import create_app
 from web.security import SESSION_COOKIE
 
-PASSWORD = "correct horse 1"
 OURS = {"Origin": "http://archive.test"}  # what a browser sends with a form of our pages
-
-
-@pytest.fixture
-def web(team: Archive) -> Iterator[WebClient]:
-    for username in ("admin", "li", "clerk2"):
-        commands.set_password(team, username, PASSWORD, "admin")
-    client = WebClient(create_app(team, follow_log=False))
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def second_browser(web: WebClient) -> WebClient:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,11 +20,9 @@ from archive.errors import ArchiveError, Conflict, Forbidden, ValidationFailed
 from archive.staff.credentials import check_password, check_token
 from archive.staff.sessions import session_store
 from events.staff import Staff
-from tests.support import event_count
+from tests.support import PASSWORD, event_count
 from tests.webclient import WebClient
 from web.app import create_app
-
-PASSWORD = "correct horse 1"
 
 
 def refusal(action) -> ArchiveError:  # type: ignore[no-untyped-def]
@@ -148,17 +145,6 @@ def test_names_numbers_and_labels_refuse_control_and_direction_characters(
 
 
 # -- the page, the API and the CLI ---------------------------------------------------------
-
-
-@pytest.fixture
-def web(team: Archive) -> Iterator[WebClient]:
-    for username in ("admin", "li"):
-        commands.set_password(team, username, PASSWORD, "admin")
-    client = WebClient(create_app(team, follow_log=False))
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def _post(web: WebClient, url: str, **fields: str):  # type: ignore[no-untyped-def]

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from archive import commands
 from archive.bootstrap import Archive
+from tests.support import PASSWORD
 from tests.webclient import WebClient
-from web.app import create_app
 from web.security import SESSION_COOKIE
-
-PASSWORD = "correct horse 1"
-
-
-@pytest.fixture
-def web(team: Archive) -> Iterator[WebClient]:
-    for username in ("admin", "li", "clerk2"):
-        commands.set_password(team, username, PASSWORD, "admin")
-    client = WebClient(create_app(team, follow_log=False))
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def test_pages_need_a_login_and_speak_chinese(web: WebClient, team: Archive) -> None:

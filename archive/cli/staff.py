@@ -3,6 +3,7 @@ personal API tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -98,13 +99,7 @@ def staff_deactivate(
     as_json: JsonOpt = False,
 ) -> None:
     """Deactivate a staff member: he can no longer log in, file or sign."""
-    with opened(as_json) as archive:
-        commands.deactivate_staff(archive, username, reason, staff)
-        info = archive.staff.get(username)
-        if as_json:
-            emit_json(info.as_dict())
-        else:
-            typer.echo(f"已停用：{info.name}（{info.username}）")
+    _set_active(commands.deactivate_staff, "已停用", username, reason, staff, as_json)
 
 
 @app.command("reactivate")
@@ -115,13 +110,24 @@ def staff_reactivate(
     as_json: JsonOpt = False,
 ) -> None:
     """Reactivate a deactivated staff member: he may log in, file and sign again."""
+    _set_active(commands.reactivate_staff, "已恢复", username, reason, staff, as_json)
+
+
+def _set_active(
+    change: Callable[..., None],
+    done: str,
+    username: str,
+    reason: str,
+    staff: str | None,
+    as_json: bool,
+) -> None:
     with opened(as_json) as archive:
-        commands.reactivate_staff(archive, username, reason, staff)
+        change(archive, username, reason, staff)
         info = archive.staff.get(username)
         if as_json:
             emit_json(info.as_dict())
         else:
-            typer.echo(f"已恢复：{info.name}（{info.username}）")
+            typer.echo(f"{done}：{info.name}（{info.username}）")
 
 
 @app.command("password")
