@@ -135,7 +135,7 @@ def test_json_nested_100000_deep_is_refused(edge: Edge) -> None:
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(edge: Edge) -> None:
     huge = b'{"reason": "' + b"x" * (2 * 1024 * 1024) + b'"}'
-    refused_json(edge.raw("POST", WO + "/void", huge), 422, "too_large")
+    refused_json(edge.raw("POST", WO + "/void", huge), 413, "too_large")
 
 
 @SQLITE_ONLY
@@ -196,14 +196,16 @@ def test_bad_values_in_page_addresses_answer_chinese_pages(edge: Edge) -> None:
     refused_page(edge.web.get("/months/2026-13"), 422, "不是月份")
     refused_page(edge.web.post("/months/foo/seal", data={"csrf_token": csrf}), 422, "不是月份")
     for bad in ("abc", "1.5"):  # the supplement number of a bundle download
-        refused_page(edge.web.get(f"/months/2026-11/bundles/{bad}/full.pdf"), 422, "supplement")
+        refused_page(
+            edge.web.get(f"/months/2026-11/bundles/{bad}/full.pdf"), 422, "地址有误：补充卷应为整数"
+        )
     refused_page(edge.web.get(f"/months/2026-11/bundles/{2**70}/full.pdf"), 404, "还没有生成")
     refused_page(edge.web.get("/months/2026-11/bundles/0/nope.pdf"), 404, "没有这种装订方式")
     refused_page(edge.web.get("/jobs/no-such-job"), 404, "没有这个任务")
     made = edge.web.post(
         "/months/2026-11/bundles", data={"csrf_token": csrf, "binding": "full", "supplement": "x"}
     )
-    refused_page(made, 422, "supplement")
+    refused_page(made, 422, "表单有误：补充卷应为整数")
     assert event_count(edge.archive) == before
 
 

@@ -4,7 +4,10 @@ new kind of refusal needs no code here."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -42,6 +45,84 @@ _PYDANTIC_ZH = {
     "string_pattern_mismatch": "格式不对",
     "extra_forbidden": "不认识这一项",
 }
+
+
+# The page addresses' and forms' parameters as the pages name them, for a refusal of a hand-made
+# address or form: never the parameter's code name (``doc``), which means nothing at the counter.
+_PARAM_ZH = {
+    "doc": "所属单据",
+    "as_of": "查看时间",
+    "version": "版本",
+    "page": "页码",
+    "month": "月份",
+    "job": "任务",
+    "job_id": "任务",
+    "owner": "待办人",
+    "section": "待办类别",
+    "vin": "VIN（车架号）",
+    "kind_code": "单据种类",
+    "number": "单号",
+    "sha256": "扫描件",
+    "binding": "装订方式",
+    "supplement": "补充卷",
+    "username": "用户名",
+    "password": "密码",
+    "old_password": "原密码",
+    "name": "姓名",
+    "role": "签字身份",
+    "roles": "角色",
+    "registration_no": "备案号",
+    "label": "说明",
+    "reason": "原因",
+    "force_reason": "强制封存原因",
+    "claim_no": "厂家索赔号",
+    "customer_name": "客户姓名",
+    "handheld_terminal_id": "手持机编号",
+    "odometer_out": "出发里程表",
+    "odometer_in": "返回里程表",
+    "mileage_claimed": "申报外出里程",
+    "mileage_verified": "核实外出里程",
+    "scan": "扫描件文件",
+    "bundle": "PDF 文件",
+    "signature_png": "签名",
+}
+
+# How much of something a person typed a message repeats: a 5,000-character "number" in an
+# address is not written back whole onto the page (or into the JSON answer).
+MAX_QUOTED = 40
+_LONGER = "{" + str(MAX_QUOTED + 1) + ",}"
+_QUOTED_ZH = re.compile("“([^”]" + _LONGER + ")”")
+# Python's repr of a string, not an apostrophe (the document's, isn't).
+_QUOTED_EN = re.compile("(?<!\\w)'([^'\n]" + _LONGER + ")'(?!\\w)")
+
+
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
+    """The first ``limit`` characters of ``text``, and "…" when there was more."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shortened(text: str, inputs: Iterable[str] = ()) -> str:
+    """``text`` with each long piece of user input cut short: every value of ``inputs`` (the
+    request's address parts and query) wherever it appears, and anything quoted (“…” in
+    Chinese, '…' in the English), which is what the archive's messages quote."""
+    for value in sorted({v for v in inputs if len(v) > MAX_QUOTED}, key=len, reverse=True):
+        text = text.replace(value, clip(value))
+    text = _QUOTED_ZH.sub(lambda m: f"“{clip(m.group(1))}”", text)
+    return _QUOTED_EN.sub(lambda m: f"'{clip(m.group(1))}'", text)
+
+
+def request_inputs(request: Request) -> list[str]:
+    """What the person put in the address: its path parts and query values."""
+    values = [v for v in request.path_params.values() if isinstance(v, str)]
+    return values + [v for _, v in request.query_params.multi_items()]
+
+
+def _short_problem(problem: FieldProblem, inputs: Iterable[str]) -> FieldProblem:
+    return dataclasses.replace(
+        problem,
+        message_zh=shortened(problem.message_zh, inputs),
+        message_en=shortened(problem.message_en, inputs),
+    )
 
 
 # What the framework's own refusals (no route, wrong method, a body it cannot read) say in
@@ -85,23 +166,41 @@ def problems_of(error: ArchiveError) -> list[FieldProblem]:
     return [FieldProblem("", error.message_zh, error.message_en)]
 
 
-def page_message(error: ArchiveError) -> str:
-    """What a page says of a refusal: each problem, or the message when they only repeat it."""
+def page_message(error: ArchiveError, inputs: Iterable[str] = ()) -> str:
+    """What a page says of a refusal: each problem, or the message when they only repeat it
+    (user input it quotes cut short, see :func:`shortened`)."""
     told = [p.message_zh for p in error.problems if p.message_zh != error.message_zh]
-    return "；".join(told) if told else error.message_zh
+    return shortened("；".join(told) if told else error.message_zh, inputs)
 
 
-def page_refusal(error: Exception) -> tuple[int, str]:
+def page_refusal(error: Exception, inputs: Iterable[str] = ()) -> tuple[int, str]:
     """(status, message) of a refusal as a page shows it; ``error`` is one of the archive's,
-    a request a route could not read (a hand-made address), or the framework's own."""
+    a request a route could not read (a hand-made address), or the framework's own.
+    ``inputs``: what the person put in the address (:func:`request_inputs`)."""
     if isinstance(error, ArchiveError):
-        return error.http_status, page_message(error)
+        return error.http_status, page_message(error, inputs)
     if isinstance(error, RequestValidationError):
-        told = [f"{p.field or '请求'}：{p.message_zh}" for p in request_problems(error)]
-        return 422, "地址或表单内容有误：" + "；".join(told)
+        return 422, _unreadable_request(error)
     if isinstance(error, HTTPException):
         return error.status_code, http_refusal(error)[1]
     return 500, APOLOGY_ZH
+
+
+def _unreadable_request(error: RequestValidationError) -> str:
+    """A page's words for a request a route could not read: where (the address or the form)
+    and each part by the name the pages give it, never the parameter's code name."""
+    told = []
+    where = set()
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        source, name = (loc[0], loc[-1]) if len(loc) > 1 else ("body", "")
+        where.add("地址" if source in ("path", "query") else "表单")
+        label = _PARAM_ZH.get(name, "其中一项")
+        if item["type"] == "missing":
+            told.append(f"缺少{label}")
+        else:
+            told.append(f"{label}{_PYDANTIC_ZH.get(item['type'], '格式不对')}")
+    return "、".join(w for w in ("地址", "表单") if w in where) + "有误：" + "；".join(told)
 
 
 def request_problems(error: RequestValidationError) -> list[FieldProblem]:
@@ -131,8 +230,13 @@ def _body(
 def error_response(request: Request, error: Exception) -> JSONResponse:
     """The JSON answer to ``error``; anything unexpected is logged and apologised for."""
     if isinstance(error, ArchiveError):
+        inputs = request_inputs(request)
         return _body(
-            error.http_status, error.code, error.message_zh, error.message_en, problems_of(error)
+            error.http_status,
+            error.code,
+            shortened(error.message_zh, inputs),
+            shortened(error.message_en, inputs),
+            [_short_problem(p, inputs) for p in problems_of(error)],
         )
     if isinstance(error, RequestValidationError):
         invalid = ("invalid", "输入有误，请按提示修改", "invalid input")

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive.errors import ArchiveError
 from web.auth import LoginRequired, login_redirect
-from web.errors import APOLOGY_ZH, error_response, page_refusal
+from web.errors import APOLOGY_ZH, error_response, page_refusal, request_inputs
 from web.templating import render
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def refusal(request: Request, error: Exception) -> Response:
             error = HTTPException(405, error.detail, headers={"Allow": allowed})
     if wants_json(request):
         return error_response(request, error)
-    status, message = page_refusal(error)
+    status, message = page_refusal(error, request_inputs(request))
     context = {"message": message, "status": status}
     response = render(request, "error.html", context, status_code=status)
     if isinstance(error, HTTPException) and error.headers:

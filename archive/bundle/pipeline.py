@@ -155,10 +155,18 @@ def bundle_volume(
     return Bundle(pdf, end, contents, manifest)
 
 
-def print_document(archive: Archive, kind_code: str, number: str) -> Bundle:
-    """One document as it stands now, with its scans, alone in a PDF/A-3b file."""
-    kind, doc = queries.get_document(archive, kind_code, number)
-    bound = bound_document(archive, doc.id)
+def print_document(
+    archive: Archive,
+    kind_code: str,
+    number: str,
+    *,
+    version: int | None = None,
+    as_of: datetime | None = None,
+) -> Bundle:
+    """One document as it stands now (or at ``version``, or at the instant ``as_of``, looked up
+    as strictly as the document page does), with its scans, alone in a PDF/A-3b file."""
+    kind, doc = queries.get_document(archive, kind_code, number, version=version, as_of=as_of)
+    bound = bound_document(archive, doc.id, doc.version)
     printed = Layout(archive).document(kind, bound.doc)
     manifest = build_manifest(archive, [bound], binding=SINGLE)
     part = render_part(

@@ -10,6 +10,10 @@ it is.
 from __future__ import annotations
 
 import base64
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -166,7 +170,8 @@ def verify_bundle_command(
     from archive.bundle.check import CHECK_STAGE_LABELS, check_bundle  # loads pypdf
 
     verifier = _verifier(key, as_json) if key is not None else None
-    report = check_bundle(data, verifier, progress_bar(as_json, CHECK_STAGE_LABELS))
+    with _pypdf_quiet():
+        report = check_bundle(data, verifier, progress_bar(as_json, CHECK_STAGE_LABELS))
     if as_json:
         emit_json({"file": str(pdf), **report.as_dict()})
     else:
@@ -174,6 +179,22 @@ def verify_bundle_command(
     if not report.intact:
         raise typer.Exit(1)
     raise typer.Exit(0 if report.authenticated else UNAUTHENTICATED)
+
+
+@contextlib.contextmanager
+def _pypdf_quiet() -> Iterator[None]:
+    """pypdf says what it repairs or cannot read ("invalid pdf header", "EOF marker not found")
+    in English on stderr, before the report; the report's own finding already says, in Chinese
+    and English, that the file cannot be read or what is wrong with it."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"pypdf(\.|$)")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _verifier(key: str, as_json: bool) -> VerifierKey:

@@ -140,15 +140,22 @@ def print_(
     kind: KindArg,
     number: NumberArg,
     output: OutOpt,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO time: the document as it was then.")
+    ] = None,
+    version: Annotated[int | None, typer.Option("--version", help="An earlier version.")] = None,
     staff: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write one document as it stands now, with its scans, as a PDF (PDF/A-3b)."""
+    """Write one document as it stands now (or at an earlier version, or as it was at a time,
+    as ``show`` takes them), with its scans, as a PDF (PDF/A-3b)."""
     from archive.bundle.pipeline import print_document  # loads WeasyPrint
+    from archive.queries.documents import parse_instant
 
     with opened(as_json) as archive:
         _acting(archive, staff)
-        made = print_document(archive, kind, number)
+        instant = parse_instant(as_of) if as_of else None
+        made = print_document(archive, kind, number, version=version, as_of=instant)
         _write(output, made, as_json)
     _done(made, output, as_json, f"已生成{get_kind(kind).label} {number}")
 

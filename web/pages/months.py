@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
-from archive import commands
+from archive import commands, queries
 from archive.bundle.bindings import BINDING_LABELS
 from archive.bundle.pipeline import print_document
 from archive.errors import ArchiveError, NotFound
@@ -129,13 +129,25 @@ def download_bundle(
 
 
 @router.get("/d/{kind_code}/{number}/print.pdf")
-def print_pdf(request: Request, kind_code: str, number: str, user: PageUser) -> Response:
-    made = print_document(archive_of(request), kind_code, number)
+def print_pdf(
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    as_of: str | None = None,
+    version: int | None = None,
+) -> Response:
+    # The state the document page shows, looked up as strictly (no such version: NotFound;
+    # a time that does not read: a field problem), so the button prints what is on screen.
+    instant = queries.parse_instant(as_of) if as_of else None
+    made = print_document(archive_of(request), kind_code, number, version=version, as_of=instant)
     kind = get_kind(kind_code)
+    # An earlier state saved beside the current one must not take its name.
+    (printed,) = made.manifest["documents"]
+    earlier = f"-第{printed['version']}版" if version is not None or as_of else ""
+    name = f"{kind.label}-{number}{earlier}.pdf"
     return Response(
         made.pdf,
         media_type="application/pdf",
-        headers={
-            "Content-Disposition": "inline; filename*=UTF-8''" + quote(f"{kind.label}-{number}.pdf")
-        },
+        headers={"Content-Disposition": "inline; filename*=UTF-8''" + quote(name)},
     )
