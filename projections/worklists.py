@@ -27,7 +27,9 @@ CUSTOMER = "customer:"  # owner prefix of a signature the customer owes (chased 
 
 class Worklists(SqliteProjection):
     name = "worklists"
-    shape = 2  # 2: filed_date on the dealership's clock (1 had the UTC date)
+    # 2: filed_date on the dealership's clock (1 had the UTC date); 3: the customer's phone and
+    # the plate, which the clerk needs on the callback list to make the call
+    shape = 3
     tables = {  # noqa: RUF012
         "wl_docs": (
             "CREATE TABLE IF NOT EXISTS wl_docs ("
@@ -36,7 +38,8 @@ class Worklists(SqliteProjection):
             " voided INTEGER NOT NULL, submitted INTEGER NOT NULL,"
             " work_order_no TEXT, outcome TEXT, delivery_date TEXT, repair_type TEXT,"
             " return_repair INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,"
-            " customer_name TEXT, departed_at TEXT, returned_at TEXT, mileage_difference INTEGER)"
+            " customer_name TEXT, departed_at TEXT, returned_at TEXT, mileage_difference INTEGER,"
+            " customer_phone TEXT, plate TEXT)"
         ),
         "wl_owed": (
             "CREATE TABLE IF NOT EXISTS wl_owed ("
@@ -84,7 +87,7 @@ class Worklists(SqliteProjection):
         required = list(self.catalog.signers(doc.kind))
         departure, back = doc.departure, doc.return_trip
         conn.execute(
-            "INSERT INTO wl_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO wl_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 key,
                 doc.kind,
@@ -104,6 +107,8 @@ class Worklists(SqliteProjection):
                 departure["at"].isoformat() if departure else None,
                 back["at"].isoformat() if back else None,
                 doc.mileage_difference,
+                fields.get("customer_phone"),
+                fields.get("plate"),
             ),
         )
         if doc.voided is not None:

@@ -7,7 +7,7 @@ the configured number of days, so tomorrow's list is right without anyone touchi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -52,21 +52,51 @@ def waiting_for(person: StaffInfo, owed: list[dict[str, Any]]) -> list[dict[str,
         if row["role"] not in person.roles:
             continue
         if row["owner"] in (person.username, ANYONE):
-            mine.append(_entry(row, role=row["role"], role_label=ROLE_LABELS[row["role"]]))
+            # The customer tells the signer which document it is (one signs what he saw).
+            mine.append(
+                _entry(
+                    row,
+                    role=row["role"],
+                    role_label=ROLE_LABELS[row["role"]],
+                    customer=row.get("customer_name"),
+                )
+            )
     return mine
 
 
-def missing_by_person(owed: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
-    """For the clerk who chases signatures: documents grouped by who owes them."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+ANY_HOLDER = "*"  # owner key of "anyone holding the role": ANYONE is "", i.e. no filter at all
+
+
+def owner_key(owner: str, role: str) -> str:
+    """How a group of ``missing_by_person`` is named in a link (``/todo/missing?owner=KEY``):
+    the owner himself, or ``*role`` for a signature anyone in the role may give. ANYONE is the
+    empty string, which a link cannot tell from no filter; and "任一信息员" and "任一服务经理"
+    are different groups though both are owed by ANYONE."""
+    return ANY_HOLDER + role if owner == ANYONE else owner
+
+
+def missing_by_person(
+    owed: list[dict[str, Any]], names: dict[str, str], inactive: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """For the clerk who chases signatures: documents grouped by who owes them. A person in
+    ``inactive`` (deactivated) cannot sign any more: his group says so, for the clerk to find
+    someone else or have the manager decide."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in owed:
+        key = owner_key(row["owner"], row["role"])
         label = owner_label(row["owner"], row["role"], names)
-        groups[(row["owner"], label)].append(
+        groups[(key, label, row["owner"])].append(
             _entry(row, role=row["role"], role_label=ROLE_LABELS[row["role"]])
         )
     return [
-        {"owner": owner, "owner_label": label, "documents": docs}
-        for (owner, label), docs in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0][1]))
+        {
+            "owner": owner,
+            "key": key,
+            "owner_label": label,
+            "inactive": owner in inactive,
+            "documents": docs,
+        }
+        for (key, label, owner), docs in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0][1]))
     ]
 
 
@@ -103,7 +133,13 @@ def follow_ups(models: Worklists, settings: Settings, today: date) -> dict[str, 
                 if row["number"] in done or not row["business_date"]:
                     continue
                 deadline = date.fromisoformat(row["business_date"]) + timedelta(days=days)
-                entry = _entry(row, due=deadline.isoformat(), customer=row["customer_name"])
+                entry = _entry(
+                    row,
+                    due=deadline.isoformat(),
+                    customer=row["customer_name"],
+                    phone=row.get("customer_phone"),  # the clerk makes the call from this list
+                    plate=row.get("plate"),
+                )
                 if deadline == today:
                     due_today.append(entry)
                 elif deadline < today:
@@ -161,8 +197,10 @@ def worklist(
     person: StaffInfo,
     names: dict[str, str],
     today: date,
+    inactive: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Everything that waits for ``person``, in sections by what he does."""
+    """Everything that waits for ``person``, in sections by what he does (``inactive``: the
+    usernames of deactivated staff, marked where they still owe a signature)."""
     # A clerk sees every owed signature (grouped by who owes it); others only their own.
     clerk = "clerk" in person.roles
     owed = models.owed() if clerk else models.owed((person.username, ANYONE), person.roles)
@@ -174,7 +212,7 @@ def worklist(
         "waiting_for_my_signature": waiting_for(person, owed),
     }
     if clerk:
-        result["missing_signatures"] = missing_by_person(owed, names)
+        result["missing_signatures"] = missing_by_person(owed, names, inactive)
         result["warranty_claims"] = claims_due(models, settings, today)
         result["callbacks"] = follow_ups(models, settings, today)
         result["offsite_out"] = offsite_out(models, settings.tz)
@@ -209,7 +247,13 @@ SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[dict[str, Any]]]]
     "missing": (
         "缺签",
         lambda t: [
-            {**e, "owner": g["owner"], "owner_label": g["owner_label"]}
+            {
+                **e,
+                "owner": g["owner"],
+                "key": g["key"],
+                "owner_label": g["owner_label"],
+                "inactive": g["inactive"],
+            }
             for g in t["missing_signatures"]
             for e in g["documents"]
         ],

@@ -28,7 +28,8 @@ def _todo(request: Request, user: PageUser) -> dict[str, Any]:
     models = models_of(request)
     models.runner.wait_for(timeout=2)
     today = archive.now().astimezone(archive.settings.tz).date()
-    return worklist(models.worklists, archive.settings, user, staff_names(archive), today)
+    inactive = {u for u, p in archive.staff.refresh().items() if not p.active}
+    return worklist(models.worklists, archive.settings, user, staff_names(archive), today, inactive)
 
 
 @router.get("/")
@@ -42,13 +43,15 @@ def worklist_page(
     request: Request, section: str, user: PageUser, owner: str = "", page: int = 1
 ) -> Response:
     """One list of the dashboard in full, ``PAGE_SIZE`` entries a page (for ``missing``,
-    optionally only what one person owes)."""
+    optionally only what one owner owes: ``owner`` is a group's key, see ``owner_key``, so
+    ``*clerk`` is "anyone holding the clerk role" and an empty ``owner`` is no filter)."""
     todo = _todo(request, user)
     label, entries = section_entries(todo, section)
-    owner_label = ""
+    owner_label, owner_inactive = "", False
     if section == "missing" and owner:
-        entries = [e for e in entries if e["owner"] == owner]
+        entries = [e for e in entries if e["key"] == owner]
         owner_label = entries[0]["owner_label"] if entries else owner
+        owner_inactive = bool(entries) and entries[0]["inactive"]
     pages = max((len(entries) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     first = (page - 1) * PAGE_SIZE
@@ -60,6 +63,7 @@ def worklist_page(
             "section": section,
             "label": label,
             "owner_label": owner_label,
+            "owner_inactive": owner_inactive,
             "total": len(entries),
             "entries": entries[first : first + PAGE_SIZE],
             "first": first,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -43,22 +44,47 @@ def _page(
     )
 
 
+# What the page says after an action (``/staff?done=CODE&who=USERNAME``). Only these codes are
+# shown, and the name comes from the staff directory: a link cannot make the page say anything
+# else in the system's voice.
+DONE_MESSAGES = {
+    "registered": "已登记{who}。",
+    "roles": "已更新{who}的角色。",
+    "deactivated": "已停用{who}：其登录和 API 令牌均已失效。",
+    "reactivated": "已恢复{who}在职。",
+    "password": "已设置{who}的密码。",
+}
+
+
+def done_message(archive: Archive, done: str, who: str, me: str) -> str | None:
+    template = DONE_MESSAGES.get(done)
+    if template is None:
+        return None
+    if done == "password" and who == me:
+        return "已修改您的密码；您在其他电脑上的登录都已退出。"
+    person = archive.staff.refresh().get(who)
+    return template.format(who=f" {person.name}（{person.username}）" if person else "")
+
+
 @router.get("/staff")
-def staff_page(request: Request, user: PageUser) -> Response:
-    return _page(request, user)
+def staff_page(request: Request, user: PageUser, done: str = "", who: str = "") -> Response:
+    message = done_message(archive_of(request), done, who, user.username)
+    return _page(request, user, message=message)
 
 
 def _run(
-    request: Request, user: PageUser, action: Callable[[Archive], object], done: str
+    request: Request, user: PageUser, action: Callable[[Archive], object], done: str, who: str
 ) -> Response:
-    """Run one write-path command on the app's archive; refused, show why on the page."""
+    """Run one write-path command on the app's archive; refused, show why on the page; done,
+    back to the page saying so (``done`` is a key of ``DONE_MESSAGES``, ``who`` a username)."""
     try:
         result = action(archive_of(request))
     except ArchiveError as error:
         return _page(request, user, error=page_message(error), status_code=error.http_status)
     if isinstance(result, tuple):  # a new token: shown once, on this page, never again
-        return _page(request, user, message=done, token=result[1])
-    return RedirectResponse(f"/staff?done={done}", status_code=303)
+        return _page(request, user, message="已生成令牌。", token=result[1])
+    query = urlencode({"done": done, "who": who})
+    return RedirectResponse(f"/staff?{query}", status_code=303)
 
 
 @router.post("/staff")
@@ -81,7 +107,8 @@ def add_staff(
             actor=user.username,
             registration_no=registration_no,
         ),
-        "已登记",
+        "registered",
+        username,
     )
 
 
@@ -99,7 +126,8 @@ def change_roles(
         lambda archive: commands.change_roles(
             archive, username, roles or [], user.username, registration_no
         ),
-        "已更新角色",
+        "roles",
+        username,
     )
 
 
@@ -111,7 +139,8 @@ def deactivate(
         request,
         user,
         lambda archive: commands.deactivate_staff(archive, username, reason, user.username),
-        "已停用",
+        "deactivated",
+        username,
     )
 
 
@@ -123,7 +152,8 @@ def reactivate(
         request,
         user,
         lambda archive: commands.reactivate_staff(archive, username, reason, user.username),
-        "已恢复",
+        "reactivated",
+        username,
     )
 
 
@@ -141,7 +171,8 @@ def set_password(
         lambda archive: commands.set_password(
             archive, username, password, user.username, old_password
         ),
-        "已设置密码",
+        "password",
+        username,
     )
     if username == user.username and response.status_code == 303:
         # The change ended all his sessions, this one too: he goes on in a new one.
@@ -157,5 +188,6 @@ def issue_token(
         request,
         user,
         lambda archive: commands.issue_token(archive, username, label, user.username),
-        "已生成令牌",
+        "token",
+        username,
     )
