@@ -27,8 +27,9 @@ class SqliteProjection(Projection):
 
     tables: dict[str, str] = {}  # noqa: RUF012 - overridden, never mutated
     indexes: tuple[str, ...] = ()
-    # Raised when what the rows mean changes (not only their columns): a file written under
-    # another shape is emptied on open, and the runner replays the log into it.
+    # Raised when what the rows mean or which columns they have changes: a file written under
+    # another shape has its tables dropped and made again on open, and the runner replays the
+    # log into them.
     shape = 1
 
     def __init__(self, path: Path) -> None:
@@ -59,6 +60,11 @@ class SqliteProjection(Projection):
         if row is not None and row[0] == self.shape:
             return
         if (row[0] if row else 1) != self.shape:  # a file from before shapes was shape 1
+            # Dropped, not only emptied: CREATE TABLE IF NOT EXISTS keeps an old table's columns.
+            for table in self.tables:
+                self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in (*self.tables.values(), *self.indexes):
+                self.conn.execute(statement)
             self.reset()
         self.conn.execute(
             "INSERT INTO projection_shapes (name, shape) VALUES (?, ?) "

@@ -172,3 +172,48 @@ def test_the_months_table_by_kind_has_the_whole_row(web: WebClient, team: Archiv
     css = web.get("/static/app.css").text
     assert ".card.wide { grid-column: 1 / -1; }" in css
     assert re.search(r"th\.num, td\.num \{[^}]*white-space: nowrap", css)
+
+
+def test_a_worklists_file_from_before_the_phone_column_is_made_again(tmp_path) -> None:
+    """An archive whose worklists table has the columns of shape 2 (no phone, no plate): on
+    opening, the table is made again with the new columns and followed from the log; emptying
+    it was not enough (``CREATE TABLE IF NOT EXISTS`` kept the old columns, every update
+    failed and the lists stood still)."""
+    import sqlite3
+
+    from archive.bootstrap import open_archive
+    from archive.config import Settings
+    from tests.support import FakeClock, register_team
+    from web.app import create_app
+
+    settings = Settings(home=tmp_path / "home")
+    archive = open_archive(settings, clock=FakeClock())
+    register_team(archive)
+    commands.set_password(archive, "admin", PASSWORD, "admin")
+    commands.file_document(archive, "work_order", work_order(business_date="2026-10-31"), "admin")
+    client = WebClient(create_app(archive, follow_log=False))
+    try:
+        client.get("/login")  # the read models are opened (and followed) once
+    finally:
+        client.close()
+    archive.close()
+    with sqlite3.connect(settings.home / "projections.db") as db:  # as shape 2 left it
+        db.execute("DROP TABLE wl_docs")
+        db.execute(
+            "CREATE TABLE wl_docs (doc_id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+            " number TEXT NOT NULL, business_date TEXT, filed_date TEXT, status TEXT NOT NULL,"
+            " voided INTEGER NOT NULL, submitted INTEGER NOT NULL, work_order_no TEXT,"
+            " outcome TEXT, delivery_date TEXT, repair_type TEXT,"
+            " return_repair INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,"
+            " customer_name TEXT, departed_at TEXT, returned_at TEXT, mileage_difference INTEGER)"
+        )
+        db.execute("UPDATE projection_shapes SET shape = 2 WHERE name = 'worklists'")
+    archive = open_archive(settings, clock=FakeClock())
+    client = WebClient(create_app(archive, follow_log=False))
+    try:
+        client.login("admin", PASSWORD)
+        page = client.get("/todo/callbacks").text
+        assert "13800138000" in page and "京A12345" in page
+    finally:
+        client.close()
+        archive.close()
