@@ -24,7 +24,14 @@ from web.security import (
     store_session,
     switch_session,
 )
-from web.stale_form import StaleForm, stale_form_page
+from web.stale_form import (
+    Carried,
+    StaleForm,
+    expired_page,
+    read_carried,
+    safe_path,
+    stale_form_page,
+)
 from web.templating import render
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -119,11 +126,13 @@ ApiUser = Annotated[StaffInfo, Depends(api_user)]
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never redirect a fresh login to another host."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
+# Only a path on this site: never redirect a fresh login to another host.
+_safe_next = safe_path
+
+
+async def carried_form(request: Request) -> Carried | None:
+    """The stale form the expired-form page's login form carries along, if any."""
+    return read_carried((await request.form()).multi_items())
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -134,22 +143,35 @@ def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
+    carried: Annotated[Carried | None, Depends(carried_form)],
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Log in. From an expired-form page the login carries that form: every answer shows it
+    again (a refusal with the error, a success as the person now logged in, who then confirms
+    it with a click; the stale request is never acted on by itself)."""
     throttle: LoginThrottle = request.app.state.login_throttle
     # Checked and counted in one transaction, before the password is: see LoginThrottle.
     wait = throttle.attempt(username)
-    context = {"next": _safe_next(next), "username": username}
-    if wait > 0:
-        context["error"] = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试"
-        return render(request, "login.html", context, status_code=429)
-    person = check_password(archive_of(request), username, password)
+    person = None if wait > 0 else check_password(archive_of(request), username, password)
     if person is None:
-        context["error"] = "用户名或密码错误，或该账号已停用"
-        return render(request, "login.html", context, status_code=401)
+        if wait > 0:
+            error, status = f"登录失败次数过多，请 {int(wait) + 1} 秒后再试", 429
+        else:
+            error, status = "用户名或密码错误，或该账号已停用", 401
+        if carried is not None:
+            return expired_page(
+                request, carried, foreign=False, status_code=status, error=error, username=username
+            )
+        context = {"next": _safe_next(next), "username": username, "error": error}
+        return render(request, "login.html", context, status_code=status)
     throttle.succeeded(username)
+    if carried is not None:
+        # The CSRF check passed, so this came from our own page: the form is not foreign.
+        switch_session(request, request.app.state.sessions.start(person.username))
+        notice = f"已以 {person.name} 的身份登录。刚才的表单还没有提交：请核对后重新提交。"
+        return expired_page(request, carried, foreign=False, status_code=200, notice=notice)
     response = RedirectResponse(_safe_next(next), status_code=303)
     start_session(request, response, person.username)
     return response
