@@ -149,6 +149,23 @@ def test_a_filing_form_names_the_number_as_its_kind_does(web: WebClient) -> None
     assert "<td>委托书号</td>" in again.text and "WO-0042" in again.text
 
 
+def test_a_carried_file_is_named_and_asked_for_again(web: WebClient) -> None:
+    token = logged_out_with_a_stale_token(web, "admin", "/")
+    page = web.post(
+        "/d/work_order/WO-1/scans",
+        data={"csrf_token": token},
+        files={"scan": ("单据.pdf", b"%PDF-1.4 ...", "application/pdf")},
+        headers=OURS,
+    )
+    login = form_fields(page.text, "/login")
+    assert login["carried-file.scan"] == ["单据.pdf"]  # the name only: files do not travel
+    login |= {"username": ["admin"], "password": [PASSWORD]}
+    again = web.post("/login", data=login)
+    assert "单据.pdf" in again.text and "需要重新选择" in again.text
+    assert 'type="file" name="scan"' in again.text and 'enctype="multipart/form-data"' in again.text
+
+
+# Last in the file: Playwright keeps its event loop running in this thread afterwards.
 @pytest.mark.browser
 def test_a_clerk_logged_out_meanwhile_logs_in_and_files(server, browser) -> None:  # noqa: F811
     base, archive = server
@@ -193,19 +210,3 @@ def test_a_clerk_logged_out_meanwhile_logs_in_and_files(server, browser) -> None
     assert queries.show(archive, "work_order", "WO-L1")["fields"]["fault_description"] == (
         "制动异响\n刹车片磨损"
     )
-
-
-def test_a_carried_file_is_named_and_asked_for_again(web: WebClient) -> None:
-    token = logged_out_with_a_stale_token(web, "admin", "/")
-    page = web.post(
-        "/d/work_order/WO-1/scans",
-        data={"csrf_token": token},
-        files={"scan": ("单据.pdf", b"%PDF-1.4 ...", "application/pdf")},
-        headers=OURS,
-    )
-    login = form_fields(page.text, "/login")
-    assert login["carried-file.scan"] == ["单据.pdf"]  # the name only: files do not travel
-    login |= {"username": ["admin"], "password": [PASSWORD]}
-    again = web.post("/login", data=login)
-    assert "单据.pdf" in again.text and "需要重新选择" in again.text
-    assert 'type="file" name="scan"' in again.text and 'enctype="multipart/form-data"' in again.text
