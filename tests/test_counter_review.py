@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+from typer.testing import CliRunner
+
 from archive import commands
 from archive.bootstrap import Archive
+from archive.cli import app as cli
 from tests.support import PASSWORD, warranty_claim, work_order
 from tests.webclient import WebClient
 
@@ -114,6 +117,16 @@ def test_a_deactivated_owner_is_marked_on_the_dashboard_and_his_list(
     assert other and "已停用" not in other[1]
     assert "已停用" in web.get("/todo/missing?owner=wang").text
     assert "已停用" not in web.get("/todo/missing?owner=li").text
+    # The API and `archive todo` say it too.
+    token = commands.issue_token(team, "admin", "todo", "admin")[1]
+    groups = web.get("/api/v1/worklist", headers={"Authorization": f"Bearer {token}"}).json()
+    marked = {g["owner"]: g["inactive"] for g in groups["missing_signatures"]}
+    assert marked["wang"] is True and marked["li"] is False
+    env = {"ARCHIVE_HOME": str(team.settings.home)}
+    if team.settings.database_url:
+        env["ARCHIVE_DATABASE_URL"] = team.settings.database_url
+    shown = CliRunner().invoke(cli, ["todo", "--staff", "admin"], env=env)
+    assert "王强（已停用" in shown.output and "李师傅（已停用" not in shown.output
 
 
 # -- 4. the document page shows the whole trip, as `archive show` does ---------------------------

@@ -144,7 +144,10 @@ def todo(
         person = worklists.find_person(directory, staff)
         today = archive.now().astimezone(archive.settings.tz).date()
         names = {u: p.name for u, p in directory.items()}
-        result = worklists.worklist(models.worklists, archive.settings, person, names, today)
+        inactive = {u for u, p in directory.items() if not p.active}
+        result = worklists.worklist(
+            models.worklists, archive.settings, person, names, today, inactive
+        )
         if as_json:
             emit_json(result)
         else:
@@ -161,7 +164,8 @@ def print_worklist(result: dict[str, Any]) -> None:
     for e in waiting[:50]:
         say(line(e, e["role_label"]))
     for group in result.get("missing_signatures", []):
-        say(f"  缺签 · {group['owner_label']}：{len(group['documents'])} 份")
+        gone = "（已停用，需另行处理）" if group.get("inactive") else ""
+        say(f"  缺签 · {group['owner_label']}{gone}：{len(group['documents'])} 份")
         for e in group["documents"][:10]:
             say(line(e, e["role_label"]))
     claims = result.get("warranty_claims")

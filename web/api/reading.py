@@ -82,7 +82,8 @@ def worklist(
         )
     today = archive.now().astimezone(archive.settings.tz).date()
     names = {username: p.name for username, p in directory.items()}
-    return worklists.worklist(models.worklists, archive.settings, person, names, today)
+    inactive = {username for username, p in directory.items() if not p.active}
+    return worklists.worklist(models.worklists, archive.settings, person, names, today, inactive)
 
 
 @router.get("/permissions", tags=["staff 员工"], summary="权限表 / who may do what")
