@@ -21,7 +21,7 @@ from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
 from archive.errors import NotFound
-from tests.support import OTHER_VIN, FakeClock, pdf_bytes, register_team
+from tests.support import OTHER_VIN, VALID_VIN, FakeClock, pdf_bytes, register_team
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -89,6 +89,25 @@ def log_in(browser: object, base: str, username: str) -> object:
     page.click("button:has-text('登录')")
     page.wait_for_url(f"{base}/")
     return page
+
+
+def start_work_order(page: object, base: str, number: str) -> None:
+    """Open the work-order form and type one in, as a service advisor would, without sending it
+    (a customer name with markup in it, and two lines of fault description)."""
+    page.goto(f"{base}/file/work_order")  # type: ignore[attr-defined]
+    for field, value in {
+        "number": number,
+        "business_date": "2026-11-03",
+        "vin": VALID_VIN,
+        "plate": "京A12345",
+        "model": "大众朗逸",
+        "mileage_km": "12345",
+        "customer_name": "张<b>三</b>",
+        "customer_phone": "13800138000",
+        "fault_description": "制动异响\n刹车片磨损",
+    }.items():
+        page.fill(f"#f-{field}", value)  # type: ignore[attr-defined]
+    page.select_option("#f-service_advisor", "wang")  # type: ignore[attr-defined]
 
 
 def shot(page: object, name: str) -> None:

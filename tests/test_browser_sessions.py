@@ -7,8 +7,14 @@ import pytest
 
 from archive import commands, queries
 from archive.errors import NotFound
-from tests.support import VALID_VIN
-from tests.test_browser import PASSWORD, browser, log_in, server, shot  # noqa: F401
+from tests.test_browser import (  # noqa: F401
+    PASSWORD,
+    browser,
+    log_in,
+    server,
+    shot,
+    start_work_order,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -17,17 +23,7 @@ def test_a_form_left_open_while_another_person_logs_in(server, browser) -> None:
     base, archive = server
     commands.set_password(archive, "wang", PASSWORD, "admin")
     advisor = log_in(browser, base, "wang")  # 王强 starts a work order...
-    advisor.goto(f"{base}/file/work_order")
-    advisor.fill("#f-number", "WO-S1")
-    advisor.fill("#f-business_date", "2026-11-03")
-    advisor.fill("#f-vin", VALID_VIN)
-    advisor.fill("#f-plate", "京A12345")
-    advisor.fill("#f-model", "大众朗逸")
-    advisor.fill("#f-mileage_km", "12345")
-    advisor.fill("#f-customer_name", "张<b>三</b>")
-    advisor.fill("#f-customer_phone", "13800138000")
-    advisor.select_option("#f-service_advisor", "wang")
-    advisor.fill("#f-fault_description", "制动异响\n刹车片磨损")
+    start_work_order(advisor, base, "WO-S1")
 
     # ...and on the same PC, in another tab, he logs out and 赵敏 logs in.
     other_tab = advisor.context.new_page()

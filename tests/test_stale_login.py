@@ -14,9 +14,15 @@ from archive import commands, queries
 from archive.bootstrap import Archive
 from archive.errors import NotFound
 from archive.staff.throttle import LoginThrottle
-from tests.support import PASSWORD, VALID_VIN, event_count
+from tests.support import PASSWORD, event_count
 from tests.test_browser import PASSWORD as BROWSER_PASSWORD
-from tests.test_browser import browser, log_in, server, shot  # noqa: F401
+from tests.test_browser import (  # noqa: F401
+    browser,
+    log_in,
+    server,
+    shot,
+    start_work_order,
+)
 from tests.webclient import WebClient
 
 OURS = {"Origin": "http://archive.test"}  # what a browser sends with a form of our pages
@@ -171,17 +177,7 @@ def test_a_clerk_logged_out_meanwhile_logs_in_and_files(server, browser) -> None
     base, archive = server
     commands.set_password(archive, "wang", BROWSER_PASSWORD, "admin")
     advisor = log_in(browser, base, "wang")  # 王强 starts a work order...
-    advisor.goto(f"{base}/file/work_order")
-    advisor.fill("#f-number", "WO-L1")
-    advisor.fill("#f-business_date", "2026-11-03")
-    advisor.fill("#f-vin", VALID_VIN)
-    advisor.fill("#f-plate", "京A12345")
-    advisor.fill("#f-model", "大众朗逸")
-    advisor.fill("#f-mileage_km", "12345")
-    advisor.fill("#f-customer_name", "张<b>三</b>")
-    advisor.fill("#f-customer_phone", "13800138000")
-    advisor.select_option("#f-service_advisor", "wang")
-    advisor.fill("#f-fault_description", "制动异响\n刹车片磨损")
+    start_work_order(advisor, base, "WO-L1")
 
     other_tab = advisor.context.new_page()  # ...and in another tab, the PC is logged out
     other_tab.goto(f"{base}/")
