@@ -366,3 +366,21 @@ def test_a_non_ascii_token_is_just_a_wrong_token(web: WebClient) -> None:
 def test_odd_usernames_are_just_wrong_logins(web: WebClient) -> None:
     for name in ("a\x00b", "x" * 5000, "管理员", " "):
         assert web.login(name, "guess").status_code == 401, name
+
+
+def test_finding_a_session_takes_no_write_lock(tmp_path: Path) -> None:
+    """Every request with a cookie looks its session up: while another process holds the
+    file's write lock (a login being counted, an admin change), pages must still load."""
+    import sqlite3
+
+    settings = Settings(home=tmp_path / "home")
+    with session_store(settings) as store:
+        session_id, _ = store.start("li")
+        writer = sqlite3.connect(settings.layout.sessions_db, isolation_level=None, timeout=0)
+        writer.execute("BEGIN IMMEDIATE")  # another process, mid-write
+        try:
+            found = ThreadPoolExecutor(1).submit(store.find, session_id)
+            assert found.result(timeout=5).username == "li"
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()

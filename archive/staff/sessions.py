@@ -25,13 +25,12 @@ if TYPE_CHECKING:
     from archive.config import Settings
 
 SESSION_SECONDS = 12 * 3600  # a working day; then log in again
-TOUCH_SECONDS = 60  # ``last_seen`` is written at most once a minute per session
 FORGET_FAILURES_SECONDS = 24 * 3600  # a name not tried for a day starts afresh
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS archive_sessions ("
     " id_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL,"
-    " created DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL,"
+    " created DOUBLE PRECISION NOT NULL,"
     " expires DOUBLE PRECISION NOT NULL)",
     "CREATE INDEX IF NOT EXISTS archive_sessions_username ON archive_sessions (username)",
     "CREATE TABLE IF NOT EXISTS archive_login_failures ("
@@ -50,6 +49,8 @@ class _Database(Protocol):
     for_update: str
 
     def transaction(self) -> Any: ...  # a context manager yielding ``Run``
+
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
 
     def exclusive(self) -> Any: ...  # a context manager
 
@@ -83,6 +84,11 @@ class _Sqlite:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """One statement outside any transaction: in WAL mode, a read takes no lock."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -128,6 +134,10 @@ class _Postgres:
             with conn.transaction():
                 yield run
 
+    def read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as run:  # a plain SELECT: no row is locked
+            return run(sql, params)
+
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         # A session-level advisory lock: held across transactions, on this connection only.
@@ -149,7 +159,6 @@ class SessionRow:
     username: str
     csrf: str
     created: float
-    last_seen: float
     expires: float
 
 
@@ -170,13 +179,12 @@ class SessionStore:
         """A new session for ``username``: its id (for the cookie, never stored) and row."""
         now = self._clock()
         session_id = secrets.token_urlsafe(32)
-        row = SessionRow(username, secrets.token_urlsafe(24), now, now, now + SESSION_SECONDS)
+        row = SessionRow(username, secrets.token_urlsafe(24), now, now + SESSION_SECONDS)
         with self._db.transaction() as run:
             run("DELETE FROM archive_sessions WHERE expires < ?", (now,))
             run(
                 "INSERT INTO archive_sessions"
-                " (id_hash, username, csrf, created, last_seen, expires)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " (id_hash, username, csrf, created, expires) VALUES (?, ?, ?, ?, ?)",
                 (_digest(session_id), *astuple(row)),
             )
         return session_id, row
@@ -185,20 +193,18 @@ class SessionStore:
         """The live session with this id, or ``None`` (unknown, ended or expired)."""
         now = self._clock()
         key = _digest(session_id)
-        with self._db.transaction() as run:
-            rows = run(
-                "SELECT username, csrf, created, last_seen, expires"
-                " FROM archive_sessions WHERE id_hash = ?",
-                (key,),
-            )
-            if not rows:
-                return None
-            row = SessionRow(*rows[0])
-            if row.expires <= now:
-                run("DELETE FROM archive_sessions WHERE id_hash = ?", (key,))
-                return None
-            if now - row.last_seen >= TOUCH_SECONDS:
-                run("UPDATE archive_sessions SET last_seen = ? WHERE id_hash = ?", (now, key))
+        # Every request with a cookie asks this: a plain read, never the write lock that would
+        # queue all requests of all processes behind each other and behind every login.
+        rows = self._db.read(
+            "SELECT username, csrf, created, expires FROM archive_sessions WHERE id_hash = ?",
+            (key,),
+        )
+        if not rows:
+            return None
+        row = SessionRow(*rows[0])
+        if row.expires <= now:
+            self.end(session_id)
+            return None
         return row
 
     def end(self, session_id: str) -> None:
