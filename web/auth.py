@@ -126,10 +126,6 @@ ApiUser = Annotated[StaffInfo, Depends(api_user)]
 router = APIRouter(dependencies=[Depends(verify_csrf)])
 
 
-# Only a path on this site: never redirect a fresh login to another host.
-_safe_next = safe_path
-
-
 async def carried_form(request: Request) -> Carried | None:
     """The stale form the expired-form page's login form carries along, if any."""
     return read_carried((await request.form()).multi_items())
@@ -137,7 +133,7 @@ async def carried_form(request: Request) -> Carried | None:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return render(request, "login.html", {"next": safe_path(next), "error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -164,7 +160,7 @@ def login(
             return expired_page(
                 request, carried, foreign=False, status_code=status, error=error, username=username
             )
-        context = {"next": _safe_next(next), "username": username, "error": error}
+        context = {"next": safe_path(next), "username": username, "error": error}
         return render(request, "login.html", context, status_code=status)
     throttle.succeeded(username)
     if carried is not None:
@@ -172,7 +168,7 @@ def login(
         switch_session(request, request.app.state.sessions.start(person.username))
         notice = f"已以 {person.name} 的身份登录。刚才的表单还没有提交：请核对后重新提交。"
         return expired_page(request, carried, foreign=False, status_code=200, notice=notice)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_path(next), status_code=303)
     start_session(request, response, person.username)
     return response
 

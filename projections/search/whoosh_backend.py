@@ -7,9 +7,9 @@ Made for a desk that searches all day in an archive that grows for years:
 - a query sorted by date collects its hits without scoring them;
 - numbers, VINs, plates and phones are exact keys, their prefixes and endings too, so a
   prefix is a term lookup, never a scan;
-- a rebuild writes a fresh index beside the live one with plain adds, in several processes,
-  commits once, and puts it in place by swapping a symbolic link: searches meanwhile use the
-  old index, never a half-built one.
+- a rebuild writes a fresh index beside the live one with plain adds in one process (see
+  ``REBUILD_PROCS``), commits once, and puts it in place by swapping a symbolic link:
+  searches meanwhile use the old index, never a half-built one.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
-from archive.queries.documents import STATUS_LABELS, staff_names
+from archive.queries.documents import STATUS_LABELS
 from archive.queries.search import FLAG_LABELS, INCOMPLETE_ZH, index_behind
 from archive.queries.worklists import section_entries, worklist
 from web.auth import PageUser, archive_of
@@ -28,8 +28,10 @@ def _todo(request: Request, user: PageUser) -> dict[str, Any]:
     models = models_of(request)
     models.runner.wait_for(timeout=2)
     today = archive.now().astimezone(archive.settings.tz).date()
-    inactive = {u for u, p in archive.staff.refresh().items() if not p.active}
-    return worklist(models.worklists, archive.settings, user, staff_names(archive), today, inactive)
+    people = archive.staff.refresh()
+    names = {u: p.name for u, p in people.items()}
+    inactive = {u for u, p in people.items() if not p.active}
+    return worklist(models.worklists, archive.settings, user, names, today, inactive)
 
 
 @router.get("/")
