@@ -7,20 +7,22 @@ withdrawn only once, ...); kind-specific rules, validation and permissions live 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from events.canonical import content_hash
-from events.document_state import Refusal, Scan, Signature, document_status
+from events.document_reading import DocumentReading
+# document_status is read from here by projections that replay facts, not aggregates.
+from events.document_state import Refusal, Scan, Signature, document_status  # noqa: F401
+from events.document_trips import OffsiteTrips
 from events.errors import RuleError
 
 DOCUMENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:dealer-archive:document")
 
 
-class Document(Aggregate):
+class Document(DocumentReading, OffsiteTrips, Aggregate):
     """A filed document. Its id derives from (kind, number), so a number is filed once."""
 
     @staticmethod
@@ -47,6 +49,11 @@ class Document(Aggregate):
         self.refusals: list[Refusal] = []
         self.voided: dict[str, Any] | None = None
         self.submission: dict[str, Any] | None = None
+        # Submissions undone by a later amendment or refusal (the paper went back to be
+        # corrected and must be submitted again).
+        self.withdrawn_submissions: list[dict[str, Any]] = []
+        # The document's links to the papers it refers to, keyed by field (see LinksRecorded).
+        self.links: dict[str, dict[str, Any]] = {}
         # Off-site service: when the technicians left and came back (not content: signatures
         # on the order stay valid across these).
         self.departure: dict[str, Any] | None = None
@@ -116,6 +123,10 @@ class Document(Aggregate):
         content_hash: str
         image_sha256: str | None
         actor: str
+        # Signed for the person the form names, who could not sign himself (the defaults
+        # keep events stored before this existed readable).
+        on_behalf_of: str | None = None
+        on_behalf_reason: str = ""
 
         def apply(self, doc: Document) -> None:
             doc.signatures.append(
@@ -127,6 +138,8 @@ class Document(Aggregate):
                     version=self.originator_version,
                     actor=self.actor,
                     image_sha256=self.image_sha256,
+                    on_behalf_of=self.on_behalf_of,
+                    on_behalf_reason=self.on_behalf_reason,
                 )
             )
 
@@ -156,9 +169,47 @@ class Document(Aggregate):
     class Submitted(Aggregate.Event):
         claim_no: str
         actor: str
+        # After the kind's SubmitWithin deadline (a date in the archive's business calendar);
+        # events stored before the rule existed read as on time, with no deadline.
+        late: bool = False
+        deadline: date | None = None
 
         def apply(self, doc: Document) -> None:
-            doc.submission = {"claim_no": self.claim_no, "by": self.actor, "at": self.timestamp}
+            doc.submission = {
+                "claim_no": self.claim_no,
+                "by": self.actor,
+                "at": self.timestamp,
+                "late": self.late,
+                "deadline": self.deadline,
+            }
+
+    class SubmissionWithdrawn(Aggregate.Event):
+        """A submitted claim was amended or a signature on it refused: the paper must be
+        corrected and submitted again, so it is no longer submitted."""
+
+        reason: str
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            assert doc.submission is not None
+            doc.withdrawn_submissions.append(
+                {**doc.submission, "withdrawn_at": self.timestamp, "withdrawn_reason": self.reason}
+            )
+            doc.submission = None
+
+    class LinksRecorded(Aggregate.Event):
+        """The state of each link field when filed or amended (saved in the same commit).
+
+        Each link: ``field``, ``target_kind``, ``target_number`` (or ``None``), ``state``
+        (``ok``, ``unlinked``, ``mileage_differs``, ``further``), ``reason`` and ``detail``.
+        """
+
+        links: list[dict[str, Any]]
+        actor: str
+
+        def apply(self, doc: Document) -> None:
+            for link in self.links:
+                doc.links[link["field"]] = dict(link)
 
     class Departed(Aggregate.Event):
         handheld_terminal_id: str
@@ -248,6 +299,8 @@ class Document(Aggregate):
         actor: str,
         at: datetime,
         image_sha256: str | None = None,
+        on_behalf_of: str | None = None,
+        on_behalf_reason: str = "",
     ) -> None:
         self.check_sign(role, signer)
         self.trigger_event(
@@ -257,6 +310,8 @@ class Document(Aggregate):
             content_hash=self.content_hash,
             image_sha256=image_sha256,
             actor=actor,
+            on_behalf_of=on_behalf_of,
+            on_behalf_reason=on_behalf_reason,
             timestamp=at,
         )
 
@@ -279,7 +334,14 @@ class Document(Aggregate):
         self._require_open()
         self.trigger_event(self.Voided, reason=reason, actor=actor, timestamp=at)
 
-    def submit(self, claim_no: str, actor: str, at: datetime) -> None:
+    def submit(
+        self,
+        claim_no: str,
+        actor: str,
+        at: datetime,
+        late: bool = False,
+        deadline: date | None = None,
+    ) -> None:
         self._require_open()
         if self.submission is not None:
             # No date here: the aggregate knows instants only in UTC, and a date in the
@@ -289,93 +351,20 @@ class Document(Aggregate):
                 f"已上报服务中心，索赔号 {self.submission['claim_no']}，不能再次上报",
                 "already submitted",
             )
-        self.trigger_event(self.Submitted, claim_no=claim_no, actor=actor, timestamp=at)
-
-    def depart(
-        self, handheld_terminal_id: str, odometer_out: int | None, actor: str, at: datetime
-    ) -> None:
-        self._require_open()
-        if self.departure is not None:
-            raise RuleError("already_departed", "已登记出发", "already departed")
-        if "clerk" not in self.signed_roles():
-            raise RuleError(
-                "clerk_not_signed",
-                "信息员尚未签字确认带手持机，技师不能出发",
-                "the clerk must sign (handheld terminal taken) before departure",
-            )
         self.trigger_event(
-            self.Departed,
-            handheld_terminal_id=handheld_terminal_id,
-            odometer_out=odometer_out,
+            self.Submitted,
+            claim_no=claim_no,
             actor=actor,
+            late=late,
+            deadline=deadline,
             timestamp=at,
         )
 
-    def return_from_trip(
-        self,
-        odometer_in: int | None,
-        mileage_claimed: int,
-        mileage_verified: int,
-        actor: str,
-        at: datetime,
-    ) -> None:
-        self._require_open()
-        if self.departure is None:
-            raise RuleError("not_departed", "尚未登记出发", "has not departed")
-        if self.return_trip is not None:
-            raise RuleError("already_returned", "已登记返回", "already returned")
-        self.trigger_event(
-            self.Returned,
-            odometer_in=odometer_in,
-            mileage_claimed=mileage_claimed,
-            mileage_verified=mileage_verified,
-            actor=actor,
-            timestamp=at,
-        )
+    def withdraw_submission(self, reason: str, actor: str, at: datetime) -> None:
+        """Undo a submission (a change to a submitted claim); nothing when not submitted."""
+        if self.submission is not None:
+            self.trigger_event(self.SubmissionWithdrawn, reason=reason, actor=actor, timestamp=at)
 
-    # -- reading ----------------------------------------------------------------------------
-
-    @property
-    def content_hash(self) -> str:
-        return content_hash(self.kind, self.number, self.fields)
-
-    @property
-    def mileage_difference(self) -> int | None:
-        """Claimed minus verified off-site kilometres; non-zero is flagged for the auditor."""
-        if self.return_trip is None:
-            return None
-        return self.return_trip["mileage_claimed"] - self.return_trip["mileage_verified"]
-
-    def active_scan(self, sha256: str) -> Scan | None:
-        return next((s for s in self.scans if s.sha256 == sha256 and s.active), None)
-
-    def active_scans(self) -> list[Scan]:
-        return [s for s in self.scans if s.active]
-
-    def current_signatures(self) -> list[Signature]:
-        """Signatures made on the current content (after the last filing or amendment)."""
-        current = self.content_hash
-        return [
-            s
-            for s in self.signatures
-            if s.version > self.content_version and s.content_hash == current
-        ]
-
-    def signed_roles(self) -> set[str]:
-        return {s.role for s in self.current_signatures()}
-
-    def missing_roles(self, required: list[str]) -> list[str]:
-        signed = self.signed_roles()
-        return [r for r in required if r not in signed]
-
-    def status(self, required_roles: list[str]) -> str:
-        """``voided``, ``awaiting_signatures``, ``submitted`` or ``complete``.
-
-        A missing signature outranks submission: a claim sent to the service centre with a
-        signature still owed must keep showing what is owed.
-        """
-        return document_status(
-            self.voided is not None,
-            self.missing_roles(required_roles),
-            self.submission is not None,
-        )
+    def record_links(self, links: list[dict[str, Any]], actor: str, at: datetime) -> None:
+        if links:
+            self.trigger_event(self.LinksRecorded, links=links, actor=actor, timestamp=at)

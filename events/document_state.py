@@ -37,6 +37,9 @@ class Signature:
     version: int
     actor: str
     image_sha256: str | None = None
+    # Signed for the person the form names in this role (who could not sign), with why.
+    on_behalf_of: str | None = None
+    on_behalf_reason: str = ""
 
 
 @dataclass
