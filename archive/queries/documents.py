@@ -6,7 +6,7 @@ API present in their own way.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -227,8 +227,15 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
     events = list(archive.app.stored_events(Document.create_id(kind.code, number)))
     if not events:
         raise _not_found(kind, number)
+    return history_of(kind, events, staff_names(archive), archive.settings.tz)
+
+
+def history_of(
+    kind: Kind, events: list[Any], names: dict[str, str], tz: tzinfo
+) -> list[dict[str, Any]]:
+    """:func:`history` of a document's events (domain events, oldest first), with staff names
+    and the dealership's time zone given: a bundle's checker has these from the file alone."""
     entries = []
-    names = staff_names(archive)
     before: dict[str, Any] = {}
     for event, doc in states(events):
         name = type(event).__name__
@@ -237,7 +244,7 @@ def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any
             "version": event.originator_version,
             "event": name,
             "event_label": EVENT_LABELS.get(name, name),
-            "at": local(archive, event.timestamp),
+            "at": event.timestamp.astimezone(tz).replace(microsecond=0).isoformat(),
             "actor": actor,
             "actor_name": names.get(actor, actor),
             "reason": getattr(event, "reason", None),
