@@ -1,4 +1,6 @@
-"""``archive checkpoint``, ``checkpoints``, ``verify`` and ``verify-bundle``: tamper evidence.
+"""``archive checkpoint``, ``checkpoints`` (and ``checkpoints export``), ``verify`` and
+``verify-bundle``: tamper evidence. ``archive witness`` (:mod:`archive.cli.witness`) is added
+here too.
 
 Output as everywhere in the CLI: Chinese for people with the English beside it, ``--json`` for
 scripts, exit 1 when something is refused. ``verify`` and ``verify-bundle`` exit 0 when
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from archive.bundle.bindings import BINDING_LABELS
+from archive.cli import witness
 from archive.cli._shared import JsonOpt, emit_json, fail, opened, progress_bar, unreadable
 from archive.errors import BadInput
 
@@ -31,6 +34,10 @@ if TYPE_CHECKING:
     from archive.integrity.keys import VerifierKey
 
 app = typer.Typer()
+checkpoints_app = typer.Typer(
+    help="List every checkpoint kept (检查点列表), oldest first, with its signature checked.",
+    invoke_without_command=True,
+)
 
 # verify-bundle's exit code for a file that agrees with itself when no --key was given.
 UNAUTHENTICATED = 3
@@ -52,6 +59,8 @@ VERDICTS = {
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app)
+    root.add_typer(checkpoints_app, name="checkpoints")
+    root.add_typer(witness.app, name="witness")
 
 
 @app.command("checkpoint")
@@ -71,10 +80,13 @@ def checkpoint(as_json: JsonOpt = False) -> None:
     )
 
 
-@app.command("checkpoints")
-def checkpoints(as_json: JsonOpt = False) -> None:
+@checkpoints_app.callback()
+def checkpoints(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List every checkpoint kept (检查点列表), oldest first, with its signature checked."""
     from archive.integrity import list_checkpoints, load_verifier
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     with opened(as_json) as archive:
         key = load_verifier(archive.settings)
@@ -92,13 +104,90 @@ def checkpoints(as_json: JsonOpt = False) -> None:
         typer.echo(f"{row['file']}  {row['size']:>9} 个事件 events  {row['root']}  {valid}")
 
 
+@checkpoints_app.command("export")
+def export(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Copy every signed checkpoint into this folder.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the newest checkpoint here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export signed checkpoints for safekeeping outside the archive (导出检查点): every one
+    into FOLDER (those already there are kept), or the newest to -o FILE, to be cosigned."""
+    from archive.integrity import load_verifier
+    from archive.integrity.witness import export_to_folder, latest_checkpoint, write_once
+
+    if (folder is None) == (output is None):
+        fail(
+            BadInput(
+                "export_target",
+                "请给出一个文件夹，或用 -o 给出一个文件（二者选一）",
+                "give either a folder or -o FILE",
+            ),
+            as_json,
+        )
+    with opened(as_json) as archive:
+        key = load_verifier(archive.settings)
+        try:
+            if output is not None:
+                newest = latest_checkpoint(archive.settings, key)
+                write_once(output, newest.path.read_bytes())
+                written = [output]
+            else:
+                assert folder is not None
+                written = export_to_folder(archive.settings, key, folder)
+        except OSError as error:
+            fail(unreadable(error), as_json)
+    if as_json:
+        emit_json({"written": [str(p) for p in written]})
+        return
+    typer.echo(f"已导出 {len(written)} 个检查点 / exported {len(written)} checkpoints")
+    for path in written:
+        typer.echo(f"  {path}")
+
+
+WitnessOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--witness",
+        help="A checkpoint file kept outside the archive (repeat for more): the log must "
+        "extend it.",
+    ),
+]
+WitnessKeyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness-key",
+        help="A witness's public key (a .vkey file or its text; repeat for more): every "
+        "--witness file must carry its cosignature.",
+    ),
+]
+
+
 @app.command("verify")
-def verify_command(as_json: JsonOpt = False) -> None:
-    """Recompute the Merkle tree from the event store and check every checkpoint (核验档案)."""
+def verify_command(
+    witnessed: WitnessOpt = None,
+    witness_keys: WitnessKeyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute the Merkle tree from the event store and check every checkpoint (核验档案),
+    each month seal's checkpoint, and checkpoints kept outside (--witness)."""
     from archive.integrity import verify
 
+    witnesses = [witness.witness_key(k, as_json) for k in witness_keys or []]
+    if witnesses and not witnessed:
+        fail(
+            BadInput(
+                "witness_missing",
+                "给了 --witness-key 却没有 --witness 检查点文件",
+                "--witness-key needs at least one --witness file",
+            ),
+            as_json,
+        )
     with opened(as_json) as archive:
-        report = verify(archive)
+        report = verify(archive, witnessed=witnessed or [], witnesses=witnesses)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -113,9 +202,11 @@ def describe(report: VerifyReport) -> list[str]:
     lines: list[str] = []
     if report.intact:
         lines += [
-            f"档案完整：{report.events} 个事件，根哈希 {root}；{signed} 个检查点签名有效且前后一致",
+            f"档案完整：{report.events} 个事件，根哈希 {root}；"
+            f"{signed} 个检查点签名有效且前后一致，{report.seals} 次封存均有检查点覆盖",
             f"archive intact: {report.events} events, root {root}; "
-            f"{signed} checkpoints validly signed and consistent",
+            f"{signed} checkpoints validly signed and consistent; "
+            f"all {report.seals} seals covered by a checkpoint",
         ]
     else:
         zh, en = VERDICTS.get(report.blame or "", ("发现篡改", "tampering found"))
@@ -133,6 +224,7 @@ def describe(report: VerifyReport) -> list[str]:
         if report.differences:
             counts = "，".join(f"{code} {n}" for code, n in sorted(report.differences.items()))
             lines.append(f"与账本比对 / against the ledger: {counts}")
+    lines += witness.witnessed_lines(report)
     if report.unwitnessed:
         lines.append(
             f"账本尚未见证最后 {report.unwitnessed} 个事件 / "

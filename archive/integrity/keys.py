@@ -43,6 +43,7 @@ from archive.errors import ArchiveError
 from archive.integrity.files import durable_draft
 
 ED25519 = 0x01  # the signed-note signature type of Ed25519
+COSIGNATURE_V1 = 0x04  # timestamped Ed25519 witness cosignatures (c2sp.org/tlog-cosignature)
 PRIVATE_FILE = "checkpoint.key"
 PUBLIC_FILE = "checkpoint.vkey"
 
@@ -63,9 +64,11 @@ def log_name(settings: Settings) -> str:
     return f"archive.{label}/v1"
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The C2SP signed-note key id of an Ed25519 key (4 bytes)."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, signature_type: int = ED25519) -> bytes:
+    """The C2SP signed-note key id of an Ed25519 key (4 bytes); a witness's cosigning key
+    has the same shape with signature type :data:`COSIGNATURE_V1`."""
+    head = name.encode() + b"\n" + bytes([signature_type])
+    return hashlib.sha256(head + public_key).digest()[:4]
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class VerifierKey:
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
-        name, id_hex, public_key = _parse_key_text(text, prefix="")
+        name, id_hex, public_key = parse_key_text(text, prefix="")
         verifier = cls(name, public_key)
         if verifier.key_id.hex() != id_hex:
             raise ValueError("the key id does not match the key")
@@ -131,15 +134,15 @@ class SignerKey:
 
     @classmethod
     def parse(cls, text: str) -> SignerKey:
-        name, id_hex, seed = _parse_key_text(text, prefix="PRIVATE+KEY+")
+        name, id_hex, seed = parse_key_text(text, prefix="PRIVATE+KEY+")
         signer = cls(name, seed)
         if signer.verifier().key_id.hex() != id_hex:
             raise ValueError("the key id does not match the key")
         return signer
 
 
-def _parse_key_text(text: str, prefix: str) -> tuple[str, str, bytes]:
-    """(name, key id in hex, raw key) of ``<prefix><name>+<id>+<base64(0x01 ‖ key)>``."""
+def parse_key_text(text: str, prefix: str, signature_type: int = ED25519) -> tuple[str, str, bytes]:
+    """(name, key id in hex, raw key) of ``<prefix><name>+<id>+<base64(type ‖ key)>``."""
     text = text.strip()
     if not text.startswith(prefix):
         raise ValueError(f"expected {prefix!r}")
@@ -151,8 +154,12 @@ def _parse_key_text(text: str, prefix: str) -> tuple[str, str, bytes]:
         raw = base64.b64decode(encoded, validate=True)
     except binascii.Error as error:
         raise ValueError("the key is not base64") from error
-    if not name or len(raw) != 33 or raw[0] != ED25519:
-        raise ValueError("not an Ed25519 key")
+    if not name or any(c.isspace() for c in name):
+        raise ValueError("the key name is empty or holds a space")
+    if len(raw) != 33 or raw[0] != signature_type:
+        raise ValueError(
+            "not an Ed25519 key" + ("" if signature_type == ED25519 else " of a witness")
+        )
     return name, id_hex, raw[1:]
 
 

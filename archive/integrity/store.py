@@ -4,20 +4,26 @@ Verification never trusts a projection for what the store holds: it reads every 
 straight from the recorder, in batches, and hashes the stored bytes as the ledger does
 (``projections.ledger.event_leaf_hash``). The first batch is read with no lower bound, so a
 forged row with id 0 or below, which no log reader would ever see, is hashed too.
+
+The same pass notes where the log seals month volumes: ``archive verify`` requires a signed
+checkpoint over each seal, so the checkpoints a log must have follow from the log itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from archive.errors import ArchiveError
 from events.application import ArchiveApplication
+from events.volume import MonthVolume
 from projections.ledger import event_leaf_hash
 
 BATCH = 5000
+SEALED_TOPIC = get_topic(MonthVolume.Sealed)
 
 
 class StoreUnreadable(ArchiveError):
@@ -30,6 +36,7 @@ class StoreLeaves:
 
     ids: list[int]
     hashes: list[bytes]
+    seals: list[int] = field(default_factory=list)  # leaf indexes of ``MonthVolume.Sealed``
 
 
 @dataclass(frozen=True)
@@ -47,10 +54,12 @@ def read_leaves(app: ArchiveApplication, batch_size: int = BATCH) -> StoreLeaves
     """The fast pass: ids and leaf hashes only."""
     ids: list[int] = []
     hashes: list[bytes] = []
+    seals: list[int] = []
     for batch in notifications(app, batch_size):
+        seals.extend(len(ids) + i for i, n in enumerate(batch) if n.topic == SEALED_TOPIC)
         ids.extend(n.id for n in batch)
         hashes.extend(map(event_leaf_hash, batch))
-    return StoreLeaves(ids, hashes)
+    return StoreLeaves(ids, hashes, seals)
 
 
 def read_entries(app: ArchiveApplication, batch_size: int = BATCH) -> list[StoredEntry]:

@@ -6,6 +6,11 @@
    it, by an RFC 6962 consistency proof computed from the recomputed tree.
 3. Compare the recomputed leaves with the ledger's (a witness in another file) to name the first
    event that differs, and every other one.
+4. Require a validly signed checkpoint over every month seal the log holds: sealing signs one
+   at once, so a seal left without one means checkpoint files were deleted (or the seal's own
+   checkpoint failed and none was signed since).
+5. With ``witnessed`` files (:mod:`archive.integrity.witness`): checkpoints kept outside the
+   archive, checked for the archive's signature, the witnesses' cosignatures and consistency.
 
 When the two disagree, the signed checkpoints say which one to believe (``blame``): the side
 whose tree matches every checkpoint is the faithful one.
@@ -15,17 +20,24 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from archive.bootstrap import Archive
 from archive.integrity.checkpoints import StoredCheckpoint, list_checkpoints
 from archive.integrity.compare import compare
-from archive.integrity.findings import EventNamer, Finding
+from archive.integrity.cosignature import WitnessVerifier
+from archive.integrity.findings import EventName, EventNamer, Finding
 from archive.integrity.keys import VerifierKey, load_verifier
-from archive.integrity.store import BATCH, StoreLeaves, read_entries, read_leaves
+from archive.integrity.store import BATCH, StoreLeaves, read_entries, read_leaves, read_one
+from archive.integrity.witness import WitnessCheck, check_witnessed
+from events.application import ArchiveApplication
+from events.volume import MonthVolume, volume_label
+from projections.ledger import Subject
 from projections.merkle import MerkleTree, verify_consistency
 
 # Events named one by one; beyond this only counted (a renumbering can move every event).
@@ -64,6 +76,8 @@ class VerifyReport:
     findings: list[Finding] = field(default_factory=list)
     differences: dict[str, int] = field(default_factory=dict)
     blame: str | None = None  # "store" or "ledger" when the checkpoints tell
+    seals: int = 0  # month seals in the log, each of which needs a checkpoint over it
+    witnessed: list[WitnessCheck] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -85,6 +99,8 @@ class VerifyReport:
                 "unwitnessed": self.unwitnessed,
             },
             "checkpoints": [c.as_dict() for c in self.checkpoints],
+            "seals": self.seals,
+            "witnessed": [w.as_dict() for w in self.witnessed],
             "blame": self.blame,
             "differences": self.differences,
             "first": self.findings[0].as_dict() if self.findings else None,
@@ -94,25 +110,33 @@ class VerifyReport:
         }
 
 
-def verify(archive: Archive, batch_size: int = BATCH) -> VerifyReport:
-    """Check the archive's whole history; read-only (the ledger is not caught up)."""
+def verify(
+    archive: Archive,
+    batch_size: int = BATCH,
+    witnessed: Sequence[Path] = (),
+    witnesses: Sequence[WitnessVerifier] = (),
+) -> VerifyReport:
+    """Check the archive's whole history; read-only (the ledger is not caught up).
+
+    ``witnessed``: checkpoint files kept outside the archive; ``witnesses``: the public keys
+    whose cosignature each of them must carry."""
     started = time.perf_counter()
     store = read_leaves(archive.app, batch_size)
     tree = MerkleTree(store.hashes)
     ledger = archive.open_ledger()
     try:
         position = ledger.position()
-        witnessed = ledger.leaf_hashes()
+        ledger_leaves = ledger.leaf_hashes()
         # Ids ascend, so the events the ledger has passed are a prefix of the store; a leaf
         # hash covers its notification id, so equal hashes mean equal positions too.
         passed = bisect.bisect_right(store.ids, position)
-        in_step = witnessed == store.hashes[:passed]
-        ledger_tree = tree if in_step else MerkleTree(witnessed)
+        in_step = ledger_leaves == store.hashes[:passed]
+        ledger_tree = tree if in_step else MerkleTree(ledger_leaves)
         report = VerifyReport(
             events=tree.size,
             root=tree.root(),
             ledger_position=position,
-            ledger_size=len(witnessed),
+            ledger_size=len(ledger_leaves),
             unwitnessed=tree.size - passed,
         )
         if not in_step:
@@ -126,6 +150,10 @@ def verify(archive: Archive, batch_size: int = BATCH) -> VerifyReport:
     key = load_verifier(archive.settings)
     checkpoints = list_checkpoints(archive.settings)
     report.checkpoints, found = _check_checkpoints(checkpoints, key, store, tree, ledger_tree)
+    report.findings += found
+    report.seals = len(store.seals)
+    report.findings += _uncovered_seals(archive.app, store, report.checkpoints)
+    report.witnessed, found = check_witnessed(witnessed, key, witnesses, tree)
     report.findings += found
     report.blame = _blame(report)
     report.seconds = time.perf_counter() - started
@@ -224,6 +252,50 @@ def _check_checkpoints(
             )
         previous = checkpoint
     return checks, found
+
+
+def _uncovered_seals(
+    app: ArchiveApplication, store: StoreLeaves, checks: Sequence[CheckpointCheck]
+) -> list[Finding]:
+    """A finding for each month seal that no validly signed checkpoint covers."""
+    covered = max(
+        (
+            c.checkpoint.parsed.body.size
+            for c in checks
+            if c.signature_valid and c.checkpoint.parsed
+        ),
+        default=0,
+    )
+    found = []
+    for index in store.seals:
+        if index >= covered:
+            seal = _seal_event(app, store.ids[index])
+            found.append(
+                Finding(
+                    "seal_uncovered",
+                    f"{seal.zh}已封存，但没有任何有效签名的检查点覆盖它：检查点文件可能被删除；"
+                    "请用外部保存的检查点核对（archive verify --witness）",
+                    f"{seal.en} sealed a volume but no validly signed checkpoint covers it: "
+                    "checkpoint files may have been deleted; check against checkpoints kept "
+                    "elsewhere (archive verify --witness)",
+                    event=seal,
+                )
+            )
+    return found
+
+
+def _seal_event(app: ArchiveApplication, position: int) -> EventName:
+    """The seal at ``position``, named by its volume (``2026-10``, ``2026-10 补1``) when the
+    stored event still decodes."""
+    stored = read_one(app, position)
+    assert stored is not None  # just read in the same pass
+    subject = None
+    with contextlib.suppress(Exception):  # a tampered event may not decode
+        event = app.mapper.to_domain_event(stored)
+        if isinstance(event, MonthVolume.Sealed):
+            subject = Subject("volume", volume_label(event.month, event.supplement))
+    name = stored.topic.rpartition(":")[2]
+    return EventName(position, str(stored.originator_id), stored.originator_version, name, subject)
 
 
 def _consistent(

@@ -1,0 +1,202 @@
+"""``archive witness keygen`` and ``cosign``: a second key, kept away from the archive, that
+cosigns its checkpoints (c2sp.org/tlog-cosignature).
+
+Neither command opens an archive: they run on the witness's own machine (the service centre's,
+or an offline laptop) with nothing but the installed software, the witness key and the
+checkpoint file brought to it. ``archive verify --witness FILE --witness-key VKEY`` checks the
+result on the archive's side.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from archive.cli._shared import JsonOpt, emit_json, fail, unreadable
+from archive.errors import BadInput, Conflict
+
+if TYPE_CHECKING:
+    from archive.integrity import VerifyReport
+    from archive.integrity.cosignature import WitnessVerifier
+    from archive.integrity.keys import VerifierKey
+
+app = typer.Typer(help="见证人副签检查点 / a witness cosigns checkpoints.", no_args_is_help=True)
+
+
+@app.command("keygen")
+def keygen(
+    name: Annotated[
+        str, typer.Argument(help="The witness's name, e.g. service-centre.example/witness.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the private key.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a witness key (生成见证人密钥): the private key in KEYFILE (mode 0600), the
+    public key beside it as KEYFILE's name with .vkey, to give to the archive's auditors."""
+    from archive.integrity.cosignature import WitnessSigner
+    from archive.integrity.files import durable_draft
+
+    try:
+        signer = WitnessSigner.generate(name)
+    except ValueError:
+        fail(
+            BadInput(
+                "bad_witness_name",
+                "见证人名称不能为空，也不能含空格或“+”（例如 service-centre.example/witness）",
+                "a witness name is not empty and holds no space and no '+'",
+            ),
+            as_json,
+        )
+    public = output.with_suffix(".vkey") if output.suffix == ".key" else Path(f"{output}.vkey")
+    for path in (output, public):
+        if path.exists():
+            fail(
+                Conflict(
+                    "key_exists", f"{path} 已存在，不会覆盖", f"{path} exists; not overwritten"
+                ),
+                as_json,
+            )
+    vkey = signer.verifier().text()
+    try:
+        for path, text, mode in ((output, signer.text(), 0o600), (public, vkey, 0o644)):
+            with durable_draft(path.parent, path.name, text + "\n", mode) as draft:
+                os.link(draft, path)
+    except OSError as error:
+        fail(unreadable(error), as_json)
+    if as_json:
+        emit_json({"private_key_file": str(output), "public_key_file": str(public), "vkey": vkey})
+        return
+    typer.echo(
+        f"见证人私钥已写入 {output}（请离线保管，不要放在档案服务器上）\n"
+        f"公钥 {public}：交给审计，核验时用 --witness-key\n{vkey}"
+    )
+
+
+@app.command("cosign")
+def cosign_command(
+    checkpoint: Annotated[Path, typer.Argument(help="The exported checkpoint file.")],
+    key: Annotated[Path, typer.Option("--key", help="The witness's private key file.")],
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help="The archive's public key (checkpoint.vkey or its text): cosign only what "
+            "it signed.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the cosigned note here (default: in place)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cosign a checkpoint with the witness key (见证人副签): adds one cosignature/v1 line
+    with the time now; an earlier cosignature of the same key is replaced."""
+    from archive.integrity.cosignature import WitnessSigner, cosign
+    from archive.integrity.notes import BadNote, parse_checkpoint
+
+    try:
+        signer = WitnessSigner.parse(key.read_text(encoding="utf-8"))
+        data = checkpoint.read_bytes()
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        fail(
+            BadInput(
+                "bad_witness_key",
+                f"读不到见证人私钥或检查点文件：{error}",
+                f"cannot read the witness key or the checkpoint: {error}",
+            ),
+            as_json,
+        )
+    try:
+        parsed = parse_checkpoint(data)
+        if log_key is not None and not parsed.signed_by(_log_verifier(log_key, as_json)):
+            fail(
+                BadInput(
+                    "not_signed_by_log",
+                    "检查点不是 --log-key 这把档案库公钥签的，不予副签",
+                    "the checkpoint is not signed by --log-key; not cosigned",
+                ),
+                as_json,
+            )
+        cosigned = cosign(data, signer, datetime.now(UTC))
+    except BadNote as error:
+        fail(
+            BadInput(
+                "bad_checkpoint",
+                f"{checkpoint} 不是格式正确的检查点：{error}",
+                f"{checkpoint} is not a well-formed checkpoint: {error}",
+            ),
+            as_json,
+        )
+    target = output or checkpoint
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(cosigned, encoding="utf-8")
+        os.replace(temporary, target)  # whole or not at all
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        fail(unreadable(error), as_json)
+    body = parsed.body
+    if as_json:
+        emit_json({"file": str(target), "origin": body.origin, "size": body.size})
+        return
+    typer.echo(
+        f"已副签 {target}：{body.size} 个事件（见证人 {signer.name}）\n"
+        f"cosigned {target}: {body.size} events, witness {signer.name}"
+    )
+
+
+def _log_verifier(text: str, as_json: bool) -> VerifierKey:
+    from archive.integrity.keys import VerifierKey
+
+    path = Path(text)
+    try:
+        return VerifierKey.parse(path.read_text(encoding="utf-8") if path.is_file() else text)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        fail(
+            BadInput(
+                "bad_key",
+                f"--log-key 不是有效的档案库公钥：{error}",
+                f"--log-key is not the archive's public key: {error}",
+            ),
+            as_json,
+        )
+
+
+def witnessed_lines(report: VerifyReport) -> list[str]:
+    lines = []
+    for check in report.witnessed:
+        cosigned = "，".join(
+            f"{c.name} {c.time:%Y-%m-%d %H:%M} UTC{'' if c.valid else ' 无效/INVALID'}"
+            for c in check.cosignatures
+        )
+        state = {True: "一致 / consistent", False: "不一致 / INCONSISTENT"}.get(
+            check.consistent, "未核对 / not checked"
+        )
+        lines.append(
+            f"外部检查点 / witnessed {check.file}: {check.size} 个事件 events, {state}"
+            + (f"；副签 / cosigned: {cosigned}" if cosigned else "")
+        )
+    return lines
+
+
+def witness_key(text: str, as_json: bool) -> WitnessVerifier:
+    """``--witness-key``: a file holding a witness's public key, else the key's text."""
+    from archive.integrity.cosignature import WitnessVerifier
+
+    path = Path(text)
+    try:
+        return WitnessVerifier.parse(path.read_text(encoding="utf-8") if path.is_file() else text)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        fail(
+            BadInput(
+                "bad_witness_key",
+                f"--witness-key 不是有效的见证人公钥（应为 .vkey 文件或其内容）：{error}",
+                f"--witness-key is not a witness public key (a .vkey file or its text): {error}",
+            ),
+            as_json,
+        )
