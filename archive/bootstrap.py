@@ -113,10 +113,14 @@ class ReadModels:
         from projections.search.projection import SearchProjection
 
         layout = archive.layout
-        catalog = RegistryCatalog()
+        catalog = RegistryCatalog(archive.settings.deadline_days)
         with opening(layout):
             self.search: SearchProjection = SearchProjection(
-                search_backend(archive.settings), archive.app, catalog, archive.settings.tz
+                search_backend(archive.settings),
+                archive.app,
+                catalog,
+                archive.settings.tz,
+                clock=archive.now,  # whether a claim's deadline has passed is asked of today
             )
             self.vehicles = VehicleHistory(layout.projections_db)
             self.worklists = Worklists(

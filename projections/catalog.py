@@ -36,6 +36,11 @@ class KindCatalog(Protocol):
         label of every chosen value (``maintenance`` → 保养), line tables included."""
         ...
 
+    def submit_days(self) -> Mapping[str, int]:
+        """Kinds that must be submitted to the service centre → within how many days of
+        their business date (as configured)."""
+        ...
+
     def kind_aliases(self) -> Mapping[str, str]:
         """Other names of kinds (e.g. the Chinese label) → kind code, for queries."""
         ...

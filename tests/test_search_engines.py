@@ -28,6 +28,9 @@ QUERIES = [
     "status:待签字",
     "flag:amended",
     "flag:late",
+    "flag:late_submission",  # submitted late, or not submitted and past the deadline today
+    "kind:warranty_claim -flag:上报逾期",
+    "flag:submission_due",
     "status:voided",
     "-刹车 kind:work_order",
     "刹车 -kind:work_order",

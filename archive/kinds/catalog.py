@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from archive.kinds.deadlines import SubmitWithin
 from archive.kinds.fieldtypes import Choice, Lines, StaffList, StaffRef, Text
 from archive.kinds.registry import KINDS, get_kind
 
@@ -14,6 +15,10 @@ DEFAULT_GRACE_DAYS = 3
 
 
 class RegistryCatalog:
+    def __init__(self, deadline_days: Mapping[str, int] | None = None) -> None:
+        # The configured number of days of each deadline rule (``Settings.deadline_days``).
+        self.deadline_days = dict(deadline_days or {})
+
     def signers(self, kind: str) -> Sequence[str]:
         return get_kind(kind).signers
 
@@ -51,6 +56,14 @@ class RegistryCatalog:
                         if isinstance(cell, str):
                             labels.append(column.type.label_of(cell))
         return list(dict.fromkeys(labels))
+
+    def submit_days(self) -> Mapping[str, int]:
+        return {
+            kind.code: self.deadline_days.get(rule.setting, rule.days)
+            for kind in KINDS.values()
+            for rule in kind.deadlines
+            if isinstance(rule, SubmitWithin)
+        }
 
     def kind_aliases(self) -> Mapping[str, str]:
         aliases = {k.label: k.code for k in KINDS.values()}

@@ -20,6 +20,13 @@ FLAG_LABELS = {
     "voided": "已作废",
     "late": "迟交",
     "submitted": "已上报",
+    "late_submission": "上报逾期",  # submitted after its deadline, or past it and not submitted
+    "submission_due": "待上报",
+    "unlinked": "未关联",  # filed without the paper it refers to, with a reason
+    "mileage_mismatch": "里程不符",  # the mileage differs from its work order's
+    "further_claim": "再次索赔",  # a further claim on the same work order, with its reason
+    "on_behalf": "代签",  # signed on behalf of the person the form names
+    "submission_withdrawn": "撤回上报",  # submitted, then sent back to be corrected
 }
 assert set(FLAG_LABELS) == FLAGS, "every search flag needs its label"
 

@@ -17,9 +17,10 @@ TEXT_FIELDS = ("text", "customer", "labels")
 # Fields that hold exact keys only; the query language's filters name them.
 FILTER_FIELDS = frozenset({"kind", "status", "month", "flags", "entry", "doc_voided"})
 SHORTEST_PREFIX = 2
-# What an index's entries mean (2: no history entry for the content version in force). An
-# index built for another format is built again from the log when opened.
-ENTRY_FORMAT = 2
+# What an index's entries mean (2: no history entry for the content version in force; 3: the
+# flags of issue 12, late submission, links, signing on behalf). An index built for another
+# format is built again from the log when opened.
+ENTRY_FORMAT = 3
 
 
 def day_number(value: Any) -> int:

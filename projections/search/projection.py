@@ -4,9 +4,10 @@ searches both: the current entry holds the latest content)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -17,16 +18,36 @@ from events.staff import Staff
 from projections.catalog import KindCatalog
 from projections.runner import DEFAULT_BATCH, Batch, LogReader, Projection
 from projections.search.backend import (
+    Hit,
     IndexEntry,
     IndexWriter,
     SearchBackend,
     SearchResult,
     day_number,
 )
-from projections.search.query import check_page, parse
+from projections.search.query import (
+    AllOf,
+    AnyOf,
+    DateRange,
+    Node,
+    Not,
+    Term,
+    check_page,
+    parse,
+)
 
 # Notifications read at a time while rebuilding (the index is written once, at the end).
 REBUILD_BATCH = 5000
+# A submittable document not submitted (nor voided) carries this flag; whether its deadline
+# has passed depends on today, so ``flag:late_submission`` asks for it by business date too.
+SUBMISSION_DUE = "submission_due"
+LATE_SUBMISSION = "late_submission"
+# What a document's recorded link states say (``Document.links``), as search flags.
+LINK_FLAGS = {
+    "unlinked": "unlinked",
+    "mileage_differs": "mileage_mismatch",
+    "further": "further_claim",
+}
 
 
 class _SearchBatch(Batch):
@@ -54,11 +75,13 @@ class SearchProjection(Projection):
         app: ArchiveApplication,
         catalog: KindCatalog,
         tz: ZoneInfo,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.backend = backend
         self.app = app
         self.catalog = catalog
         self.tz = tz
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def position(self) -> int:
         return self.backend.position()
@@ -77,7 +100,47 @@ class SearchProjection(Projection):
     def search(self, text: str, page: int = 1, page_size: int = 20) -> SearchResult:
         query = parse(text, self.catalog.kind_aliases())
         check_page(page, page_size)
-        return self.backend.search(query, page=page, page_size=page_size)
+        today = self.clock().astimezone(self.tz).date()
+        query = replace(query, where=self._late_by_today(query.where, today))
+        result = self.backend.search(query, page=page, page_size=page_size)
+        hits = tuple(self._flag_overdue(h, today) for h in result.hits)
+        return replace(result, hits=hits)
+
+    def _overdue(self, today: date) -> list[Node]:
+        """Not submitted and past the deadline today, per submittable kind: the business
+        date before today minus the kind's days (the rule the claims worklist applies)."""
+        overdue: list[Node] = []
+        for kind, days in self.catalog.submit_days().items():
+            cutoff = today - timedelta(days=days + 1)
+            overdue.append(
+                AllOf(
+                    (
+                        Term("kind", kind),
+                        Term("flags", SUBMISSION_DUE),
+                        DateRange("business_date", date(1990, 1, 1), cutoff),
+                    )
+                )
+            )
+        return overdue
+
+    def _late_by_today(self, node: Node, today: date) -> Node:
+        """``flag:late_submission`` as the index cannot store it: submitted late, or not
+        submitted with the deadline passed by today."""
+        if node == Term("flags", LATE_SUBMISSION):
+            return AnyOf((node, *self._overdue(today)))
+        if isinstance(node, (AllOf, AnyOf)):
+            return type(node)(tuple(self._late_by_today(n, today) for n in node.parts))
+        if isinstance(node, Not):
+            return Not(self._late_by_today(node.part, today))
+        return node
+
+    def _flag_overdue(self, hit: Hit, today: date) -> Hit:
+        days = self.catalog.submit_days().get(hit.kind)
+        if SUBMISSION_DUE not in hit.flags or days is None or not hit.business_date:
+            return hit
+        if date.fromisoformat(hit.business_date) + timedelta(days=days) >= today:
+            return hit
+        return replace(hit, flags=(*hit.flags, LATE_SUBMISSION))
 
     # -- indexing -------------------------------------------------------------------------
 
@@ -214,6 +277,18 @@ class SearchProjection(Projection):
             flags.append("voided")
         if doc.submission:
             flags.append("submitted")
+            if doc.submission.get("late"):
+                flags.append(LATE_SUBMISSION)
+        elif doc.voided is None and doc.kind in self.catalog.submit_days():
+            flags.append(SUBMISSION_DUE)
+        if doc.withdrawn_submissions:
+            flags.append("submission_withdrawn")
+        if any(s.on_behalf_of for s in doc.signatures):
+            flags.append("on_behalf")
+        for link in doc.links.values():
+            flag = LINK_FLAGS.get(link.get("state", ""))
+            if flag and flag not in flags:
+                flags.append(flag)
         business_date = doc.fields.get("business_date")
         if isinstance(business_date, date):
             filed_on = doc.filed_at.astimezone(self.tz).date()

@@ -105,8 +105,29 @@ FLAG_ALIASES = {
     "逾期": "late",
     "补录": "late",
     "已上报": "submitted",
+    "上报逾期": "late_submission",
+    "逾期上报": "late_submission",
+    "待上报": "submission_due",
+    "未关联": "unlinked",
+    "里程不符": "mileage_mismatch",
+    "再次索赔": "further_claim",
+    "代签": "on_behalf",
+    "撤回上报": "submission_withdrawn",
 }
-FLAGS = {"amended", "amended_after_signature", "voided", "late", "submitted"}
+FLAGS = {
+    "amended",
+    "amended_after_signature",
+    "voided",
+    "late",
+    "submitted",
+    "late_submission",
+    "submission_due",
+    "unlinked",
+    "mileage_mismatch",
+    "further_claim",
+    "on_behalf",
+    "submission_withdrawn",
+}
 YES = {"yes", "y", "true", "1", "是"}
 
 FILTER_KEYS = {
@@ -244,7 +265,8 @@ def _filter(key: str, value: str, kind_aliases: Mapping[str, str]) -> Node:
         flag = FLAG_ALIASES.get(value, value)
         if flag not in FLAGS:
             raise QueryError(
-                f"标记“{value}”不存在，可用：已修改、签后修改、已作废、迟交、已上报",
+                f"标记“{value}”不存在，可用：已修改、签后修改、已作废、迟交、已上报、上报逾期、"
+                "待上报、未关联、里程不符、再次索赔、代签、撤回上报",
                 f"unknown flag {value!r}",
             )
         return Term("flags", flag)

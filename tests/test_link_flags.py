@@ -1,0 +1,171 @@
+"""Search flags of issue 12 (item 4): late submission (submitted after the deadline, or past it
+today and not submitted), unlinked, mileage mismatch, further claim, signed on behalf,
+submission withdrawn; the same answers from both engines, and after a rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from archive import commands
+from archive.bootstrap import Archive, ReadModels, open_read_models
+from archive.config import SEARCH_ENGINES
+from archive.queries.search import FLAG_LABELS
+from events.document import Document
+from tests.support import warranty_claim, work_order
+
+SQLITE_ONLY = pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
+
+
+def change(archive: Archive, kind: str, number: str, act: Callable[[Document], None]) -> None:
+    """An event the write path records (links, a late submission, a signature on behalf,
+    a withdrawn submission), stored as it stores it."""
+    doc = archive.app.repository.get(Document.create_id(kind, number))
+    act(doc)
+    archive.app.save(doc)
+
+
+def link(state: str, target: str | None = "WO-0001", reason: str = "") -> list[dict]:
+    return [
+        {
+            "field": "work_order_no",
+            "target_kind": "work_order",
+            "target_number": target,
+            "state": state,
+            "reason": reason,
+            "detail": "",
+        }
+    ]
+
+
+@pytest.fixture
+def flagged(team: Archive) -> Archive:
+    """Today is 3 November; claims are due 7 days after the repair."""
+    now = team.now()
+    commands.file_document(team, "work_order", work_order(), "admin")
+    claims = {
+        "WC-0001": "2026-11-03",  # due 11-10: not late
+        "WC-0002": "2026-10-20",  # due 10-27, not submitted: late today
+        "WC-0003": "2026-10-20",  # submitted late
+        "WC-0004": "2026-11-01",  # submitted, then withdrawn
+        "WC-0005": "2026-11-02",  # a further claim on WO-0001, mileage differs
+    }
+    for number, day in claims.items():
+        commands.file_document(
+            team, "warranty_claim", warranty_claim(number, business_date=day), "admin"
+        )
+    change(
+        team,
+        "warranty_claim",
+        "WC-0003",
+        lambda d: d.submit("SVW-3", "admin", now, late=True, deadline=date(2026, 10, 27)),
+    )
+
+    def submit_and_withdraw(doc: Document) -> None:
+        doc.submit("SVW-4", "admin", now, deadline=date(2026, 11, 8))
+        doc.withdraw_submission("索赔员拒签：旧件编号不符", "zhou", now)
+
+    change(team, "warranty_claim", "WC-0004", submit_and_withdraw)
+    change(
+        team,
+        "warranty_claim",
+        "WC-0005",
+        lambda d: d.record_links(
+            [*link("further", reason="第二次更换"), {**link("mileage_differs")[0], "field": "x"}],
+            "admin",
+            now,
+        ),
+    )
+    commands.file_document(
+        team, "diagnostic_sheet", _sheet("DS-0001", work_order_no="WO-9999"), "admin"
+    )
+    change(
+        team,
+        "diagnostic_sheet",
+        "DS-0001",
+        lambda d: d.record_links(link("unlinked", None, "系统上线前的纸质单"), "admin", now),
+    )
+    change(
+        team,
+        "work_order",
+        "WO-0001",
+        lambda d: d.sign(
+            "technician", "sun", "sun", now, on_behalf_of="li", on_behalf_reason="病假"
+        ),
+    )
+    return team
+
+
+def _sheet(number: str, **overrides: object) -> dict[str, object]:
+    return {
+        "number": number,
+        "business_date": "2026-11-03",
+        "work_order_no": "WO-0001",
+        "customer_words": "刹车有异响",
+        "advisor_findings": "前刹车片磨损",
+        "service_advisor": "wang",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def engines(flagged: Archive) -> Iterator[dict[str, ReadModels]]:
+    opened = {}
+    for engine in SEARCH_ENGINES:
+        flagged.settings = replace(flagged.settings, search_engine=engine)
+        opened[engine] = models = open_read_models(flagged)
+        models.runner.catch_up()
+    try:
+        yield opened
+    finally:
+        for models in opened.values():
+            models.close()
+
+
+EXPECTED = {
+    "flag:late_submission": ["WC-0002", "WC-0003"],
+    "flag:上报逾期 kind:warranty_claim": ["WC-0002", "WC-0003"],
+    "kind:warranty_claim -flag:late_submission": ["WC-0001", "WC-0004", "WC-0005"],
+    "flag:submission_due": ["WC-0001", "WC-0002", "WC-0004", "WC-0005"],
+    "flag:unlinked": ["DS-0001"],
+    "flag:mileage_mismatch": ["WC-0005"],
+    "flag:further_claim": ["WC-0005"],
+    "flag:代签": ["WO-0001"],
+    "flag:submission_withdrawn": ["WC-0004"],
+}
+
+
+def numbers(models: ReadModels, query: str) -> list[str]:
+    return sorted(h.number for h in models.search.search(query, page_size=100).hits)
+
+
+@SQLITE_ONLY
+def test_each_flag_finds_its_documents_in_every_engine_and_after_a_rebuild(
+    engines: dict[str, ReadModels],
+) -> None:
+    for engine, models in engines.items():
+        for query, expected in EXPECTED.items():
+            assert numbers(models, query) == expected, (engine, query)
+        (hit,) = models.search.search("WC-0002 kind:warranty_claim").hits
+        assert "late_submission" in hit.flags  # the hit says so too, though the index cannot
+        models.runner.rebuild("search")
+        for query, expected in EXPECTED.items():
+            assert numbers(models, query) == expected, (engine, query, "rebuilt")
+
+
+@SQLITE_ONLY
+def test_a_claim_becomes_late_when_its_deadline_passes(engines, flagged, clock) -> None:
+    models = engines["whoosh"]
+    assert "WC-0001" not in numbers(models, "flag:late_submission")
+    clock.advance(days=8)  # 11 November: WC-0001 (due 10 November) is late, unchanged
+    assert "WC-0001" in numbers(models, "flag:late_submission")
+
+
+def test_every_flag_has_a_chinese_label() -> None:
+    from projections.search.query import FLAGS
+
+    assert set(FLAG_LABELS) == FLAGS
+    assert all(not label.isascii() for label in FLAG_LABELS.values())
