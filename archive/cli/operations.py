@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +19,7 @@ from archive.cli._shared import (
     read_models,
     still_working,
 )
-from archive.errors import BadInput, Conflict
+from archive.errors import ArchiveError, BadInput, Conflict
 
 app = typer.Typer()
 
@@ -60,15 +61,40 @@ def is_empty() -> None:
 @app.command()
 def demo(
     month: Annotated[
-        str | None, typer.Option("--month", help="YYYY-MM; default: last complete month.")
+        str | None,
+        typer.Option(
+            "--month",
+            help="YYYY-MM, the (last) month; default: the last complete month, or with "
+            "--months the clock's month.",
+        ),
+    ] = None,
+    months: Annotated[
+        int | None,
+        typer.Option("--months", help="How many consecutive months, ending with --month."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            "--until",
+            formats=["%Y-%m-%d"],
+            help="The demo's clock: the end of this day "
+            "(default: now). No event is dated after it.",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 4,
-    work_orders: Annotated[int, typer.Option("--work-orders")] = 600,
+    work_orders: Annotated[
+        int, typer.Option("--work-orders", help="Work orders in a whole month.")
+    ] = 600,
     as_json: JsonOpt = False,
 ) -> None:
-    """Load a realistic, deterministic month of paperwork into an empty archive."""
+    """Load a realistic, deterministic demo (one or more months) into an empty archive:
+    all of it, or on failure nothing."""
     from archive import demo as demo_module
+    from archive.config import Settings
+    from archive.demo.fresh import load_all_or_nothing
+    from archive.demo.span import demo_spec
 
+    settings = Settings.from_env()
     with opened(as_json) as archive:
         if archive.app.head() != 0:
             fail(
@@ -79,22 +105,37 @@ def demo(
                 ),
                 as_json,
             )
-        chosen = month or demo_module.last_complete_month(archive.now(), archive.settings.tz)
-        spec = demo_module.DemoSpec(month=chosen, seed=seed, work_orders=work_orders)
-        plan = demo_module.generate(spec)
-        summary = demo_module.load(archive, plan, progress=_demo_progress(as_json))
-        demo_module.set_demo_passwords(archive, plan.staff)
-        if not as_json:
-            typer.echo(summary.describe())
-            typer.echo(
-                f"演示账号：用户名见 archive staff list（如 admin 信息员、ma.zhiqiang 服务经理），"
-                f"密码都是 {demo_module.DEMO_PASSWORD}"
-            )
-            typer.echo("正在建立检索索引…", err=True)
-        with read_models(archive, wait=False) as models:
-            models.runner.catch_up()  # so the first page and search need not wait
-        if as_json:
-            emit_json(summary.as_dict())
+        spec = demo_spec(
+            archive.now(),
+            settings.tz,
+            month=month,
+            months=months,
+            until=until.date() if until else None,
+            seed=seed,
+            work_orders=work_orders,
+        )
+    plan = demo_module.generate(spec)
+    progress = _demo_progress(as_json)
+    try:
+        summary = load_all_or_nothing(
+            settings,
+            lambda staged: demo_module.load(
+                staged, plan, progress=progress, password=demo_module.DEMO_PASSWORD
+            ),
+        )
+    except ArchiveError as error:
+        fail(error, as_json)
+    if not as_json:
+        typer.echo(summary.describe())
+        typer.echo(
+            f"演示账号：用户名见 archive staff list（如 admin 信息员、ma.zhiqiang 服务经理），"
+            f"密码都是 {demo_module.DEMO_PASSWORD}"
+        )
+        typer.echo("正在建立检索索引…", err=True)
+    with opened(as_json) as archive, read_models(archive, wait=False) as models:
+        models.runner.catch_up()  # so the first page and search need not wait
+    if as_json:
+        emit_json(summary.as_dict())
 
 
 @app.command()

@@ -14,6 +14,7 @@ from typing import Any
 
 from archive.demo import vocab
 from archive.demo.desk import is_working
+from archive.demo.numbering import Sequences
 from archive.demo.paperwork import Paperwork, misdial
 from archive.demo.visits import Visit
 
@@ -63,7 +64,7 @@ class CallDesk:
             flags = (visit in fixes, visit in unhappy, visit in late)
             calls += self._calls_for(visit, returns.get(visit), *flags)
         calls.sort(key=lambda c: c.called)
-        _number_calls(calls)
+        _number_calls(calls, self.book.sequences)
         for call in calls:
             self._callback(call)
             if call.late:
@@ -226,14 +227,10 @@ class CallDesk:
         paper.sign("service_manager", manager, self.book.later(paper.filed_at, 20, 600))
 
 
-def _number_calls(calls: list[Call]) -> None:
+def _number_calls(calls: list[Call], sequences: Sequences) -> None:
     """Callbacks HF + yymm + sequence; quick-handling forms KS + yymm + sequence."""
-    calls_seq: dict[str, int] = {}
-    forms_seq: dict[str, int] = {}
     for call in calls:
         month = f"{call.called:%y%m}"
-        calls_seq[month] = calls_seq.get(month, 0) + 1
-        call.number = f"HF{month}-{calls_seq[month]:04d}"
+        call.number = f"HF{month}-{sequences.next('HF' + month):04d}"
         if call.complaint is not None:
-            forms_seq[month] = forms_seq.get(month, 0) + 1
-            call.form_number = f"KS{month}-{forms_seq[month]:03d}"
+            call.form_number = f"KS{month}-{sequences.next('KS' + month):03d}"

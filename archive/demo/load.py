@@ -36,7 +36,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class DemoSummary:
-    month: str = ""
+    month: str = ""  # the last month planned
+    months: int = 1
     seed: int = 0
     documents: dict[str, int] = field(default_factory=dict)  # filed, per kind
     staff: int = 0
@@ -56,6 +57,7 @@ class DemoSummary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "month": self.month,
+            "months": self.months,
             "seed": self.seed,
             "documents": dict(self.documents),
             "total_documents": self.total_documents,
@@ -73,8 +75,9 @@ class DemoSummary:
     def describe(self) -> str:
         """A few lines for people, in Chinese."""
         kinds = "、".join(f"{get_kind(k).label} {n}" for k, n in self.documents.items())
+        span = self.month if self.months == 1 else f"截至 {self.month} 的 {self.months} 个月"
         lines = [
-            f"已装入 {self.month} 的演示数据（种子 {self.seed}）：",
+            f"已装入 {span} 的演示数据（种子 {self.seed}）：",
             f"  单据 {self.total_documents} 份：{kinds}",
             f"  员工 {self.staff} 人；签字 {self.signatures} 次"
             f"（其中客户 {self.customer_signatures} 次）",
@@ -113,21 +116,30 @@ def register_staff(archive: Archive, staff: Sequence[StaffMember]) -> int:
 DEMO_PASSWORD = "demo-2026"
 
 
-def set_demo_passwords(archive: Archive, staff: Sequence[StaffMember]) -> None:
+def set_demo_passwords(
+    archive: Archive, staff: Sequence[StaffMember], password: str = DEMO_PASSWORD
+) -> None:
     """Give every demo account the demo password, so a newcomer can log in as anyone."""
     admin = staff[0].username
     for person in staff:
-        commands.set_password(archive, person.username, DEMO_PASSWORD, admin)
+        commands.set_password(archive, person.username, password, admin)
 
 
-def load(archive: Archive, plan: DemoPlan, progress: Progress | None = None) -> DemoSummary:
+def load(
+    archive: Archive,
+    plan: DemoPlan,
+    progress: Progress | None = None,
+    password: str | None = None,
+) -> DemoSummary:
     """Apply ``plan`` to ``archive`` (meant to be empty) and count what was done.
 
     ``progress`` is called with (done, total) about every 1% of the operations and at the end.
-    Any error of the write path propagates: a plan that does not load is a bug in the plan.
+    ``password``: every account gets it when registered (so that no event is dated after the
+    plan's clock). Any error of the write path propagates: a plan that does not load is a bug
+    in the plan; :func:`archive.demo.fresh.load_all_or_nothing` then leaves the archive empty.
     """
     started = time.perf_counter()
-    summary = DemoSummary(month=plan.spec.month, seed=plan.spec.seed)
+    summary = DemoSummary(month=plan.spec.month, months=plan.spec.months, seed=plan.spec.seed)
     loader = _Loader(archive, summary)
     total = len(plan.operations)
     step = max(1, total // 100)
@@ -136,6 +148,8 @@ def load(archive: Archive, plan: DemoPlan, progress: Progress | None = None) -> 
     archive.clock = lambda: now[0]
     try:
         summary.staff = register_staff(archive, plan.staff)
+        if password is not None:
+            set_demo_passwords(archive, plan.staff, password)
         for done, op in enumerate(plan.operations, start=1):
             now[0] = op.at
             loader.apply(op)

@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.demo import vocab
 from archive.demo.desk import Desk
+from archive.demo.numbering import Sequences
 from archive.demo.paper import Paper
 from archive.demo.people import People, Roster, StaffMember, Vehicle
 from archive.demo.visits import Visit, work_order_fields
@@ -38,9 +39,16 @@ class Rates:
 
 class Paperwork(WarrantyPapers):
     def __init__(
-        self, rng: random.Random, desk: Desk, people: People, roster: Roster, rates: Rates
+        self,
+        rng: random.Random,
+        desk: Desk,
+        people: People,
+        roster: Roster,
+        rates: Rates,
+        sequences: Sequences | None = None,
     ) -> None:
         self.rng = rng
+        self.sequences = sequences or Sequences()
         self.desk = desk
         self.people = people
         self.roster = roster

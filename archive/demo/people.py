@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from archive.demo import vocab
 from archive.kinds.identifiers import with_check_digit
@@ -82,14 +83,24 @@ class Vehicle:
     owner: Customer
     plate: str | None  # a car still at the dealer has none
     advisor: StaffMember | None = None  # the advisor who owns this customer
+    # Its last visit in the months planned before this one, for a car that comes back.
+    last_seen: date | None = None
+    last_mileage: int = 0
 
 
 class People:
-    """Makes up customers and cars, never the same VIN, plate or phone twice."""
+    """Makes up customers and cars, never the same VIN, plate or phone twice.
+
+    One ``People`` serves every month of a demo: the cars of earlier months wait in
+    :attr:`fleet` to come back, and a VIN's last 8 characters are unique too (the first-service
+    voucher is numbered by them, and clerks look cars up by them).
+    """
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        self.fleet: list[Vehicle] = []  # cars seen in the months planned so far
         self._vins: set[str] = set()
+        self._suffixes: set[str] = set()
         self._plates: set[str] = set()
         self._phones: set[str] = set()
 
@@ -122,8 +133,9 @@ class People:
             plant = self.rng.choice(model.plants)
             serial = f"{self.rng.randrange(10**6):06d}"
             vin = with_check_digit(model.wmi + model.vds + "0" + year_code + plant + serial)
-            if vin not in self._vins:
+            if vin not in self._vins and vin[-8:] not in self._suffixes:
                 self._vins.add(vin)
+                self._suffixes.add(vin[-8:])
                 return vin
 
     def plate(self, model: vocab.CarModel) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from archive.demo import vocab
 from archive.demo.desk import Desk
+from archive.demo.fleet import Returning
 from archive.demo.people import STAFF, People, Roster, StaffMember, Vehicle
 from archive.kinds.registry import REPAIR_TYPES
 
@@ -92,6 +93,7 @@ class VisitMix:
     first_service: int
     return_repairs: int = 0
     revisit_share: float = 0.15
+    returning_share: float = 0.0  # of the other first visits, cars seen in earlier months
     odometer_anomaly: bool = True
     cancelled: int = 0
     duplicates: int = 0
@@ -106,8 +108,10 @@ def plan_visits(
     _pair_returns(rng, visits)
     _pair_revisits(rng, visits, mix.revisit_share)
     year = desk.first.year
+    back = Returning(rng, people, mix.returning_share)
     for visit in visits:  # in time order, so a first visit gets its car before the second
-        _give_car(rng, people, roster, visit, year)
+        if not back.give_car(visit):
+            _give_car(rng, people, roster, visit, year)
         visit.advisor = visit.car.advisor
         _give_job(rng, visit)
         visit.technicians = _technicians(rng, roster)

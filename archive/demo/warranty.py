@@ -111,15 +111,17 @@ class WarrantyPapers:
         pending = set(
             rng.sample(rest, min(len(rest), round(len(warranty) * self.rates.unsubmitted)))
         )
-        seq: dict[str, int] = {}
-        claim_no = rng.randint(10000, 30000)
+        sequences = self.sequences
+        first_claim_no = rng.randint(10000, 30000)  # used by the first month only
         for visit in warranty:
             assert visit.settled is not None
             month = f"{visit.settled:%y%m}"
-            seq[month] = seq.get(month, 0) + 1
-            number = f"SP{month}-{seq[month]:04d}"
+            number = f"SP{month}-{sequences.next('SP' + month):04d}"
             paper = self._claim(number, visit, offsite_km.get(visit.number), visit in late)
-            claim_no += rng.randint(1, 9)
+            # The manufacturer's claim numbers run on across the months, with gaps (other
+            # dealers' claims in between).
+            step = rng.randint(1, 9)
+            claim_no = sequences.next("FVC", start=first_claim_no + step, step=step)
             if visit not in pending:
                 self._submit(paper, f"FVC{month}{claim_no:06d}", visit in late)
             if visit in late:
