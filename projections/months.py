@@ -48,6 +48,10 @@ class MonthDocument:
     supplement: int | None
     sealed_version: int | None
     sealed_hash: str | None
+    # Submitted to the service centre now (a withdrawn submission is not), and whether that
+    # submission came after its deadline: the month page lists unsubmitted claims apart.
+    submitted: bool = False
+    late_submission: bool = False
 
     @property
     def sealed(self) -> bool:
@@ -78,6 +82,8 @@ class SealedVolumeRow:
 
 class MonthVolumes(SqliteProjection):
     name = "months"
+    # 2: whether a submission was late, and submissions withdrawn (issue 12)
+    shape = 2
     tables = {  # noqa: RUF012
         "month_documents": (
             "CREATE TABLE IF NOT EXISTS month_documents ("
@@ -87,7 +93,8 @@ class MonthVolumes(SqliteProjection):
             " active_scans TEXT NOT NULL, submitted INTEGER NOT NULL,"
             " voided_version INTEGER, status TEXT NOT NULL, missing_roles TEXT NOT NULL,"
             " blockers TEXT NOT NULL, sealed_month TEXT, supplement INTEGER,"
-            " sealed_version INTEGER, sealed_hash TEXT)"
+            " sealed_version INTEGER, sealed_hash TEXT,"
+            " late_submission INTEGER NOT NULL DEFAULT 0)"
         ),
         "month_volumes": (
             "CREATE TABLE IF NOT EXISTS month_volumes ("
@@ -123,6 +130,7 @@ class MonthVolumes(SqliteProjection):
                 "signed_roles": [],
                 "active_scans": [],
                 "submitted": False,
+                "late_submission": False,
                 "voided_version": None,
             }
         elif isinstance(event, Document.Event):
@@ -154,13 +162,17 @@ class MonthVolumes(SqliteProjection):
             row["active_scans"].remove(event.sha256)
         elif isinstance(event, Document.Submitted):
             row["submitted"] = True
+            row["late_submission"] = bool(event.late)
+        elif isinstance(event, Document.SubmissionWithdrawn):
+            row["submitted"] = row["late_submission"] = False
         elif isinstance(event, Document.Voided):
             row["voided_version"] = event.originator_version
 
     def _load(self, conn: sqlite3.Connection, doc_id: str) -> dict[str, Any] | None:
         found = conn.execute(
             "SELECT doc_id, kind, number, month, business_date, content_version, signed_roles,"
-            " active_scans, submitted, voided_version FROM month_documents WHERE doc_id = ?",
+            " active_scans, submitted, late_submission, voided_version FROM month_documents"
+            " WHERE doc_id = ?",
             (doc_id,),
         ).fetchone()
         if found is None:
@@ -169,6 +181,7 @@ class MonthVolumes(SqliteProjection):
         row["signed_roles"] = json.loads(row["signed_roles"])
         row["active_scans"] = json.loads(row["active_scans"])
         row["submitted"] = bool(row["submitted"])
+        row["late_submission"] = bool(row["late_submission"])
         return row
 
     def _save(self, conn: sqlite3.Connection, row: dict[str, Any]) -> None:
@@ -188,13 +201,15 @@ class MonthVolumes(SqliteProjection):
         conn.execute(
             "INSERT INTO month_documents (doc_id, kind, number, month, business_date, version,"
             " content_version, signed_roles, active_scans, submitted, voided_version, status,"
-            " missing_roles, blockers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " missing_roles, blockers, late_submission)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (doc_id) DO UPDATE SET month = excluded.month,"
             " business_date = excluded.business_date, version = excluded.version,"
             " content_version = excluded.content_version, signed_roles = excluded.signed_roles,"
             " active_scans = excluded.active_scans, submitted = excluded.submitted,"
             " voided_version = excluded.voided_version, status = excluded.status,"
-            " missing_roles = excluded.missing_roles, blockers = excluded.blockers",
+            " missing_roles = excluded.missing_roles, blockers = excluded.blockers,"
+            " late_submission = excluded.late_submission",
             (
                 row["doc_id"],
                 row["kind"],
@@ -210,6 +225,7 @@ class MonthVolumes(SqliteProjection):
                 document_status(voided, missing, row["submitted"]),
                 json.dumps(missing),
                 json.dumps([[b.code, list(b.roles)] for b in blockers]),
+                int(row["late_submission"]),
             ),
         )
 
@@ -257,6 +273,20 @@ class MonthVolumes(SqliteProjection):
         )
         return [_document(r) for r in rows]
 
+    def unsubmitted(self, month: str) -> list[MonthDocument]:
+        """The month's live documents of submittable kinds not submitted now (a withdrawn
+        submission included): listed apart on the month page, left out of the fee summary."""
+        kinds = [k for k in self.catalog.submit_days() if self.catalog.submittable(k)]
+        if not kinds:
+            return []
+        rows = self.query(
+            f"SELECT * FROM month_documents WHERE month = ? AND submitted = 0"
+            f" AND voided_version IS NULL AND kind IN ({','.join('?' * len(kinds))})"
+            " ORDER BY kind, number",
+            (month, *kinds),
+        )
+        return [_document(r) for r in rows]
+
     def volumes(self, month: str) -> list[SealedVolumeRow]:
         rows = self.query(
             "SELECT * FROM month_volumes WHERE month = ? ORDER BY supplement", (month,)
@@ -291,4 +321,6 @@ def _document(row: sqlite3.Row) -> MonthDocument:
         supplement=row["supplement"],
         sealed_version=row["sealed_version"],
         sealed_hash=row["sealed_hash"],
+        submitted=bool(row["submitted"]),
+        late_submission=bool(row["late_submission"]),
     )

@@ -169,3 +169,21 @@ def test_every_flag_has_a_chinese_label() -> None:
 
     assert set(FLAG_LABELS) == FLAGS
     assert all(not label.isascii() for label in FLAG_LABELS.values())
+
+
+@SQLITE_ONLY
+def test_the_month_knows_which_claims_are_unsubmitted_and_which_were_late(
+    flagged: Archive,
+) -> None:
+    with flagged.month_volumes() as months:
+        assert [d.number for d in months.unsubmitted("2026-11")] == [
+            "WC-0001",
+            "WC-0004",  # its submission was withdrawn
+            "WC-0005",
+        ]
+        assert [d.number for d in months.unsubmitted("2026-10")] == ["WC-0002"]
+        october = {d.number: d for d in months.documents("2026-10")}
+        assert october["WC-0003"].submitted and october["WC-0003"].late_submission
+        assert not october["WC-0002"].submitted and not october["WC-0002"].late_submission
+        blocked = {b.number for d in months.documents("2026-11") for b in d.blockers}
+        assert "WC-0004" in blocked
