@@ -16,6 +16,7 @@ from events.application import ArchiveApplication, fold
 from events.document import Document
 from events.staff import Staff
 from projections.catalog import KindCatalog
+from projections.flags import LATE_SUBMISSION, SUBMISSION_DUE, document_flags, with_overdue
 from projections.runner import DEFAULT_BATCH, Batch, LogReader, Projection
 from projections.search.backend import (
     Hit,
@@ -38,16 +39,6 @@ from projections.search.query import (
 
 # Notifications read at a time while rebuilding (the index is written once, at the end).
 REBUILD_BATCH = 5000
-# A submittable document not submitted (nor voided) carries this flag; whether its deadline
-# has passed depends on today, so ``flag:late_submission`` asks for it by business date too.
-SUBMISSION_DUE = "submission_due"
-LATE_SUBMISSION = "late_submission"
-# What a document's recorded link states say (``Document.links``), as search flags.
-LINK_FLAGS = {
-    "unlinked": "unlinked",
-    "mileage_differs": "mileage_mismatch",
-    "further": "further_claim",
-}
 
 
 class _SearchBatch(Batch):
@@ -135,12 +126,8 @@ class SearchProjection(Projection):
         return node
 
     def _flag_overdue(self, hit: Hit, today: date) -> Hit:
-        days = self.catalog.submit_days().get(hit.kind)
-        if SUBMISSION_DUE not in hit.flags or days is None or not hit.business_date:
-            return hit
-        if date.fromisoformat(hit.business_date) + timedelta(days=days) >= today:
-            return hit
-        return replace(hit, flags=(*hit.flags, LATE_SUBMISSION))
+        flags = with_overdue(hit.flags, hit.kind, hit.business_date, self.catalog, today)
+        return hit if flags == hit.flags else replace(hit, flags=flags)
 
     # -- indexing -------------------------------------------------------------------------
 
@@ -239,7 +226,7 @@ class SearchProjection(Projection):
             business_date=day_number(business_date),
             month=business_date.strftime("%Y-%m") if isinstance(business_date, date) else "",
             status=doc.status(list(self.catalog.signers(kind))),
-            flags=self._flags(doc),
+            flags=document_flags(doc, self.catalog, self.tz),
             vin=str(fields.get("vin") or ""),
             plate=str(fields.get("plate") or ""),
             customer=str(fields.get("customer_name") or ""),
@@ -266,35 +253,6 @@ class SearchProjection(Projection):
             parts.append(str(doc.voided["reason"]))
         parts.extend(r.reason for r in doc.refusals)
         return "\n".join(parts)
-
-    def _flags(self, doc: Document) -> list[str]:
-        flags = []
-        if doc.amendment_count:
-            flags.append("amended")
-            if any(s.version < doc.content_version for s in doc.signatures):
-                flags.append("amended_after_signature")
-        if doc.voided:
-            flags.append("voided")
-        if doc.submission:
-            flags.append("submitted")
-            if doc.submission.get("late"):
-                flags.append(LATE_SUBMISSION)
-        elif doc.voided is None and doc.kind in self.catalog.submit_days():
-            flags.append(SUBMISSION_DUE)
-        if doc.withdrawn_submissions:
-            flags.append("submission_withdrawn")
-        if any(s.on_behalf_of for s in doc.signatures):
-            flags.append("on_behalf")
-        for link in doc.links.values():
-            flag = LINK_FLAGS.get(link.get("state", ""))
-            if flag and flag not in flags:
-                flags.append(flag)
-        business_date = doc.fields.get("business_date")
-        if isinstance(business_date, date):
-            filed_on = doc.filed_at.astimezone(self.tz).date()
-            if (filed_on - business_date).days > self.catalog.filing_grace_days(doc.kind):
-                flags.append("late")
-        return flags
 
 
 def _with_names(usernames: set[str], names: dict[str, str]) -> list[str]:
