@@ -30,6 +30,7 @@ from archive.kinds.fieldtypes import (
     Text,
     Vin,
 )
+from archive.kinds.links import Link
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class Kind:
     # Warranty paperwork: a clerk must also be registered (备案) with the service centre.
     registered_clerk_only: bool = False
     deadlines: tuple[Deadline, ...] = ()
+    # The papers this kind refers to (kinds/links.py), checked when filed or amended.
+    links: tuple[Link, ...] = ()
     print_template: str = "print/document.html"
     field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
 
@@ -85,6 +88,16 @@ class Kind:
             if isinstance(f.type, (StaffRef, StaffList)) and f.type.role == role
         )
 
+    def link(self, field_code: str) -> Link | None:
+        return next((lk for lk in self.links if lk.field == field_code), None)
+
+    def link_from(self, source_kind: str) -> Link | None:
+        """The link a new document of this kind takes when created from ``source_kind``."""
+        return next(
+            (lk for lk in self.links if lk.column is None and source_kind in lk.target_kinds),
+            None,
+        )
+
     def describe(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -96,6 +109,7 @@ class Kind:
             "submittable": self.submittable,
             "filers": list(self.filers),
             "registered_clerk_only": self.registered_clerk_only,
+            "links": [lk.describe() for lk in self.links],
             "fields": [f.describe() for f in self.fields],
         }
 
@@ -170,6 +184,9 @@ REPAIR_TYPES = (
 )
 
 SCORE = Integer(minimum=1, maximum=5)
+
+# What a paper created from a work order takes from it ("从此委托书新建").
+FROM_ORDER = ("vin", "plate", "model", "mileage_km", "customer_name", "customer_phone")
 
 
 KINDS: dict[str, Kind] = {
@@ -285,6 +302,15 @@ KINDS: dict[str, Kind] = {
             filers=("clerk",),
             registered_clerk_only=True,
             deadlines=(SubmitWithin(setting="warranty_claim_days", days=7, label="上报服务中心"),),
+            links=(
+                Link(
+                    "work_order_no",
+                    ("work_order",),
+                    mileage="equal",
+                    one_per_target=True,
+                    copies=("business_date", *FROM_ORDER, "technicians", "fault_description"),
+                ),
+            ),
         ),
         Kind(
             code="pdi_sheet",
@@ -353,6 +379,17 @@ KINDS: dict[str, Kind] = {
             signers=("sales_consultant", "customer"),
             scan_required=True,
             filers=("clerk", "sales_consultant"),
+            deadlines=(
+                # The callback 7 days after delivery names this registration (registration_no).
+                FollowUpWithin(
+                    setting="delivery_callback_days",
+                    days=7,
+                    follow_up_kind="callback",
+                    link_field="registration_no",
+                    label="交车回访",
+                    from_field="delivery_date",
+                ),
+            ),
         ),
         Kind(
             code="first_service_voucher",
@@ -376,6 +413,21 @@ KINDS: dict[str, Kind] = {
             signers=("service_advisor",),
             scan_required=True,
             filers=("clerk", "service_advisor"),
+            links=(
+                Link(
+                    "work_order_no",
+                    ("work_order",),
+                    mileage="equal",
+                    copies=(
+                        "business_date",
+                        "vin",
+                        "plate",
+                        "mileage_km",
+                        "customer_name",
+                        "service_advisor",
+                    ),
+                ),
+            ),
         ),
         Kind(
             code="diagnostic_sheet",
@@ -418,6 +470,13 @@ KINDS: dict[str, Kind] = {
             ),
             signers=("service_advisor",),
             filers=("clerk", "service_advisor"),
+            links=(
+                Link(
+                    "work_order_no",
+                    ("work_order",),
+                    copies=("business_date", "vin", "service_advisor"),
+                ),
+            ),
         ),
         Kind(
             code="offsite_service",
@@ -456,7 +515,20 @@ KINDS: dict[str, Kind] = {
             number_label="回访编号",
             fields=(
                 _business_date("回访日期"),
-                WORK_ORDER_NO,
+                Field(
+                    "work_order_no",
+                    "维修委托书号",
+                    "work order no",
+                    Text(max_length=40),
+                    hint="维修后回访填写；交车回访填保修登记号",
+                ),
+                Field(
+                    "registration_no",
+                    "保修登记号",
+                    "warranty registration no",
+                    Text(max_length=40),
+                    hint="交车 7 天回访填写",
+                ),
                 CUSTOMER,
                 Field("customer_phone", "回访号码", "number called", Phone(), required=True),
                 Field("called_at", "回访时间", "called at", DateTime(), required=True),
@@ -498,6 +570,20 @@ KINDS: dict[str, Kind] = {
                 ),
             ),
             signers=("clerk",),
+            links=(
+                Link(
+                    "work_order_no",
+                    ("work_order",),
+                    unless="registration_no",
+                    copies=("customer_name", "customer_phone"),
+                ),
+                Link(
+                    "registration_no",
+                    ("warranty_registration",),
+                    required=False,
+                    copies=("customer_name", "customer_phone"),
+                ),
+            ),
         ),
         Kind(
             code="quick_handling",
@@ -546,6 +632,21 @@ KINDS: dict[str, Kind] = {
             ),
             signers=("service_manager",),
             filers=("clerk", "service_manager"),
+            links=(
+                # A complaint is not a kind yet: its number is kept as text, unchecked.
+                Link(
+                    "source_no",
+                    ("callback",),
+                    kind_field="source",
+                    copies=("work_order_no", "customer_name", "customer_phone"),
+                ),
+                Link(
+                    "work_order_no",
+                    ("work_order",),
+                    required=False,
+                    copies=("customer_name", "customer_phone"),
+                ),
+            ),
         ),
         Kind(
             code="daily_report",
@@ -575,6 +676,8 @@ KINDS: dict[str, Kind] = {
                 Field("notes", "备注", "notes", Text(multiline=True)),
             ),
             signers=("clerk", "service_manager"),
+            # Each line names a work order of the day (archive/commands/daily_report.py).
+            links=(Link("lines", ("work_order",), same_vin=False, column="work_order_no"),),
         ),
     )
 }
