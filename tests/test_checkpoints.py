@@ -131,6 +131,60 @@ def test_malformed_notes_are_refused(note: str) -> None:
         parse_checkpoint(note)
 
 
+ROOT = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+SIG = "— k AAAAAAAA"
+
+
+def checkpoint_note(*lines: str, signatures: tuple[str, ...] = (SIG,)) -> str:
+    return "".join(f"{line}\n" for line in lines) + "\n" + "".join(f"{s}\n" for s in signatures)
+
+
+# Each rule of c2sp.org/signed-note and c2sp.org/tlog-checkpoint, broken once.
+@pytest.mark.parametrize(
+    ("rule", "note"),
+    [
+        ("empty extension line", checkpoint_note("o", "12", ROOT, "", "ext")),
+        ("empty last extension line", checkpoint_note("o", "12", ROOT, "")),
+        ("key name with +", checkpoint_note("o", "12", ROOT, signatures=("— k+1 AAAAAAAA",))),
+        (
+            "key name with space",
+            checkpoint_note("o", "12", ROOT, signatures=("— k\u00a0x AAAAAAAA",)),
+        ),
+        ("empty key name", checkpoint_note("o", "12", ROOT, signatures=("—  AAAAAAAA",))),
+        ("no space after the dash", checkpoint_note("o", "12", ROOT, signatures=("—k AAAAAAAA",))),
+        ("no signature", checkpoint_note("o", "12", ROOT, signatures=("— k",))),
+        ("signature too short", checkpoint_note("o", "12", ROOT, signatures=("— k AAAA",))),
+        (
+            "trailing space on a signature",
+            checkpoint_note("o", "12", ROOT, signatures=(SIG + " ",)),
+        ),
+        ("a third field", checkpoint_note("o", "12", ROOT, signatures=(SIG + " AAAA",))),
+        ("trailing space on the origin", checkpoint_note("o ", "12", ROOT)),
+        ("leading space on the size", checkpoint_note("o", " 12", ROOT)),
+        ("trailing space on an extension", checkpoint_note("o", "12", ROOT, "ext ")),
+        ("missing final newline", checkpoint_note("o", "12", ROOT)[:-1]),
+        ("no signature lines", checkpoint_note("o", "12", ROOT, signatures=())),
+        ("101 signatures", checkpoint_note("o", "12", ROOT, signatures=(SIG,) * 101)),
+        ("size beyond int64", checkpoint_note("o", str(2**63), ROOT)),
+        ("non-canonical base64 root", checkpoint_note("o", "12", ROOT[:-2] + "h=")),
+        ("a tab", checkpoint_note("o\tx", "12", ROOT)),
+    ],
+)
+def test_every_signed_note_rule_is_enforced(rule: str, note: str) -> None:
+    with pytest.raises(BadNote):
+        parse_checkpoint(note)
+
+
+def test_notes_must_be_utf8_and_the_limits_are_the_reference_ones() -> None:
+    good = checkpoint_note("o", "12", ROOT)
+    with pytest.raises(BadNote, match="UTF-8"):
+        parse_checkpoint(good.encode().replace(b"o", b"o\xff", 1))
+    assert parse_checkpoint(good.encode()).body.size == 12  # bytes are read as UTF-8
+    assert len(parse_note(checkpoint_note("o", "12", ROOT, signatures=(SIG,) * 100)).signatures)
+    with_extension = parse_checkpoint(checkpoint_note("o", "12", ROOT, "ext line"))
+    assert with_extension.note.text.endswith("ext line\n")
+
+
 def test_the_log_name_is_stable_ascii_without_spaces_or_plus(tmp_path: Path) -> None:
     chinese = log_name(Settings(home=tmp_path))
     assert chinese.startswith("archive.xn--") and chinese.endswith("/v1") and chinese.isascii()
