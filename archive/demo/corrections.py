@@ -57,8 +57,10 @@ class Corrector:
         for visit in visits:
             if not visit.void:
                 seen[visit.car.vin] = seen.get(visit.car.vin, 0) + 1
-        # A typo in the mileage of a car seen twice would look like an odometer anomaly.
-        self.seen_once = {vin for vin, count in seen.items() if count == 1}
+        # A typo in the mileage of a car seen twice would look like an odometer anomaly; so
+        # would one of a car seen in an earlier month.
+        before = {v.car.vin for v in visits if not v.void and v.car.last_seen is not None}
+        self.seen_once = {vin for vin, count in seen.items() if count == 1 and vin not in before}
         self.pools: dict[str, list[Paper]] = {}
 
     def apply(self, kinds: list[str]) -> int:
