@@ -7,7 +7,20 @@ projection is handed an object with this shape (``archive.kinds.catalog.Registry
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class LinkField:
+    """A field naming another document (``archive.kinds.links.Link`` as projections need it):
+    its number is in ``field`` (or in each row's ``column`` of a line table), of one of
+    ``target_kinds`` (the one ``kind_field`` chooses, when there is one)."""
+
+    field: str
+    target_kinds: tuple[str, ...]
+    kind_field: str | None = None
+    column: str | None = None
 
 
 class KindCatalog(Protocol):
@@ -39,6 +52,10 @@ class KindCatalog(Protocol):
     def submit_days(self) -> Mapping[str, int]:
         """Kinds that must be submitted to the service centre → within how many days of
         their business date (as configured)."""
+        ...
+
+    def links(self, kind: str) -> Sequence[LinkField]:
+        """The fields by which a document of this kind names other documents."""
         ...
 
     def kind_aliases(self) -> Mapping[str, str]:

@@ -1,9 +1,11 @@
 """Worklists: who owes which signature, and the facts deadlines are computed from.
 
-The projection keeps, per document, a summary row and the signatures still owed (each with
-the person who owes it: the technician named on the order, the advisor, the customer, or
-anyone holding the role). Due and overdue are not stored: ``archive.queries.worklists`` computes
-them from these rows and today's date, so a changed rule or a new day needs no rebuild.
+The projection keeps, per document, a summary row (with its flags), the signatures still owed
+(each with the person who owes it: the technician named on the order, the advisor, the
+customer, or anyone holding the role) and the documents it names (``projections.cases``: what
+follow-ups and case files are read from). Due and overdue are not stored:
+``archive.queries.worklists`` computes them from these rows and today's date, so a changed rule
+or a new day needs no rebuild.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from uuid import UUID
 
 from events.application import ArchiveApplication
 from events.document import Document
+from projections.cases import document_links
 from projections.catalog import KindCatalog
+from projections.flags import document_flags
 from projections.runner import Batch
 from projections.sqlstore import SqlBatch, SqliteProjection
 
@@ -28,8 +32,9 @@ CUSTOMER = "customer:"  # owner prefix of a signature the customer owes (chased 
 class Worklists(SqliteProjection):
     name = "worklists"
     # 2: filed_date on the dealership's clock (1 had the UTC date); 3: the customer's phone and
-    # the plate, which the clerk needs on the callback list to make the call
-    shape = 3
+    # the plate, which the clerk needs on the callback list to make the call; 4: flags, the
+    # callback's problem, a late submission, and the links between documents (issue 12)
+    shape = 4
     tables = {  # noqa: RUF012
         "wl_docs": (
             "CREATE TABLE IF NOT EXISTS wl_docs ("
@@ -39,7 +44,14 @@ class Worklists(SqliteProjection):
             " work_order_no TEXT, outcome TEXT, delivery_date TEXT, repair_type TEXT,"
             " return_repair INTEGER NOT NULL DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0,"
             " customer_name TEXT, departed_at TEXT, returned_at TEXT, mileage_difference INTEGER,"
-            " customer_phone TEXT, plate TEXT)"
+            " customer_phone TEXT, plate TEXT, problem INTEGER NOT NULL DEFAULT 0,"
+            " submitted_late INTEGER NOT NULL DEFAULT 0, flags TEXT NOT NULL DEFAULT '')"
+        ),
+        "wl_links": (
+            "CREATE TABLE IF NOT EXISTS wl_links ("
+            " doc_id TEXT NOT NULL, field TEXT NOT NULL, target_kind TEXT NOT NULL,"
+            " target_number TEXT NOT NULL, state TEXT NOT NULL,"
+            " PRIMARY KEY (doc_id, field, target_number))"
         ),
         "wl_owed": (
             "CREATE TABLE IF NOT EXISTS wl_owed ("
@@ -56,6 +68,8 @@ class Worklists(SqliteProjection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS wl_owed_owner ON wl_owed (owner)",
         "CREATE INDEX IF NOT EXISTS wl_docs_kind ON wl_docs (kind, voided)",
+        "CREATE INDEX IF NOT EXISTS wl_docs_number ON wl_docs (kind, number)",
+        "CREATE INDEX IF NOT EXISTS wl_links_target ON wl_links (target_kind, target_number)",
     )
 
     def __init__(
@@ -87,7 +101,7 @@ class Worklists(SqliteProjection):
         required = list(self.catalog.signers(doc.kind))
         departure, back = doc.departure, doc.return_trip
         conn.execute(
-            "INSERT INTO wl_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO wl_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 key,
                 doc.kind,
@@ -109,7 +123,17 @@ class Worklists(SqliteProjection):
                 doc.mileage_difference,
                 fields.get("customer_phone"),
                 fields.get("plate"),
+                int(bool(fields.get("problem"))),
+                int(bool(doc.submission and doc.submission.get("late"))),
+                " ".join(document_flags(doc, self.catalog, self.tz)),
             ),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO wl_links VALUES (?,?,?,?,?)",
+            [
+                (key, link["field"], link["target_kind"], link["target_number"], link["state"])
+                for link in document_links(doc, self.catalog)
+            ],
         )
         if doc.voided is not None:
             return
@@ -169,6 +193,31 @@ class Worklists(SqliteProjection):
         if not include_voided:
             sql += " AND voided = 0"
         return [dict(r) for r in self.query(sql + " ORDER BY business_date, number", (kind,))]
+
+    def document(self, kind: str, number: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM wl_docs WHERE kind = ? AND number = ?", (kind, number))
+        return dict(rows[0]) if rows else None
+
+    def naming(self, kind: str, number: str) -> list[dict[str, Any]]:
+        """The documents that name this one (voided ones too), each with the link by which
+        it does: ``field`` and ``state``."""
+        rows = self.query(
+            "SELECT l.field, l.state, d.* FROM wl_links l JOIN wl_docs d USING (doc_id)"
+            " WHERE l.target_kind = ? AND l.target_number = ?"
+            " ORDER BY d.business_date, d.kind, d.number",
+            (kind, number),
+        )
+        return [dict(r) for r in rows]
+
+    def named_by_kind(self, kind: str, field: str, target_kind: str) -> list[dict[str, Any]]:
+        """Live documents of ``kind`` naming a ``target_kind`` in ``field``, with the number
+        they name (``target_number``): which callbacks answer which orders, for example."""
+        rows = self.query(
+            "SELECT l.target_number, l.state, d.* FROM wl_links l JOIN wl_docs d USING (doc_id)"
+            " WHERE d.kind = ? AND d.voided = 0 AND l.field = ? AND l.target_kind = ?",
+            (kind, field, target_kind),
+        )
+        return [dict(r) for r in rows]
 
     def refusals(self) -> list[dict[str, Any]]:
         rows = self.query(

@@ -9,6 +9,7 @@ from typing import Any
 from archive.kinds.deadlines import SubmitWithin
 from archive.kinds.fieldtypes import Choice, Lines, StaffList, StaffRef, Text
 from archive.kinds.registry import KINDS, get_kind
+from projections.catalog import LinkField
 
 # Filing more than this many days after the business date is flagged as late.
 DEFAULT_GRACE_DAYS = 3
@@ -64,6 +65,13 @@ class RegistryCatalog:
             for rule in kind.deadlines
             if isinstance(rule, SubmitWithin)
         }
+
+    @cache  # noqa: B019
+    def links(self, kind: str) -> Sequence[LinkField]:
+        return tuple(
+            LinkField(link.field, link.target_kinds, link.kind_field, link.column)
+            for link in get_kind(kind).links
+        )
 
     def kind_aliases(self) -> Mapping[str, str]:
         aliases = {k.label: k.code for k in KINDS.values()}
