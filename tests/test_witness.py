@@ -171,8 +171,8 @@ def test_witnessed_checkpoints_catch_a_consistent_rewrite(sealed: Archive, tmp_p
     rewrite_consistently(sealed)
     report = verify(sealed, witnessed=[kept], witnesses=[witness.verifier()])
     codes = [f.code for f in report.findings]
-    assert codes == ["seal_uncovered", "witness_inconsistent"]
-    assert report.findings[1].checkpoint == str(kept)
+    assert codes == ["witness_inconsistent", "seal_uncovered"]
+    assert report.findings[0].checkpoint == str(kept)
 
 
 def test_a_truncated_log_or_a_foreign_note_is_a_finding(sealed: Archive, tmp_path: Path) -> None:
@@ -244,7 +244,7 @@ def test_export_cosign_and_verify_from_the_command_line(
     failed = run("verify", "--witness", str(monthly), "--witness-key", str(vkey), "--json")
     assert failed.exit_code == 1
     codes = [f["code"] for f in json.loads(failed.output)["findings"]]
-    assert codes == ["seal_uncovered", "witness_inconsistent"]
+    assert codes == ["witness_inconsistent", "seal_uncovered"]
 
 
 def test_refusals_of_the_commands_change_nothing(run, sealed: Archive, tmp_path: Path) -> None:

@@ -57,6 +57,22 @@ VERDICTS = {
 }
 
 
+def _verdict(report: VerifyReport) -> tuple[str, str]:
+    """When the checkpoints kept here cannot say which side to believe."""
+    codes = {f.code for f in report.findings}
+    if "witness_inconsistent" in codes or "witness_beyond_store" in codes:
+        return (
+            "事件库与外部保存的检查点不一致：历史被改写过",
+            "the log contradicts a checkpoint kept outside the archive: history was rewritten",
+        )
+    if "seal_uncovered" in codes:
+        return (
+            "已封存的卷没有检查点覆盖：检查点可能被删除",
+            "a sealed volume has no checkpoint over it: checkpoints may have been deleted",
+        )
+    return ("见下列问题", "see below")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app)
     root.add_typer(checkpoints_app, name="checkpoints")
@@ -209,7 +225,7 @@ def describe(report: VerifyReport) -> list[str]:
             f"all {report.seals} seals covered by a checkpoint",
         ]
     else:
-        zh, en = VERDICTS.get(report.blame or "", ("发现篡改", "tampering found"))
+        zh, en = VERDICTS.get(report.blame or "") or _verdict(report)
         first = report.findings[0]
         lines += [
             f"发现篡改！{zh}",

@@ -7,6 +7,8 @@ of it, and a verification that names what was changed.
 - :mod:`archive.integrity.checkpoints`: making, keeping and listing checkpoints;
 - :mod:`archive.integrity.verify`: recomputing from the store and comparing;
 - :mod:`archive.integrity.proofs`: inclusion proofs of a bundle's events, for its manifest;
+- :mod:`archive.integrity.witness`: checkpoints exported and checked again from outside;
+- :mod:`archive.integrity.cosignature`: a witness's cosignatures (C2SP cosignature/v1);
 - :mod:`archive.bundle.check`: checking a bundle PDF with nothing but the PDF.
 
 Wiring: ``archive init`` calls :func:`ensure_key`; sealing a month calls

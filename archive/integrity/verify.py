@@ -151,10 +151,11 @@ def verify(
     checkpoints = list_checkpoints(archive.settings)
     report.checkpoints, found = _check_checkpoints(checkpoints, key, store, tree, ledger_tree)
     report.findings += found
-    report.seals = len(store.seals)
-    report.findings += _uncovered_seals(archive.app, store, report.checkpoints)
+    # A witnessed checkpoint the log contradicts is the strongest word: it comes first.
     report.witnessed, found = check_witnessed(witnessed, key, witnesses, tree)
     report.findings += found
+    report.seals = len(store.seals)
+    report.findings += _uncovered_seals(archive.app, store, report.checkpoints)
     report.blame = _blame(report)
     report.seconds = time.perf_counter() - started
     return report
@@ -273,7 +274,7 @@ def _uncovered_seals(
             found.append(
                 Finding(
                     "seal_uncovered",
-                    f"{seal.zh}已封存，但没有任何有效签名的检查点覆盖它：检查点文件可能被删除；"
+                    f"{seal.zh}封存了该卷，但没有任何有效签名的检查点覆盖它：检查点文件可能被删除；"
                     "请用外部保存的检查点核对（archive verify --witness）",
                     f"{seal.en} sealed a volume but no validly signed checkpoint covers it: "
                     "checkpoint files may have been deleted; check against checkpoints kept "
