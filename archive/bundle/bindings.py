@@ -2,8 +2,12 @@
 
 **return** goes back to the manufacturer's service centre at month end: the warranty claims and
 off-site service orders (voided ones stay home: they claim nothing), each with its signatures
-and scans, then the month's service fees per claim and in total. **full** is the dealer's own
-binder: every document of the volume, voided ones included, marked as such.
+and scans, then the month's service fees per submitted claim and in total, and the claims
+sealed unsubmitted listed apart (未上报，不计入服务费用). Those are returned too: DOMAIN.md's
+process 2 returns every paper slip of the month, and a sealed volume never changes, so a slip
+kept home would never go back; the centre sees it unreported and pays nothing for it.
+**full** is the dealer's own binder: every document of the volume, voided ones included,
+marked as such.
 Both list documents by kind (registry order), then number.
 """
 
@@ -67,32 +71,41 @@ def left_out(binding: str, documents: list[BoundDocument]) -> list[BoundDocument
 
 @dataclass(frozen=True)
 class FeeSummary:
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # the submitted claims: counted
     total: Decimal
+    unsubmitted: list[dict[str, Any]]  # listed apart, not counted
 
     def model(self) -> dict[str, Any]:
-        return {"rows": self.rows, "total": f"{self.total:.2f}", "count": len(self.rows)}
+        return {
+            "rows": self.rows,
+            "total": f"{self.total:.2f}",
+            "count": len(self.rows),
+            "unsubmitted": self.unsubmitted,
+        }
 
 
 def fee_summary(documents: list[BoundDocument]) -> FeeSummary:
-    """Service fees (服务费用数额) of the warranty claims among ``documents``."""
-    rows = []
+    """Service fees (服务费用数额) of the warranty claims among ``documents``: only a claim
+    reported to the service centre (submitted, with its claim number) is paid, so only those
+    count; a claim sealed unsubmitted (a forced seal) is listed apart with its fee, not counted,
+    for the centre to see which paper came back without a report."""
+    rows, unsubmitted = [], []
     total = Decimal("0")
     for bound in documents:
         if bound.kind.code != FEE_KIND:
             continue
         doc = bound.doc
         fee = Decimal(str(doc.fields.get("service_fee") or "0"))
-        total += fee
-        submission = doc.submission or {}
-        rows.append(
-            {
-                "number": doc.number,
-                "date": str(doc.fields.get("business_date", "")),
-                "work_order_no": doc.fields.get("work_order_no") or "—",
-                "vin": doc.fields.get("vin") or "—",
-                "claim_no": submission.get("claim_no") or "未上报",
-                "fee": f"{fee:.2f}",
-            }
-        )
-    return FeeSummary(rows, total)
+        row = {
+            "number": doc.number,
+            "date": str(doc.fields.get("business_date", "")),
+            "work_order_no": doc.fields.get("work_order_no") or "—",
+            "vin": doc.fields.get("vin") or "—",
+            "fee": f"{fee:.2f}",
+        }
+        if doc.submission:
+            total += fee
+            rows.append({**row, "claim_no": doc.submission["claim_no"]})
+        else:
+            unsubmitted.append(row)
+    return FeeSummary(rows, total, unsubmitted)

@@ -4,25 +4,31 @@ A print model is JSON-ready (strings, numbers, lists, dicts): it is what the ren
 key hashes and what worker processes receive. Values read as on screen (``archive.kinds.display``);
 times are local, to the minute. Files (signature images, scans) are named by SHA-256 in the
 model; where they are on disk travels beside it (:class:`PrintDocument`).
+
+The model follows from the document's events and :class:`PrintFacts` (staff names, time zone,
+what each file is) alone: ``archive verify-bundle`` lays a form out again from the replayed
+events and the facts the manifest carries, and compares it with the page cell by cell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 from archive import queries
-from archive.blobs import sniff_media_type
 from archive.bootstrap import Archive
+from archive.bundle.merge import SourceFile
+from archive.bundle.print_facts import MISSING, PrintFacts
 from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Boolean, DecimalNumber, Integer, Lines, Text
 from archive.kinds.registry import Kind
 from archive.kinds.roles import ROLE_LABELS
+from archive.queries.documents import history_of
+from archive.queries.volumes import BoundDocument
+from archive.scans.readings import scan_readings
 from events.document import Document
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
@@ -38,6 +44,8 @@ class PrintDocument:
     model: dict[str, Any]
     images: dict[str, str] = field(default_factory=dict)  # SHA-256 -> file URI (for <img>)
     pdf_scans: dict[str, Path] = field(default_factory=dict)  # SHA-256 -> PDF to merge in
+    # SHA-256 -> the original file, embedded beside the pages made from it (merge.py)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
 
     def scan_pages(self) -> int:
         """Pages the PDF scans add after the rendered pages."""
@@ -45,21 +53,36 @@ class PrintDocument:
 
 
 class Layout:
-    """Builds print models for one archive (staff names read once)."""
+    """Builds print models for one archive (staff names read once), or from stated facts."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive | None, facts: PrintFacts | None = None) -> None:
         self.archive = archive
-        self.names = queries.staff_names(archive)
+        if facts is None:
+            if archive is None:
+                raise ValueError("a layout needs an archive or print facts")
+            facts = PrintFacts(
+                archive.settings.tz, queries.staff_names(archive), blobs=archive.blobs
+            )
+        self.facts = facts
+        self.names = facts.names
+
+    @classmethod
+    def from_facts(cls, facts: PrintFacts) -> Layout:
+        """A layout with nothing but ``facts``: no file is located, none is read."""
+        return cls(None, facts)
 
     def when(self, moment: datetime | None) -> str:
         if moment is None:
             return "—"
-        return f"{moment.astimezone(self.archive.settings.tz):%Y-%m-%d %H:%M}"
+        return f"{moment.astimezone(self.facts.tz):%Y-%m-%d %H:%M}"
 
     def name(self, username: str) -> str:
-        return self.names.get(username, username)
+        return self.facts.name(username)
 
-    def document(self, kind: Kind, doc: Document) -> PrintDocument:
+    def document(
+        self, kind: Kind, doc: Document, events: Sequence[Any] | None = None
+    ) -> PrintDocument:
+        """``doc``'s print model; ``events`` made it (read from the archive when not given)."""
         printed = PrintDocument(kind.code, doc.number, {})
         signatures = self._signatures(kind, doc, printed)
         shown = {s["image"] for s in signatures if s["image"]}
@@ -91,7 +114,7 @@ class Layout:
                 if doc.voided
                 else None
             ),
-            "history": self._history(kind, doc) if doc.amendment_count else [],
+            "history": self._history(kind, doc, events) if doc.amendment_count else [],
         }
         return printed
 
@@ -221,13 +244,11 @@ class Layout:
         """(SHA-256 of a drawable image, or None; words for other evidence)."""
         if not sha256:
             return None, ""
-        blobs = self.archive.blobs
-        if not blobs.exists(sha256):
+        media = self.facts.file(sha256).media
+        if media == MISSING:
             return None, f"签名文件缺失（{sha256[:12]}）"
-        with blobs.open(sha256) as stream:
-            media = sniff_media_type(stream.read(16))
         if media in IMAGE_TYPES:
-            printed.images[sha256] = blobs.path_for(sha256).as_uri()
+            self._locate(sha256, printed.images)
             return sha256, ""
         return None, f"见已签纸质单据扫描件 {sha256[:12]}"
 
@@ -243,6 +264,15 @@ class Layout:
         """
         attachments, scans = [], []
         for scan in doc.scans:
+            if scan.active and self.archive is not None:
+                printed.sources[scan.sha256] = SourceFile(
+                    scan.sha256,
+                    self.archive.blobs.path_for(scan.sha256),
+                    scan.media_type,
+                    scan.filename,
+                    f"{doc.kind} {doc.number} {scan.label or 'scan'}",
+                    scan.attached_at,
+                )
             if scan.active and scan.sha256 in shown:
                 continue
             row = {
@@ -257,7 +287,8 @@ class Layout:
             if not scan.active:
                 row["where"] = f"已撤回：{scan.withdrawn_reason}"
                 continue
-            placement, pages = self._placement(scan.sha256, scan.media_type, printed)
+            reading = scan_readings(doc).get(scan.sha256)
+            placement, pages = self._placement(scan.sha256, scan.media_type, printed, reading)
             position = len(scans) + 1
             scans.append(
                 {
@@ -278,28 +309,43 @@ class Layout:
             )
         return attachments, scans
 
-    def _placement(self, sha256: str, media_type: str, printed: PrintDocument) -> tuple[str, int]:
+    def _placement(
+        self, sha256: str, media_type: str, printed: PrintDocument, reading: Any = None
+    ) -> tuple[str, int]:
         """How a scan goes into the bundle: ``image`` (placed on a page), ``pdf`` (its pages
-        merged in) or ``unreadable`` (a page saying so)."""
-        path = self.archive.blobs.path_for(sha256)
+        merged in: the PDF/A its ``reading`` made, else the original) or ``unreadable``."""
+        if reading is not None:
+            if self.archive is not None:
+                printed.pdf_scans[sha256] = self.archive.blobs.path_for(reading.derived_sha256)
+            return "pdf", reading.pages
         if media_type in IMAGE_TYPES:
-            printed.images[sha256] = path.as_uri()
+            self._locate(sha256, printed.images)
             return "image", 1
-        try:
-            pages = len(PdfReader(path).pages)
-        except (OSError, PyPdfError, ValueError):
-            return "unreadable", 1
+        pages = self.facts.file(sha256).pages
         if pages == 0:
             return "unreadable", 1
-        printed.pdf_scans[sha256] = path
+        if self.archive is not None:
+            printed.pdf_scans[sha256] = self.archive.blobs.path_for(sha256)
         return "pdf", pages
+
+    def _locate(self, sha256: str, images: dict[str, str]) -> None:
+        """The image's file URI for the renderer (none when laying out from facts alone)."""
+        if self.archive is not None:
+            images[sha256] = self.archive.blobs.path_for(sha256).as_uri()
 
     # -- history ----------------------------------------------------------------------------
 
-    def _history(self, kind: Kind, doc: Document) -> list[dict[str, Any]]:
+    def _history(
+        self, kind: Kind, doc: Document, events: Sequence[Any] | None
+    ) -> list[dict[str, Any]]:
         """Every event up to the version printed: who, when, why, what changed."""
+        if events is None:
+            if self.archive is None:
+                raise ValueError("a layout from facts needs the document's events")
+            events = list(self.archive.app.stored_events(doc.id))
+        made = [e for e in events if e.originator_version <= doc.version]
         entries = []
-        for entry in queries.history(self.archive, kind.code, doc.number):
+        for entry in history_of(kind, made, self.names, self.facts.tz):
             if entry["version"] > doc.version:
                 break
             changes = []
@@ -322,3 +368,12 @@ class Layout:
                 }
             )
         return entries
+
+
+def print_facts(archive: Archive, documents: Sequence[BoundDocument]) -> dict[str, Any]:
+    """The facts (staff names, time zone, files) the forms of ``documents`` are laid out with,
+    for the manifest: the checker lays them out again with these."""
+    layout = Layout(archive)
+    for bound in documents:
+        layout.document(bound.kind, bound.doc, bound.events)
+    return layout.facts.as_dict()

@@ -26,7 +26,8 @@ def check_what_is_bound(
     left: list[ProvedDocument],
     checkpoint: Checkpoint,
     report: BundleReport,
-) -> None:
+) -> MonthVolume | None:
+    """The sealed volume, replayed (None for a single document, or when it does not replay)."""
     binding = report.binding
     if binding == SINGLE:
         if len(documents) != 1 or left:
@@ -36,18 +37,18 @@ def check_what_is_bound(
                 f"单份打印件应只含一份单据，装订清单却列了 {listed} 份",
                 f"a single printed document should hold one document; the manifest lists {listed}",
             )
-        return
+        return None
     if binding not in BINDING_LABELS:
         report.add(
             "binding_unknown",
             f"装订清单标注的装订方式 {binding!r} 不存在",
             f"the manifest names an unknown binding {binding!r}",
         )
-        return
+        return None
     sealed = _sealed_volume(manifest.get("volume"), checkpoint, report)
-    if sealed is None:
-        return
-    _holds_what_the_rule_takes(binding, sealed, documents, left, report)
+    if sealed is not None:
+        _holds_what_the_rule_takes(binding, sealed, documents, left, report)
+    return sealed
 
 
 def _sealed_volume(volume: Any, checkpoint: Checkpoint, report: BundleReport) -> MonthVolume | None:

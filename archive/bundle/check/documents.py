@@ -67,6 +67,7 @@ class ProvedDocument:
     voided: bool
     last_event: EventName | None
     replayed: Document | None
+    events: tuple[Any, ...] = ()  # the decoded events that made ``replayed``
 
     @property
     def key(self) -> tuple[str, int, str]:
@@ -116,8 +117,9 @@ def _document(entry: Any, checkpoint: Checkpoint, report: BundleReport) -> Prove
     if replayed is not None:
         compare_facts(document_facts(replayed), entry, "document_mismatch", subject, last, report)
     voided = replayed.voided is not None if replayed is not None else bool(entry.get("voided"))
+    made = tuple(decoded) if replayed is not None and decoded is not None else ()
     return ProvedDocument(
-        kind, number, version, stated_hash, str(entry.get("id")), voided, last, replayed
+        kind, number, version, stated_hash, str(entry.get("id")), voided, last, replayed, made
     )
 
 

@@ -1,68 +1,104 @@
 """The printed pages: numbered in order with none missing or added, each bound form's head
-showing its content hash once, nothing else printed as a form, and the return binding's fee
-summary stating the replayed claims' fees row by row."""
+showing its content hash once, nothing else printed as a form, every form's cells as its
+replayed events make them (``forms``), and the return binding's fee summary, cell by cell, as
+the replayed claims make it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from pypdf import PdfReader
 
 from archive.bundle.bindings import RETURN, fee_summary
+from archive.bundle.check.cells import fee_cells
 from archive.bundle.check.documents import ProvedDocument
+from archive.bundle.check.extract import PageText, read_pages
+from archive.bundle.check.forms import (
+    check_forms,
+    compare_pages,
+    read_print_facts,
+    report_mismatches_zh,
+    running_header,
+)
 from archive.bundle.check.report import BundleReport
+from archive.bundle.check.scans import check_scans
+from archive.bundle.front_matter import heading
 from archive.bundle.printed import (
+    FEES_HEADING,
     PRINTED_HASH_DIGITS,
     compact,
-    document_texts,
-    fee_lines_missing,
     misnumbered_pages,
-    printed_fees,
     printed_heads,
 )
 from archive.integrity.findings import subject_label
-from archive.kinds.display import value_text
-from archive.kinds.fieldtypes import (
-    Date,
-    DateTime,
-    DecimalNumber,
-    Integer,
-    Lines,
-    Phone,
-    Plate,
-    Vin,
-)
 from archive.kinds.registry import get_kind
 from archive.queries.volumes import BoundDocument
-from events.document import Document
+from events.volume import MonthVolume
 from projections.ledger import Subject
 
 SHOWN_PAGES = 10  # page numbers listed in one message
 
 
-def page_texts(
-    reader: PdfReader,
+def check_pages(
+    stream: IO[bytes],
+    manifest: dict[str, Any],
+    documents: list[ProvedDocument],
+    volume: MonthVolume | None,
+    report: BundleReport,
+    progress: Callable[[str, int, int], None],
+    workers: int | None = None,
+) -> None:
+    """Every page read once (in worker processes when long), then every check of the pages."""
+    pages = read_page_texts(stream, report, progress, workers)
+    texts = [page.text for page in pages]
+    check_page_numbers(texts, report)
+    starts = check_printed(texts, documents, report)
+    fees = _fee_start(pages, starts) if report.binding == RETURN else None
+    end = fees or len(pages) + 1
+    ends = _ends(sorted(starts.values()), end)
+    spans = {key: (start, ends[start]) for key, start in starts.items()}
+    dealer = manifest.get("dealer") if isinstance(manifest.get("dealer"), str) else None
+    facts = read_print_facts(manifest, report)
+    if facts is not None:
+        check_forms(pages, spans, documents, facts, dealer, report)
+    check_fees(pages, fees, documents, volume, dealer, report)
+    check_scans(PdfReader(stream), documents, starts, report)  # check/scans.py
+
+
+def read_page_texts(
+    stream: IO[bytes],
     report: BundleReport,
     progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
-) -> list[str]:
-    """Every page's text (most of a check's time: ~40 pages/s), saying how far it got."""
-    texts = []
-    total = len(reader.pages)
-    for number, page in enumerate(reader.pages, start=1):
-        progress("pages", number - 1, total)
-        try:
-            texts.append(page.extract_text())
-        except Exception as error:  # a damaged page: say which, read the rest
-            texts.append("")
+    workers: int | None = None,
+) -> list[PageText]:
+    """Every page's text objects, saying how far the reading got."""
+    stream.seek(0)
+    pages = read_pages(stream.read(), workers, lambda done, total: progress("pages", done, total))
+    for number, page in enumerate(pages, start=1):
+        if page.error is not None:
             report.add(
                 "page_unreadable",
                 f"PDF 第 {number} 页的文字无法读取（页面已损坏）",
-                f"the text of page {number} cannot be read: {error}",
+                f"the text of page {number} cannot be read: {page.error}",
             )
-    progress("pages", total, total)
-    return texts
+    return pages
+
+
+def _ends(firsts: list[int], end: int) -> dict[int, int]:
+    """Each first page's end: the next first page, the last one ``end``."""
+    return dict(zip(firsts, [*firsts[1:], end], strict=True))
+
+
+def _fee_start(pages: list[PageText], starts: dict[Any, int]) -> int | None:
+    """The page (1-based) where the fee summary begins: after the last form, the first page
+    whose text begins with its heading."""
+    after = max(starts.values(), default=0)
+    for number in range(after + 1, len(pages) + 1):
+        fragments = [f for f in pages[number - 1].fragments if f.text.strip()]
+        if fragments and compact(fragments[0].text) == FEES_HEADING:
+            return number
+    return None
 
 
 def check_page_numbers(texts: list[str], report: BundleReport) -> None:
@@ -139,93 +175,46 @@ def check_printed(
     return starts
 
 
-def check_values(
-    texts: list[str],
-    starts: dict[tuple[str, str], int],
+def check_fees(
+    pages: list[PageText],
+    first: int | None,
     documents: list[ProvedDocument],
+    volume: MonthVolume | None,
+    dealer: str | None,
     report: BundleReport,
 ) -> None:
-    """The values that identify and price a document (VIN, plate, phone, mileage, amounts,
-    dates; in fields and line tables) appear on its pages as its replayed events have them.
-
-    Free text and staff names are left out: text wraps unpredictably inside table cells, and
-    names come from the staff list, which the file does not carry.
-    """
-    bodies = document_texts(texts, starts)
-    for doc in documents:
-        body = bodies.get((doc.kind, doc.number))
-        if body is None or doc.replayed is None:
-            continue
-        missing = [
-            label for label, value in printed_values(doc.replayed) if compact(value) not in body
-        ]
-        if missing:
-            shown = "、".join(dict.fromkeys(missing))
-            report.add(
-                "printed_value_mismatch",
-                f"{subject_label(doc.subject)}纸面上的{shown}与其事件不符（被改动或缺失）",
-                f"{doc.kind} {doc.number}: the pages do not show its {shown} as its events have "
-                "them",
-                doc.last_event,
-            )
-
-
-def check_fees(texts: list[str], documents: list[ProvedDocument], report: BundleReport) -> None:
-    """Only the return binding has a fee summary; it states the replayed claims' rows, count
-    and total."""
-    stated = printed_fees(texts)
+    """Only the return binding has a fee summary: its pages, from ``first`` to the end, show
+    the replayed claims cell by cell, the submitted ones counted, the others listed apart."""
     if report.binding != RETURN:
-        if stated:
+        shown = [n for n, page in enumerate(pages, start=1) if FEES_HEADING in page.text]
+        if any("服务费用合计" in pages[n - 1].text for n in shown):
             report.add(
                 "fees_unexpected",
-                f"该文件不是退回服务中心卷，却在第 {stated[0][2]} 页印有服务费用汇总",
-                f"page {stated[0][2]} shows a fee summary, which only the return binding has",
+                f"该文件不是退回服务中心卷，却在第 {shown[0]} 页印有服务费用汇总",
+                f"page {shown[0]} shows a fee summary, which only the return binding has",
             )
         return
     replayed = [d.replayed for d in documents if d.replayed is not None]
     model = fee_summary([BoundDocument(get_kind(doc.kind), doc, ()) for doc in replayed]).model()
-    expected = (model["count"], model["total"])
-    if [(count, _money(total)) for count, total, _ in stated] != [expected]:
-        shown = "；".join(f"第 {p} 页为 {c} 份、{t} 元" for c, t, p in stated)
+    if first is None:
         report.add(
             "fees_mismatch",
-            f"服务费用汇总应为三包索赔单 {expected[0]} 份、合计 {expected[1]} 元，"
-            + (f"PDF 中{shown}" if stated else "PDF 中未找到服务费用汇总"),
-            f"the fee summary should state {expected[0]} claims, {expected[1]} in total; "
-            f"the PDF states {stated or 'none'}",
+            f"PDF 中未找到服务费用汇总（应为三包索赔单 {model['count']} 份、"
+            f"合计 {model['total']} 元）",
+            f"the PDF has no fee summary; it should state {model['count']} claims, "
+            f"{model['total']} in total",
         )
-    for line in fee_lines_missing(texts, model):
+        return
+    if volume is None:
+        return  # the volume did not replay (reported): its heading is not known
+    title = heading(volume)
+    header = running_header(dealer, f"{title} · {FEES_HEADING}")
+    found = compare_pages(fee_cells(title, model), pages[first - 1 :], header, "服务费用汇总页眉")
+    if found:
         report.add(
             "fees_mismatch",
-            f"服务费用汇总中缺少或改动了这一行：{line}",
-            f"the fee summary lacks or alters the row {line}",
+            f"服务费用汇总与所装三包索赔单不符（应为已上报 {model['count']} 份、"
+            f"合计 {model['total']} 元）：{report_mismatches_zh(found)}",
+            f"the fee summary does not state the bound claims ({model['count']} submitted, "
+            f"{model['total']} in total): {', '.join(m.label for m in found)}",
         )
-
-
-# Values printed as one unbroken token, the same on every page they are on.
-ATOMIC = (Integer, DecimalNumber, Date, DateTime, Vin, Plate, Phone)
-
-
-def printed_values(doc: Document) -> list[tuple[str, str]]:
-    """(label, text as printed) of the document's atomic values, line table cells included."""
-    kind = get_kind(doc.kind)
-    values = []
-    for spec in kind.fields:
-        value = doc.fields.get(spec.code)
-        if isinstance(spec.type, Lines):
-            for row in value or []:
-                values += [
-                    (
-                        f"{spec.label}·{column.label}",
-                        value_text(column.type, row.get(column.code), {}),
-                    )
-                    for column in spec.type.columns
-                    if isinstance(column.type, ATOMIC)
-                ]
-        elif isinstance(spec.type, ATOMIC):
-            values.append((spec.label, value_text(spec.type, value, {})))
-    return values
-
-
-def _money(text: str) -> str:
-    return f"{Decimal(text.replace(',', '')):.2f}"
