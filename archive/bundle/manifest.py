@@ -23,6 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from archive.bootstrap import Archive
+from archive.bundle.layout import print_facts
 from archive.integrity.proofs import Proofs, prove_events
 from archive.queries.volumes import BoundDocument
 from events.document import Document
@@ -63,6 +64,8 @@ def build_manifest(
         "binding": binding,
         "proof": proofs.header(),
         "documents": [_with_events(document_facts(d.doc), d.events, proofs) for d in documents],
+        # Names, time zone and file facts the forms were laid out with (the cell check's).
+        "print_facts": print_facts(archive, documents),
     }
     if volume is not None:
         manifest["volume"] = _with_events(volume_facts(volume), volume_events, proofs)

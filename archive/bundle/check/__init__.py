@@ -35,13 +35,7 @@ from pypdf import PdfReader
 from archive.bundle.check.binding import check_what_is_bound
 from archive.bundle.check.documents import proved_documents
 from archive.bundle.check.manifest import read_checkpoint, read_manifest
-from archive.bundle.check.pages import (
-    check_fees,
-    check_page_numbers,
-    check_printed,
-    check_values,
-    page_texts,
-)
+from archive.bundle.check.pages import check_pages
 from archive.bundle.check.report import BoundRef, BundleReport
 from archive.integrity.keys import VerifierKey
 
@@ -102,10 +96,6 @@ def _check(
     left = proved_documents(manifest.get("left_out", []), "left_out", checkpoint, report)
     report.documents, report.left_out = len(documents), len(left)
     report.bound = [BoundRef(d.kind, d.number, d.id, d.version, d.content_hash) for d in documents]
-    check_what_is_bound(manifest, documents, left, checkpoint, report)
+    sealed = check_what_is_bound(manifest, documents, left, checkpoint, report)
     progress("proofs", 1, 1)
-    texts = page_texts(reader, report, progress)
-    check_page_numbers(texts, report)
-    starts = check_printed(texts, documents, report)
-    check_values(texts, starts, documents, report)
-    check_fees(texts, documents, report)
+    check_pages(stream, manifest, documents, sealed, report, progress)
