@@ -42,9 +42,10 @@ def document_flags(doc: Document, catalog: KindCatalog, tz: tzinfo) -> list[str]
     if any(s.on_behalf_of for s in doc.signatures):
         flags.append("on_behalf")
     for link in doc.links.values():
-        flag = LINK_FLAGS.get(link.get("state", ""))
-        if flag and flag not in flags:
-            flags.append(flag)
+        found = [LINK_FLAGS.get(link.get("state", ""))]
+        if link.get("further"):  # a further claim whose mileage differs too: state says mileage
+            found.append("further_claim")
+        flags.extend(f for f in found if f and f not in flags)
     business_date = doc.fields.get("business_date")
     if isinstance(business_date, date):
         filed_on = doc.filed_at.astimezone(tz).date()

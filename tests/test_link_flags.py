@@ -28,35 +28,34 @@ def change(archive: Archive, kind: str, number: str, act: Callable[[Document], N
     archive.app.save(doc)
 
 
-def link(state: str, target: str | None = "WO-0001", reason: str = "") -> list[dict]:
-    return [
-        {
-            "field": "work_order_no",
-            "target_kind": "work_order",
-            "target_number": target,
-            "state": state,
-            "reason": reason,
-            "detail": "",
-        }
-    ]
-
-
 @pytest.fixture
 def flagged(team: Archive) -> Archive:
-    """Today is 3 November; claims are due 7 days after the repair."""
+    """Today is 3 November; claims are due 7 days after the repair. Each claim has its own
+    work order, but WC-0005: a further claim on WO-0001 whose mileage differs."""
     now = team.now()
-    commands.file_document(team, "work_order", work_order(), "admin")
     claims = {
         "WC-0001": "2026-11-03",  # due 11-10: not late
         "WC-0002": "2026-10-20",  # due 10-27, not submitted: late today
         "WC-0003": "2026-10-20",  # submitted late
         "WC-0004": "2026-11-01",  # submitted, then withdrawn
-        "WC-0005": "2026-11-02",  # a further claim on WO-0001, mileage differs
     }
-    for number, day in claims.items():
+    for n, (number, day) in enumerate(claims.items(), start=1):
+        order = f"WO-000{n}"
+        commands.file_document(team, "work_order", work_order(order, business_date=day), "admin")
         commands.file_document(
-            team, "warranty_claim", warranty_claim(number, business_date=day), "admin"
+            team,
+            "warranty_claim",
+            warranty_claim(number, business_date=day, work_order_no=order),
+            "admin",
         )
+    commands.file_document(
+        team,
+        "warranty_claim",
+        warranty_claim("WC-0005", mileage_km=12000),
+        "admin",
+        further_reason="第二次更换点火线圈",
+    )
+    # Submissions as the write path records them (signatures and scans aside).
     change(
         team,
         "warranty_claim",
@@ -69,24 +68,12 @@ def flagged(team: Archive) -> Archive:
         doc.withdraw_submission("索赔员拒签：旧件编号不符", "zhou", now)
 
     change(team, "warranty_claim", "WC-0004", submit_and_withdraw)
-    change(
-        team,
-        "warranty_claim",
-        "WC-0005",
-        lambda d: d.record_links(
-            [*link("further", reason="第二次更换"), {**link("mileage_differs")[0], "field": "x"}],
-            "admin",
-            now,
-        ),
-    )
     commands.file_document(
-        team, "diagnostic_sheet", _sheet("DS-0001", work_order_no="WO-9999"), "admin"
-    )
-    change(
         team,
         "diagnostic_sheet",
-        "DS-0001",
-        lambda d: d.record_links(link("unlinked", None, "系统上线前的纸质单"), "admin", now),
+        _sheet("DS-0001", work_order_no="WO-9999"),
+        "admin",
+        unlinked_reason="系统上线前的纸质单",
     )
     change(
         team,

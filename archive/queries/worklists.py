@@ -13,17 +13,19 @@ from typing import Any
 
 from archive.config import Settings
 from archive.errors import NotFound
-from archive.kinds.deadlines import FiledBefore, FollowUpWithin, SubmitWithin
+from archive.kinds.deadlines import (
+    FiledBefore,
+    FollowUpWithin,
+    SubmitWithin,
+    deadline_days,
+    submit_deadline,
+)
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.roles import ROLE_LABELS
 from projections.worklists import ANYONE, CUSTOMER, Worklists
 
 DONE_CALLBACK_OUTCOMES = {"reached", "refused", "wrong_number"}  # no answer: call again
-
-
-def rule_days(settings: Settings, setting: str, default: int) -> int:
-    return settings.deadline_days.get(setting, default)
 
 
 def _entry(row: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -101,41 +103,55 @@ def missing_by_person(
 
 
 def claims_due(models: Worklists, settings: Settings, today: date) -> dict[str, list]:
-    due, overdue = [], []
+    """Claims not submitted (due, or overdue: past the deadline), and those submitted after
+    their deadline (the auditor asks why)."""
+    due, overdue, submitted_late = [], [], []
     for kind in KINDS.values():
         for rule in kind.deadlines:
             if not isinstance(rule, SubmitWithin):
                 continue
-            days = rule_days(settings, rule.setting, rule.days)
+            days = deadline_days(rule, settings.deadline_days)
             for row in models.documents(kind.code):
-                if row["submitted"] or not row["business_date"]:
+                if not row["business_date"]:
                     continue
-                deadline = date.fromisoformat(row["business_date"]) + timedelta(days=days)
+                deadline = submit_deadline(date.fromisoformat(row["business_date"]), days)
                 entry = _entry(row, due=deadline.isoformat(), days_left=(deadline - today).days)
+                if row["submitted"]:
+                    if row["submitted_late"]:
+                        submitted_late.append(entry)
+                    continue
                 (overdue if deadline < today else due).append(entry)
-    return {"due": sorted(due, key=_by_due), "overdue": sorted(overdue, key=_by_due)}
+    return {
+        "due": sorted(due, key=_by_due),
+        "overdue": sorted(overdue, key=_by_due),
+        "submitted_late": sorted(submitted_late, key=_by_due),
+    }
 
 
 def follow_ups(models: Worklists, settings: Settings, today: date) -> dict[str, list]:
-    """Callbacks owed after repairs: due today (or earlier and still open) and overdue."""
+    """Callbacks owed (3 days after a repair, 7 after a delivery): due today (or earlier and
+    still open) and overdue. A callback naming the paper answers it once it reached the
+    customer (or the customer refused, or the number was wrong); no answer: call again."""
     due_today, overdue = [], []
     for kind in KINDS.values():
         for rule in kind.deadlines:
             if not isinstance(rule, FollowUpWithin):
                 continue
-            days = rule_days(settings, rule.setting, rule.days)
+            days = deadline_days(rule, settings.deadline_days)
             done = {
-                r[rule.link_field]
-                for r in models.documents(rule.follow_up_kind)
-                if r.get(rule.link_field) and r.get("outcome") in DONE_CALLBACK_OUTCOMES
+                r["target_number"]
+                for r in models.named_by_kind(rule.follow_up_kind, rule.link_field, kind.code)
+                if r.get("outcome") in DONE_CALLBACK_OUTCOMES
             }
             for row in models.documents(kind.code):
-                if row["number"] in done or not row["business_date"]:
+                start = row.get(rule.from_field)
+                if row["number"] in done or not start:
                     continue
-                deadline = date.fromisoformat(row["business_date"]) + timedelta(days=days)
+                deadline = date.fromisoformat(start) + timedelta(days=days)
                 entry = _entry(
                     row,
                     due=deadline.isoformat(),
+                    label=rule.label,
                     customer=row["customer_name"],
                     phone=row.get("customer_phone"),  # the clerk makes the call from this list
                     plate=row.get("plate"),
@@ -145,6 +161,28 @@ def follow_ups(models: Worklists, settings: Settings, today: date) -> dict[str, 
                 elif deadline < today:
                     overdue.append(entry)
     return {"due_today": due_today, "overdue": sorted(overdue, key=_by_due)}
+
+
+def problems_open(models: Worklists) -> list[dict[str, Any]]:
+    """Callbacks where the customer had a problem, until a quick-handling form naming the
+    callback is filed and closed: the clerk and the service manager follow them up."""
+    forms: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for form in models.named_by_kind("quick_handling", "source_no", "callback"):
+        forms[form["target_number"]].append(form)
+    open_ = []
+    for row in models.documents("callback"):
+        linked = forms.get(row["number"], [])
+        if not row["problem"] or any(f["closed"] for f in linked):
+            continue
+        open_.append(
+            _entry(
+                row,
+                customer=row["customer_name"],
+                phone=row.get("customer_phone"),
+                quick_handling=[f["number"] for f in linked],  # filed, not yet closed
+            )
+        )
+    return open_
 
 
 def filed_late(models: Worklists) -> list[dict[str, Any]]:
@@ -217,6 +255,8 @@ def worklist(
         result["callbacks"] = follow_ups(models, settings, today)
         result["offsite_out"] = offsite_out(models, settings.tz)
         result["filed_late"] = filed_late(models)
+    if clerk or "service_manager" in person.roles:
+        result["customer_problems"] = problems_open(models)
     if "service_manager" in person.roles:
         result["refused_signatures"] = [
             _entry(
@@ -242,7 +282,9 @@ SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[dict[str, Any]]]]
         "三包索赔单上报",
         lambda t: [*t["warranty_claims"]["overdue"], *t["warranty_claims"]["due"]],
     ),
+    "claims_late": ("逾期上报的三包索赔单", lambda t: t["warranty_claims"]["submitted_late"]),
     "callbacks": ("回访", lambda t: [*t["callbacks"]["due_today"], *t["callbacks"]["overdue"]]),
+    "customer_problems": ("客户问题待处理", lambda t: t["customer_problems"]),
     "offsite": ("外出未归", lambda t: t["offsite_out"]),
     "missing": (
         "缺签",
