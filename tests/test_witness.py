@@ -216,6 +216,8 @@ def test_export_cosign_and_verify_from_the_command_line(
     assert made.exit_code == 0, made.output
     assert len(json.loads(made.output)["written"]) == len(list_checkpoints(sealed.settings)) == 1
     assert json.loads(run("checkpoints", "export", str(safe), "--json").output)["written"] == []
+    whole_folder = json.loads(run("verify", "--witness", str(safe), "--json").output)
+    assert whole_folder["intact"] and len(whole_folder["witnessed"]) == 1
     assert "签名有效" in run("checkpoints").output  # the listing still works without a verb
 
     monthly = tmp_path / "2026-11.checkpoint"

@@ -75,6 +75,7 @@ def _verdict(report: VerifyReport) -> tuple[str, str]:
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app)
+    checkpoints_app.command("export")(witness.export)
     root.add_typer(checkpoints_app, name="checkpoints")
     root.add_typer(witness.app, name="witness")
 
@@ -118,50 +119,6 @@ def checkpoints(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             continue
         valid = "签名有效 / valid" if row["signature_valid"] else "签名无效 / INVALID signature"
         typer.echo(f"{row['file']}  {row['size']:>9} 个事件 events  {row['root']}  {valid}")
-
-
-@checkpoints_app.command("export")
-def export(
-    folder: Annotated[
-        Path | None, typer.Argument(help="Copy every signed checkpoint into this folder.")
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the newest checkpoint here.")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Export signed checkpoints for safekeeping outside the archive (导出检查点): every one
-    into FOLDER (those already there are kept), or the newest to -o FILE, to be cosigned."""
-    from archive.integrity import load_verifier
-    from archive.integrity.witness import export_to_folder, latest_checkpoint, write_once
-
-    if (folder is None) == (output is None):
-        fail(
-            BadInput(
-                "export_target",
-                "请给出一个文件夹，或用 -o 给出一个文件（二者选一）",
-                "give either a folder or -o FILE",
-            ),
-            as_json,
-        )
-    with opened(as_json) as archive:
-        key = load_verifier(archive.settings)
-        try:
-            if output is not None:
-                newest = latest_checkpoint(archive.settings, key)
-                write_once(output, newest.path.read_bytes())
-                written = [output]
-            else:
-                assert folder is not None
-                written = export_to_folder(archive.settings, key, folder)
-        except OSError as error:
-            fail(unreadable(error), as_json)
-    if as_json:
-        emit_json({"written": [str(p) for p in written]})
-        return
-    typer.echo(f"已导出 {len(written)} 个检查点 / exported {len(written)} checkpoints")
-    for path in written:
-        typer.echo(f"  {path}")
 
 
 WitnessOpt = Annotated[
@@ -241,6 +198,17 @@ def describe(report: VerifyReport) -> list[str]:
             counts = "，".join(f"{code} {n}" for code, n in sorted(report.differences.items()))
             lines.append(f"与账本比对 / against the ledger: {counts}")
     lines += witness.witnessed_lines(report)
+    signed_sizes = [
+        c.checkpoint.parsed.body.size
+        for c in report.checkpoints
+        if c.signature_valid and c.checkpoint.parsed
+    ]
+    after = report.events - max(signed_sizes, default=0)
+    if after > 0:
+        lines.append(
+            f"最新的检查点之后还有 {after} 个事件未签入检查点（archive checkpoint 可签）/ "
+            f"{after} events are not yet in a signed checkpoint (run `archive checkpoint`)"
+        )
     if report.unwitnessed:
         lines.append(
             f"账本尚未见证最后 {report.unwitnessed} 个事件 / "

@@ -1,9 +1,10 @@
-"""``archive witness keygen`` and ``cosign``: a second key, kept away from the archive, that
-cosigns its checkpoints (c2sp.org/tlog-cosignature).
+"""``archive checkpoints export``, ``archive witness keygen`` and ``cosign``: checkpoints
+kept outside the archive, cosigned by a second key kept away from it
+(c2sp.org/tlog-cosignature).
 
-Neither command opens an archive: they run on the witness's own machine (the service centre's,
-or an offline laptop) with nothing but the installed software, the witness key and the
-checkpoint file brought to it. ``archive verify --witness FILE --witness-key VKEY`` checks the
+``keygen`` and ``cosign`` open no archive: they run on the witness's own machine (the
+service centre's, or an offline laptop) with nothing but the installed software, the witness
+key and the checkpoint file brought to it. ``archive verify --witness FILE --witness-key VKEY`` checks the
 result on the archive's side.
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archive.cli._shared import JsonOpt, emit_json, fail, unreadable
+from archive.cli._shared import JsonOpt, emit_json, fail, opened, unreadable
 from archive.errors import BadInput, Conflict
 
 if TYPE_CHECKING:
@@ -25,6 +26,49 @@ if TYPE_CHECKING:
     from archive.integrity.keys import VerifierKey
 
 app = typer.Typer(help="见证人副签检查点 / a witness cosigns checkpoints.", no_args_is_help=True)
+
+
+def export(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Copy every signed checkpoint into this folder.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the newest checkpoint here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export signed checkpoints for safekeeping outside the archive (导出检查点): every one
+    into FOLDER (those already there are kept), or the newest to -o FILE, to be cosigned."""
+    from archive.integrity import load_verifier
+    from archive.integrity.witness import export_to_folder, latest_checkpoint, write_once
+
+    if (folder is None) == (output is None):
+        fail(
+            BadInput(
+                "export_target",
+                "请给出一个文件夹，或用 -o 给出一个文件（二者选一）",
+                "give either a folder or -o FILE",
+            ),
+            as_json,
+        )
+    with opened(as_json) as archive:
+        key = load_verifier(archive.settings)
+        try:
+            if output is not None:
+                newest = latest_checkpoint(archive.settings, key)
+                write_once(output, newest.path.read_bytes())
+                written = [output]
+            else:
+                assert folder is not None
+                written = export_to_folder(archive.settings, key, folder)
+        except OSError as error:
+            fail(unreadable(error), as_json)
+    if as_json:
+        emit_json({"written": [str(p) for p in written]})
+        return
+    typer.echo(f"已导出 {len(written)} 个检查点 / exported {len(written)} checkpoints")
+    for path in written:
+        typer.echo(f"  {path}")
 
 
 @app.command("keygen")

@@ -23,7 +23,7 @@ from typing import Any
 
 from archive.config import Settings
 from archive.errors import Conflict, NotFound
-from archive.integrity.checkpoints import StoredCheckpoint, list_checkpoints
+from archive.integrity.checkpoints import SUFFIX, StoredCheckpoint, list_checkpoints
 from archive.integrity.cosignature import Cosignature, WitnessVerifier
 from archive.integrity.files import durable_draft
 from archive.integrity.findings import Finding
@@ -131,11 +131,12 @@ def check_witnessed(
     witnesses: Sequence[WitnessVerifier],
     tree: MerkleTree,
 ) -> tuple[list[WitnessCheck], list[Finding]]:
-    """Check each witnessed checkpoint file against the archive's key, the witnesses' keys and
-    the tree recomputed from the store."""
+    """Check each witnessed checkpoint file (a folder: each ``*.checkpoint`` in it, as
+    ``archive checkpoints export DIR`` writes them) against the archive's key, the witnesses'
+    keys and the tree recomputed from the store."""
     checks: list[WitnessCheck] = []
     found: list[Finding] = []
-    for path in paths:
+    for path in _files(paths):
         name = str(path)
         try:
             parsed = parse_checkpoint(path.read_bytes())
@@ -154,6 +155,16 @@ def check_witnessed(
         checks.append(check)
         found += problems
     return checks, found
+
+
+def _files(paths: Sequence[Path]) -> list[Path]:
+    """The files named, each folder replaced by its checkpoint files (a folder without any
+    stays, to be reported as unreadable rather than silently checking nothing)."""
+    files = []
+    for path in paths:
+        inside = sorted(path.glob(f"*{SUFFIX}")) if path.is_dir() else []
+        files += inside or [path]
+    return files
 
 
 def _check_one(
