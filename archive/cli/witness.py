@@ -4,8 +4,8 @@ kept outside the archive, cosigned by a second key kept away from it
 
 ``keygen`` and ``cosign`` open no archive: they run on the witness's own machine (the
 service centre's, or an offline laptop) with nothing but the installed software, the witness
-key and the checkpoint file brought to it. ``archive verify --witness FILE --witness-key VKEY`` checks the
-result on the archive's side.
+key and the checkpoint file brought to it. ``archive verify --witness FILE --witness-key
+VKEY`` checks the result on the archive's side.
 """
 
 from __future__ import annotations
