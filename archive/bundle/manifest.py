@@ -33,6 +33,26 @@ FORMAT = "dealer-archive/bundle-manifest/2"
 MANIFEST_NAME = "manifest.json"
 SINGLE = "single"  # the binding of one document printed alone
 
+# Every field a manifest may have, where it may have it: ``verify-bundle`` refuses any other
+# (a field nothing checks would be a claim nobody vouches for). Kept beside the functions that
+# write them; tests/test_pdf_signature.py checks that the two agree.
+MANIFEST_FIELDS = frozenset(
+    {"format", "dealer", "binding", "proof", "documents", "volume", "left_out", "print_facts"}
+)
+PROOF_FIELDS = frozenset({"checkpoint", "origin", "tree_size", "root", "public_key", "leaf_format"})
+DOCUMENT_FIELDS = frozenset(
+    {"id", "kind", "number", "version", "content_hash", "event_id", "voided", "scans"}
+    | {"signature_images", "events"}
+)
+VOLUME_FIELDS = frozenset(
+    {"id", "month", "supplement", "label", "sealed_at", "sealed_by", "seal_event_id"}
+    | {"forced_reason", "open_blockers", "list_hash", "entries", "events"}
+)
+EVENT_FIELDS = frozenset(
+    {"event_id", "version", "type", "timestamp", "notification_id", "topic", "state"}
+    | {"state_base64", "leaf_index", "leaf_hash", "inclusion_proof"}
+)
+
 
 def event_id(originator_id: UUID | str, version: int) -> str:
     """An event's id: its aggregate's id and the version the event gave it (unique, stable)."""

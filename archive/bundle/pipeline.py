@@ -7,6 +7,8 @@
 3. Count pages: the table of contents has a known number of pages (front_matter), so every
    document's first page follows; render the table of contents with those numbers.
 4. Merge, with scans' PDF pages in place, bookmarks, and page numbers stamped.
+5. Sign (``signing``): PAdES B-B with the certificate the archive's key vouches for, at the
+   seal's time (a printed document: its version's time), so the same volume gives the same bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ from archive.bundle.page_numbers import CHARACTERS
 from archive.bundle.pages import DocumentPages, runs_by_kind
 from archive.bundle.parallel import RenderPool
 from archive.bundle.render import EmbeddedFile, RenderedPart, RenderJob, chunk_job, render_part
+from archive.bundle.signing import sign_pdf
+from archive.integrity.certificate import archive_certificates
 from archive.queries.volumes import bound_document, get_volume, sealed_documents
 from events.volume import MonthVolume
 
@@ -54,7 +58,15 @@ GLYPHS = RenderJob("print/glyphs.html", {"characters": CHARACTERS})
 
 # stage (a key of STAGE_LABELS), done, total
 Progress = Callable[[str, int, int], None]
-STAGE_LABELS = {"load": "读取单据", "render": "排版", "contents": "目录", "merge": "合并"}
+STAGE_LABELS = {
+    "load": "读取单据",
+    "render": "排版",
+    "contents": "目录",
+    "merge": "合并",
+    "sign": "签名",
+}
+VOLUME_REASON = "月度归档卷封存，内容与档案一致"
+PRINT_REASON = "单据打印，内容与档案一致"
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,9 @@ def bundle_volume(
     report("merge", 0, 1)
     pdf = assemble(sources, page_runs, bookmarks, glyphs)
     report("merge", 1, 1)
+    report("sign", 0, 1)
+    pdf = sign_pdf(pdf, archive_certificates(archive), volume.sealed_at, VOLUME_REASON)
+    report("sign", 1, 1)
     contents = [
         ContentsEntry(p.kind, p.number, start + 1)
         for p, start in zip(body.documents, starts, strict=True)
@@ -190,6 +205,7 @@ def print_document(
     runs = body.page_runs(sources)
     title = f"{kind.label} {doc.number}"
     pdf = assemble(sources, runs, [Bookmark(title, 0)], page_number_glyphs())
+    pdf = sign_pdf(pdf, archive_certificates(archive), doc.modified_on, PRINT_REASON)
     return Bundle(pdf, body.pages, [ContentsEntry(kind.code, doc.number, 1)], manifest)
 
 

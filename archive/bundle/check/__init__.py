@@ -2,6 +2,11 @@
 
 The chain an auditor needs, link by link:
 
+0. the PDF signature (PAdES, ``signature``) is valid by pyHanko's validator, its certificate
+   issued by the archive's key, and nothing follows the signed bytes: no incremental update,
+   no trailing byte, no annotation but the archive's own invisible signature field
+   (``revisions``); the manifest, inside the signed bytes, names the dealer of the certificate
+   and has no field the format lacks;
 1. the checkpoint in the manifest is signed by the archive's key (the one given with ``--key``,
    else the one the bundle carries, which shows only that the file agrees with itself);
 2. every event's leaf hash is recomputed from the stored bytes the manifest carries, and its
@@ -28,15 +33,22 @@ import io
 import logging
 import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from pypdf import PdfReader
 
 from archive.bundle.check.binding import check_what_is_bound
 from archive.bundle.check.documents import proved_documents
-from archive.bundle.check.manifest import read_checkpoint, read_manifest
+from archive.bundle.check.manifest import (
+    check_fields,
+    embedded_key,
+    read_checkpoint,
+    read_manifest,
+)
 from archive.bundle.check.pages import check_pages
 from archive.bundle.check.report import BoundRef, BundleReport
+from archive.bundle.check.revisions import check_annotations, check_revisions
+from archive.bundle.check.signature import check_signature
 from archive.integrity.keys import VerifierKey
 
 __all__ = ["CHECK_STAGE_LABELS", "BoundRef", "BundleReport", "check_bundle"]
@@ -45,7 +57,7 @@ log = logging.getLogger(__name__)
 
 # Progress (stage, done, total) of a long check, for a progress bar or a page that polls.
 Progress = Callable[[str, int, int], None]
-CHECK_STAGE_LABELS = {"proofs": "核对包含证明", "pages": "逐页读取"}
+CHECK_STAGE_LABELS = {"signature": "核对数字签名", "proofs": "核对包含证明", "pages": "逐页读取"}
 
 
 def check_bundle(
@@ -84,8 +96,28 @@ def _check(
         )
         return
     manifest = read_manifest(reader, report)
-    if manifest is None:
-        return
+    if manifest is not None:
+        _check_contents(stream, manifest, key, report, progress)
+    # Last, so that the first finding of a tampered file names the document concerned.
+    progress("signature", 0, 1)
+    signed = check_signature(stream, key or embedded_key(manifest), report)
+    if signed is not None:
+        report.signed_by, report.signed_at = signed.dealer, signed.signed_at
+        check_revisions(stream, signed, report)
+        check_annotations(signed, report)
+    if manifest is not None:
+        check_fields(manifest, signed, report)
+    progress("signature", 1, 1)
+
+
+def _check_contents(
+    stream: IO[bytes],
+    manifest: dict[str, Any],
+    key: VerifierKey | None,
+    report: BundleReport,
+    progress: Progress,
+) -> None:
+    """Links 1 to 6: the proofs, the replay, the binding and the pages."""
     binding = manifest.get("binding")
     report.binding = binding if isinstance(binding, str) else None
     checkpoint = read_checkpoint(manifest, key, report)

@@ -1,4 +1,11 @@
-"""The manifest attached to the PDF, and the signed checkpoint it carries."""
+"""The manifest attached to the PDF, the signed checkpoint it carries, and its fields.
+
+Every field is vouched for: the manifest lies inside the bytes the PDF signature covers, and
+what the signature cannot tell is checked against what it can — the dealer is the signing
+certificate's organisation, the leaf format is the one this code computes leaves by, the
+origin, tree size and root are the signed checkpoint's. A field the format does not have is
+refused (``manifest_unknown_field``): nothing would check it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,22 @@ from typing import Any
 from pypdf import PdfReader
 
 from archive.bundle.check.report import BundleReport
-from archive.bundle.manifest import FORMAT, MANIFEST_NAME
+from archive.bundle.check.signature import SignedFile
+from archive.bundle.manifest import (
+    DOCUMENT_FIELDS,
+    EVENT_FIELDS,
+    FORMAT,
+    MANIFEST_FIELDS,
+    MANIFEST_NAME,
+    PROOF_FIELDS,
+    VOLUME_FIELDS,
+)
+from archive.integrity.certificate import name_text
 from archive.integrity.keys import VerifierKey
 from archive.integrity.notes import BadNote, Checkpoint, parse_checkpoint
+from archive.integrity.proofs import LEAF_FORMAT
+
+SHOWN_FIELDS = 5  # unknown fields named in one message
 
 
 def read_manifest(reader: PdfReader, report: BundleReport) -> dict[str, Any] | None:
@@ -63,11 +83,12 @@ def read_checkpoint(
     body = checkpoint.body
     report.origin, report.tree_size = body.origin, body.size
     report.root = base64.b64encode(body.root).decode()
-    if (proof.get("tree_size"), proof.get("root")) != (body.size, report.root):
+    stated = (proof.get("origin"), proof.get("tree_size"), proof.get("root"))
+    if stated != (body.origin, body.size, report.root):
         report.add(
             "checkpoint_mismatch",
-            "装订清单标注的树大小或根哈希与签名检查点不一致",
-            "the manifest's stated tree size or root differs from its signed checkpoint",
+            "装订清单标注的日志名、树大小或根哈希与签名检查点不一致",
+            "the manifest's stated origin, tree size or root differs from its signed checkpoint",
         )
     try:
         embedded: VerifierKey | None = VerifierKey.parse(str(proof.get("public_key")))
@@ -94,3 +115,66 @@ def read_checkpoint(
             f"the checkpoint carries no valid signature of key {key.name}",
         )
     return checkpoint
+
+
+def embedded_key(manifest: dict[str, Any] | None) -> VerifierKey | None:
+    """The public key the manifest carries, if it reads as one (reported by read_checkpoint)."""
+    proof = manifest.get("proof") if manifest is not None else None
+    try:
+        return VerifierKey.parse(str(proof.get("public_key"))) if isinstance(proof, dict) else None
+    except ValueError:
+        return None
+
+
+def check_fields(manifest: dict[str, Any], signed: SignedFile | None, report: BundleReport) -> None:
+    """The fields no replay checks: the dealer, the leaf format, and fields the format lacks."""
+    dealer = manifest.get("dealer")
+    if signed is not None and signed.dealer != name_text(str(dealer)):
+        report.add(
+            "manifest_dealer_mismatch",
+            f"装订清单中的经销商“{dealer}”与 PDF 签名证书上的“{signed.dealer}”不同",
+            f"the manifest's dealer {dealer!r} is not the signing certificate's {signed.dealer!r}",
+        )
+    proof = manifest.get("proof")
+    if isinstance(proof, dict) and proof.get("leaf_format") != LEAF_FORMAT:
+        report.add(
+            "manifest_leaf_format",
+            f"装订清单声明的叶子格式 {proof.get('leaf_format')!r} 不是本系统计算叶子哈希的格式",
+            f"the manifest's leaf format {proof.get('leaf_format')!r} is not {LEAF_FORMAT!r}, "
+            "the one leaves are computed by",
+        )
+    unknown = _unknown_fields(manifest)
+    if unknown:
+        shown = "、".join(unknown[:SHOWN_FIELDS]) + ("……" if len(unknown) > SHOWN_FIELDS else "")
+        report.add(
+            "manifest_unknown_field",
+            f"装订清单中有本格式没有的字段：{shown}（无人核对，不予认可）",
+            f"the manifest has fields its format lacks, which nothing checks: {shown}",
+        )
+
+
+def _unknown_fields(manifest: dict[str, Any]) -> list[str]:
+    """Paths of the fields outside the format (``documents[2].note``)."""
+    unknown = _outside(manifest, MANIFEST_FIELDS, "")
+    if isinstance(manifest.get("proof"), dict):
+        unknown += _outside(manifest["proof"], PROOF_FIELDS, "proof.")
+    entries: list[tuple[str, Any, frozenset[str]]] = [
+        ("volume", manifest.get("volume"), VOLUME_FIELDS)
+    ]
+    for part in ("documents", "left_out"):
+        listed = manifest.get(part)
+        if isinstance(listed, list):
+            entries += [(f"{part}[{i}]", e, DOCUMENT_FIELDS) for i, e in enumerate(listed)]
+    for path, entry, fields in entries:
+        if not isinstance(entry, dict):
+            continue
+        unknown += _outside(entry, fields, f"{path}.")
+        events = entry.get("events")
+        for i, event in enumerate(events if isinstance(events, list) else []):
+            if isinstance(event, dict):
+                unknown += _outside(event, EVENT_FIELDS, f"{path}.events[{i}].")
+    return unknown
+
+
+def _outside(entry: dict[str, Any], fields: frozenset[str], prefix: str) -> list[str]:
+    return [prefix + str(k) for k in entry if k not in fields]

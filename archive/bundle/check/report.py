@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +40,8 @@ class BundleReport:
     printed: int = 0
     seconds: float = 0.0
     bound: list[BoundRef] = field(default_factory=list)
+    signed_by: str | None = None  # the dealer the PDF signature's certificate names
+    signed_at: datetime | None = None  # the signing time the signature states
 
     @property
     def intact(self) -> bool:
@@ -67,6 +70,8 @@ class BundleReport:
             "events": self.events,
             "pages": self.pages,
             "printed_forms": self.printed,
+            "signed_by": self.signed_by,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
             "seconds": round(self.seconds, 3),
             "findings": [f.as_dict() for f in self.findings],
         }
