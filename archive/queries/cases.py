@@ -50,6 +50,12 @@ def _entry(row: dict[str, Any], catalog: Any, today: date) -> dict[str, Any]:
     }
 
 
+def flags_of(models: ReadModels, kind: str, number: str, today: date) -> list[str]:
+    """A document's flags now, as the case file and search give them (the document page)."""
+    row = models.worklists.document(kind, number)
+    return [] if row is None else _entry(row, models.worklists.catalog, today)["flags"]
+
+
 def created_from(kind: str) -> list[dict[str, str]]:
     """The kinds a new document may be created from a document of ``kind`` (their link to
     it copies the shared fields), in the registry's order."""
