@@ -42,6 +42,9 @@ def document_links(doc: Document, catalog: KindCatalog) -> list[dict[str, Any]]:
         for number in _targets(link, doc.fields):
             if recorded is None:
                 state = UNCHECKED
+            elif link.column is not None and recorded.get("state") == "unlinked":
+                # One record for the whole table: its detail names the lines' missing orders.
+                state = "unlinked" if number in str(recorded.get("detail", "")) else "ok"
             elif recorded.get("target_number") in (number, None):
                 state = recorded.get("state") or UNCHECKED
             else:  # a line of a table whose record speaks of another line

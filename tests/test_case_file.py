@@ -126,3 +126,26 @@ def test_the_case_file_lists_every_linked_document(team: Archive) -> None:
         before = case_file(models, "WO-0001", TODAY)
         models.runner.rebuild("worklists")
         assert case_file(models, "WO-0001", TODAY) == before
+
+
+@pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
+def test_read_models_of_an_earlier_shape_are_made_again_from_the_log(team: Archive) -> None:
+    """A projections file written before issue 12 (worklists shape 3 without links, vehicles
+    and months shape 1): opened, its tables are made again and followed from the log."""
+    import sqlite3
+
+    file_case(team)
+    with team.read_models() as models:
+        models.runner.catch_up()
+        expected = case_file(models, "WO-0001", TODAY)
+    with sqlite3.connect(team.layout.projections_db) as db:
+        db.execute("DROP TABLE wl_links")
+        db.execute("DROP TABLE vehicle_summaries")
+        db.execute("ALTER TABLE month_documents DROP COLUMN late_submission")
+        for name, shape in (("worklists", 3), ("vehicles", 1), ("months", 1)):
+            db.execute("UPDATE projection_shapes SET shape = ? WHERE name = ?", (shape, name))
+    with team.read_models() as models:
+        models.runner.catch_up()
+        assert case_file(models, "WO-0001", TODAY) == expected
+        assert models.vehicles.vehicle("1M8GDM9AXKP042788")["visits"] == 1
+        assert [d.number for d in models.months.unsubmitted("2026-11")] == ["WC-0001", "WC-0002"]

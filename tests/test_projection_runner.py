@@ -45,7 +45,10 @@ def snapshot(models: ReadModels) -> tuple[list[dict], dict[str, list[tuple]]]:
     tables = {}
     for projection, table in [
         (models.vehicles, "vehicle_records"),
+        (models.vehicles, "vehicle_summaries"),
+        (models.vehicles, "customer_summaries"),
         (models.worklists, "wl_docs"),
+        (models.worklists, "wl_links"),
         (models.worklists, "wl_owed"),
         (models.worklists, "wl_refusals"),
         (models.months, "month_documents"),

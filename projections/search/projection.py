@@ -252,7 +252,24 @@ class SearchProjection(Projection):
         if doc.voided:
             parts.append(str(doc.voided["reason"]))
         parts.extend(r.reason for r in doc.refusals)
+        parts.extend(_scan_texts(doc))
         return "\n".join(parts)
+
+
+def _scan_texts(doc: Document) -> list[str]:
+    """What OCR read on the document's active scans (``Document.ScanRead``, kept by the
+    scan's SHA-256 in ``readings``), last: a hit's snippet comes from the typed fields first.
+    A withdrawn scan's text is no longer the document's."""
+    readings = getattr(doc, "readings", None) or {}
+    texts = []
+    for scan in doc.active_scans():
+        reading = readings.get(scan.sha256)
+        text = getattr(reading, "text", None)
+        if text is None and isinstance(reading, dict):
+            text = reading.get("text")
+        if text:
+            texts.append(str(text))
+    return texts
 
 
 def _with_names(usernames: set[str], names: dict[str, str]) -> list[str]:
