@@ -20,6 +20,7 @@ from archive.cli.integrity import register
 from archive.config import Settings
 from archive.integrity import list_checkpoints, load_verifier, make_checkpoint, verify
 from archive.integrity.cosignature import WitnessSigner, WitnessVerifier, cosign
+from archive.integrity.cosigner import AddCheckpoint, parse_request
 from archive.integrity.keys import SignerKey, load_signer
 from archive.integrity.notes import (
     BadNote,
@@ -29,6 +30,7 @@ from archive.integrity.notes import (
     sign_checkpoint,
 )
 from archive.integrity.witness import latest_checkpoint
+from projections.merkle import MerkleTree
 from projections.runner import LogReader, catch_up
 from tests.support import FakeClock, register_team, work_order
 from tests.test_tamper import RawStore
@@ -272,7 +274,7 @@ def test_refusals_of_the_commands_change_nothing(run, sealed: Archive, tmp_path:
     run("checkpoints", "export", "-o", str(note))
     exported = note.read_bytes()
     wrong = run("witness", "cosign", "--key", str(key), "--log-key", str(other_log), str(note))
-    assert wrong.exit_code == 2 and note.read_bytes() == exported
+    assert wrong.exit_code == 1 and note.read_bytes() == exported
     assert run("verify", "--witness-key", str(tmp_path / "w.vkey")).exit_code == 2
 
 
@@ -376,3 +378,74 @@ def test_go_verifies_the_archive_signature_and_the_cosignature(
     blob[11] ^= 1
     forged.write_text(text.replace(line, f"— sc.example/witness {base64.b64encode(blob).decode()}"))
     assert go_open(forged, witness.verifier().text()).returncode == 1
+
+
+# -- a witness that keeps a record: the tlog-witness checks at its desk -----------------------
+
+
+def test_a_witness_with_a_record_refuses_a_rewritten_history(
+    run, sealed: Archive, tmp_path: Path
+) -> None:
+    key, vkey, record = tmp_path / "w.key", tmp_path / "w.vkey", tmp_path / "archive.state"
+    run("witness", "keygen", "sc.example/witness", "-o", str(key))
+    log_key = str(sealed.settings.layout.keys / "checkpoint.vkey")
+
+    def cosign_at_desk(path: Path):
+        args = ["witness", "cosign", "--key", str(key), "--log-key", log_key]
+        return run(*args, "--state", str(record), str(path), "--json")
+
+    first = tmp_path / "2026-11.checkpoint"
+    run("checkpoints", "export", "-o", str(first))
+    assert cosign_at_desk(first).exit_code == 0  # the first visit is trusted as it is
+    assert record.read_text() == first.read_text()
+
+    commands.file_document(sealed, "work_order", work_order("WO-0003"), "admin")
+    make_checkpoint(sealed)
+    plain = tmp_path / "plain.checkpoint"
+    run("checkpoints", "export", "-o", str(plain))
+    refused = cosign_at_desk(plain)  # bigger, and no proof from the recorded one
+    assert refused.exit_code == 1 and json.loads(refused.output)["error"] == "proof_needed"
+    second = tmp_path / "2026-12.request"
+    made = run("checkpoints", "export", "-o", str(second), "--since", str(first))
+    assert made.exit_code == 0, made.output
+    assert second.read_text().startswith(f"old {parse_checkpoint(first.read_bytes()).body.size}\n")
+    assert cosign_at_desk(second).exit_code == 0
+    cosigned = parse_checkpoint(second.read_bytes())  # the request became the cosigned note
+    assert record.read_text() == second.read_text() and cosigned.body.size == sealed.app.head()
+
+    # An insider rewrites store and ledger, deletes the checkpoints and signs anew: the archive
+    # alone now looks intact; the witness, and the witnessed copies, do not agree.
+    rewrite_consistently(sealed)
+    resigned = make_checkpoint(sealed)
+    assert verify(sealed).intact
+    refused = run("checkpoints", "export", "-o", str(tmp_path / "x"), "--since", str(second))
+    assert refused.exit_code == 1 and not (tmp_path / "x").exists()
+    with sealed.ledger() as ledger:
+        tree = MerkleTree(ledger.leaf_hashes())
+    old = cosigned.body.size
+    forged = tmp_path / "forged.request"
+    forged.write_text(
+        AddCheckpoint(old, tree.consistency_proof(old, tree.size), resigned.path.read_text()).text()
+    )
+    before = record.read_bytes()
+    refused = cosign_at_desk(forged)
+    assert refused.exit_code == 1 and json.loads(refused.output)["error"] == "inconsistent"
+    assert record.read_bytes() == before
+    report = verify(sealed, witnessed=[second], witnesses=[WitnessVerifier.parse(vkey.read_text())])
+    assert [f.code for f in report.findings] == ["witness_inconsistent"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"old 01\n\n",  # leading zero
+        b"old 1\nnot base64\n\n",
+        b"old 1\nAAAA\n\n",  # not 32 bytes
+        b"old 1\n",  # no blank line
+        b"old 1\n" + b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n" * 64 + b"\n",
+        b"old 1\xff\n\n",
+    ],
+)
+def test_malformed_witness_requests_are_refused(body: bytes) -> None:
+    with pytest.raises(BadNote):
+        parse_request(body + C2SP_EXAMPLE.encode())

@@ -22,8 +22,9 @@ from archive.errors import BadInput, Conflict
 
 if TYPE_CHECKING:
     from archive.integrity import VerifyReport
-    from archive.integrity.cosignature import WitnessVerifier
+    from archive.integrity.cosignature import WitnessSigner, WitnessVerifier
     from archive.integrity.keys import VerifierKey
+    from archive.integrity.notes import Checkpoint
 
 app = typer.Typer(help="见证人副签检查点 / a witness cosigns checkpoints.", no_args_is_help=True)
 
@@ -35,26 +36,44 @@ def export(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the newest checkpoint here.")
     ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            help="With -o: the checkpoint the witness cosigned last; writes a tlog-witness "
+            "request with the consistency proof from it.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export signed checkpoints for safekeeping outside the archive (导出检查点): every one
-    into FOLDER (those already there are kept), or the newest to -o FILE, to be cosigned."""
+    into FOLDER (those already there are kept), or the newest to -o FILE, to be cosigned
+    (with --since, as a request carrying the proof the witness checks)."""
     from archive.integrity import load_verifier
-    from archive.integrity.witness import export_to_folder, latest_checkpoint, write_once
+    from archive.integrity.witness import (
+        export_to_folder,
+        latest_checkpoint,
+        witness_request,
+        write_once,
+    )
 
-    if (folder is None) == (output is None):
+    if (folder is None) == (output is None) or (since is not None and output is None):
         fail(
             BadInput(
                 "export_target",
-                "请给出一个文件夹，或用 -o 给出一个文件（二者选一）",
-                "give either a folder or -o FILE",
+                "请给出一个文件夹，或用 -o 给出一个文件（二者选一；--since 只配 -o）",
+                "give either a folder or -o FILE (--since goes with -o)",
             ),
             as_json,
         )
     with opened(as_json) as archive:
         key = load_verifier(archive.settings)
         try:
-            if output is not None:
+            if output is not None and since is not None:
+                request = witness_request(archive, key, since.read_bytes())
+                write_once(output, request.encode())
+                written = [output]
+            elif output is not None:
                 newest = latest_checkpoint(archive.settings, key)
                 write_once(output, newest.path.read_bytes())
                 written = [output]
@@ -122,7 +141,9 @@ def keygen(
 
 @app.command("cosign")
 def cosign_command(
-    checkpoint: Annotated[Path, typer.Argument(help="The exported checkpoint file.")],
+    checkpoint: Annotated[
+        Path, typer.Argument(help="The exported checkpoint, or a request from export --since.")
+    ],
     key: Annotated[Path, typer.Option("--key", help="The witness's private key file.")],
     log_key: Annotated[
         str | None,
@@ -132,6 +153,14 @@ def cosign_command(
             "it signed.",
         ),
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="The witness's record of this archive (the last checkpoint it cosigned): "
+            "cosign only a checkpoint proved consistent with it, then update it.",
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Write the cosigned note here (default: in place)."),
@@ -139,51 +168,18 @@ def cosign_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Cosign a checkpoint with the witness key (见证人副签): adds one cosignature/v1 line
-    with the time now; an earlier cosignature of the same key is replaced."""
-    from archive.integrity.cosignature import WitnessSigner, cosign
-    from archive.integrity.notes import BadNote, parse_checkpoint
+    with the time now; an earlier cosignature of the same key is replaced. With --state (and
+    --log-key), the C2SP tlog-witness checks first: signed by the archive, and consistent with
+    the checkpoint this witness cosigned last."""
+    from archive.integrity.cosignature import cosign
 
-    try:
-        signer = WitnessSigner.parse(key.read_text(encoding="utf-8"))
-        data = checkpoint.read_bytes()
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        fail(
-            BadInput(
-                "bad_witness_key",
-                f"读不到见证人私钥或检查点文件：{error}",
-                f"cannot read the witness key or the checkpoint: {error}",
-            ),
-            as_json,
-        )
-    try:
-        parsed = parse_checkpoint(data)
-        if log_key is not None and not parsed.signed_by(_log_verifier(log_key, as_json)):
-            fail(
-                BadInput(
-                    "not_signed_by_log",
-                    "检查点不是 --log-key 这把档案库公钥签的，不予副签",
-                    "the checkpoint is not signed by --log-key; not cosigned",
-                ),
-                as_json,
-            )
-        cosigned = cosign(data, signer, datetime.now(UTC))
-    except BadNote as error:
-        fail(
-            BadInput(
-                "bad_checkpoint",
-                f"{checkpoint} 不是格式正确的检查点：{error}",
-                f"{checkpoint} is not a well-formed checkpoint: {error}",
-            ),
-            as_json,
-        )
+    signer, data, known = _read_inputs(key, checkpoint, state, log_key is not None, as_json)
+    parsed = _checked(data, log_key, state is not None, known, as_json)
+    cosigned = cosign(parsed.note.render(), signer, datetime.now(UTC))
+    if state is not None:
+        _replace(state, cosigned, as_json)  # the witness's record first, as the spec asks
     target = output or checkpoint
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(cosigned, encoding="utf-8")
-        os.replace(temporary, target)  # whole or not at all
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        fail(unreadable(error), as_json)
+    _replace(target, cosigned, as_json)
     body = parsed.body
     if as_json:
         emit_json({"file": str(target), "origin": body.origin, "size": body.size})
@@ -192,6 +188,94 @@ def cosign_command(
         f"已副签 {target}：{body.size} 个事件（见证人 {signer.name}）\n"
         f"cosigned {target}: {body.size} events, witness {signer.name}"
     )
+
+
+def _read_inputs(
+    key: Path, checkpoint: Path, state: Path | None, has_log_key: bool, as_json: bool
+) -> tuple[WitnessSigner, bytes, Checkpoint | None]:
+    """The witness key, the file to cosign, and the witness's record (None the first time)."""
+    from archive.integrity.cosignature import WitnessSigner
+    from archive.integrity.notes import parse_checkpoint
+
+    if state is not None and not has_log_key:
+        fail(
+            BadInput(
+                "state_needs_log_key",
+                "--state 需要同时给出 --log-key（档案库公钥）",
+                "--state needs --log-key",
+            ),
+            as_json,
+        )
+    try:
+        signer = WitnessSigner.parse(key.read_text(encoding="utf-8"))
+        data = checkpoint.read_bytes()
+        known = parse_checkpoint(state.read_bytes()) if state and state.exists() else None
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # BadNote is a ValueError
+        fail(
+            BadInput(
+                "bad_witness_input",
+                f"读不到见证人私钥、检查点或见证记录：{error}",
+                f"cannot read the witness key, the checkpoint or the witness state: {error}",
+            ),
+            as_json,
+        )
+    return signer, data, known
+
+
+def _checked(
+    data: bytes, log_key: str | None, stateful: bool, known: Checkpoint | None, as_json: bool
+) -> Checkpoint:
+    """The checkpoint in ``data``, after the checks a witness makes before cosigning."""
+    from archive.integrity.cosigner import (
+        AddCheckpoint,
+        WitnessRefusal,
+        check_request,
+        is_request,
+        parse_request,
+    )
+    from archive.integrity.notes import BadNote, parse_checkpoint
+
+    try:
+        request = parse_request(data) if is_request(data) else None
+        parsed = parse_checkpoint(request.note if request else data)
+        if log_key is None:
+            return parsed
+        verifier = _log_verifier(log_key, as_json)
+        if not stateful:  # only the archive's signature can be checked
+            return check_request(AddCheckpoint(0, [], parsed.note.render()), verifier, None)
+        if request is None:
+            if known is not None and known.body.size != parsed.body.size:
+                raise WitnessRefusal(
+                    "proof_needed",
+                    f"见证人上次副签的是 {known.body.size} 个事件，需要一致性证明：请在档案室用 "
+                    "archive checkpoints export -o 文件 --since 上次副签的检查点 导出",
+                    "a consistency proof is needed: export with --since the last cosigned one",
+                )
+            old = known.body.size if known is not None else 0
+            request = AddCheckpoint(old, [], parsed.note.render())
+        return check_request(request, verifier, known)
+    except BadNote as error:
+        fail(
+            BadInput(
+                "bad_checkpoint",
+                f"不是格式正确的检查点或副签请求：{error}",
+                f"not a well-formed checkpoint or cosigning request: {error}",
+            ),
+            as_json,
+        )
+    except WitnessRefusal as refusal:
+        fail(Conflict(refusal.code, refusal.message_zh, refusal.message_en), as_json)
+
+
+def _replace(target: Path, text: str, as_json: bool) -> None:
+    """Write ``target`` whole or not at all."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        fail(unreadable(error), as_json)
 
 
 def _log_verifier(text: str, as_json: bool) -> VerifierKey:

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.bootstrap import Archive
 from archive.config import Settings
-from archive.errors import Conflict, NotFound
+from archive.errors import BadInput, Conflict, NotFound
 from archive.integrity.checkpoints import SUFFIX, StoredCheckpoint, list_checkpoints
 from archive.integrity.cosignature import Cosignature, WitnessVerifier
+from archive.integrity.cosigner import AddCheckpoint
 from archive.integrity.files import durable_draft
 from archive.integrity.findings import Finding
 from archive.integrity.keys import VerifierKey
@@ -73,6 +75,47 @@ def export_to_folder(settings: Settings, key: VerifierKey | None, folder: Path) 
         if write_once(folder / checkpoint.name, checkpoint.path.read_bytes()):
             written.append(folder / checkpoint.name)
     return written
+
+
+def witness_request(archive: Archive, key: VerifierKey | None, since: bytes) -> str:
+    """The newest checkpoint as a tlog-witness ``add-checkpoint`` request: with the RFC 6962
+    consistency proof from ``since`` (the checkpoint the witness cosigned last) to it.
+
+    Refused when ``since`` is not this archive's or the ledger contradicts it: that is for
+    ``archive verify --witness`` to explain, not for a witness to be asked about.
+    """
+    newest = latest_checkpoint(archive.settings, key)
+    assert newest.parsed is not None
+    try:
+        old = parse_checkpoint(since)
+    except BadNote as error:
+        raise BadInput(
+            "bad_checkpoint",
+            f"--since 不是格式正确的检查点：{error}",
+            f"--since is not a well-formed checkpoint: {error}",
+        ) from None
+    with archive.ledger() as ledger:
+        tree = MerkleTree(ledger.leaf_hashes())
+    new = newest.parsed.body
+    if key is None or not old.signed_by(key) or old.body.size > new.size:
+        raise BadInput(
+            "since_not_ours",
+            "--since 的检查点不是本档案库签的，或比最新的检查点还大",
+            "--since is not signed by this archive, or is larger than the newest checkpoint",
+        )
+    if (
+        tree.size < new.size
+        or tree.root(new.size) != new.root
+        or (tree.root(old.body.size) != old.body.root)
+    ):
+        raise Conflict(
+            "ledger_contradicts_checkpoint",
+            "见证账本与检查点不一致，无法出具一致性证明；请运行 archive verify --witness",
+            "the ledger contradicts a checkpoint; run `archive verify --witness`",
+        )
+    proof = tree.consistency_proof(old.body.size, new.size) if old.body.size else []
+    note = newest.path.read_text(encoding="utf-8")
+    return AddCheckpoint(old.body.size, proof, note).text()
 
 
 def write_once(path: Path, data: bytes) -> bool:
