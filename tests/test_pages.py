@@ -13,7 +13,15 @@ from archive.bootstrap import Archive
 from archive.bundle.pipeline import print_document
 from archive.integrity.keys import SignerKey
 from archive.integrity.notes import parse_checkpoint, sign_checkpoint
-from tests.support import OTHER_VIN, PASSWORD, edit_manifest, event_count, pdf_bytes, png_bytes
+from tests.support import (
+    OTHER_VIN,
+    PASSWORD,
+    edit_manifest,
+    event_count,
+    pdf_bytes,
+    png_bytes,
+    work_order,
+)
 from tests.webclient import WebClient
 from web.pages import verify as verify_page
 
@@ -38,6 +46,12 @@ CLAIM = {
     "parts[1][qty]": "1",
     "parts[1][damaged_part_returned]": "true",
 }
+
+
+@pytest.fixture(autouse=True)
+def order_for_claims(team: Archive) -> None:
+    """The work order WO-100 the claims name (a claim must name one the archive holds)."""
+    commands.file_document(team, "work_order", work_order("WO-100", vin=OTHER_VIN), "admin")
 
 
 def claim_fields() -> dict[str, str]:
@@ -130,8 +144,9 @@ def test_amend_from_a_stale_page_is_refused_and_nothing_changes(
     )
     amend_url = "/d/warranty_claim/WC-100/amend"
     page = web.get(amend_url)
-    assert 'name="expected_version" value="1"' in page.text
-    fields = {**CLAIM, "vin": OTHER_VIN, "mileage_km": "12400", "expected_version": "1"}
+    seen = str(queries.show(team, "warranty_claim", "WC-100")["version"])  # links recorded too
+    assert f'name="expected_version" value="{seen}"' in page.text
+    fields = {**CLAIM, "vin": OTHER_VIN, "mileage_km": "12400", "expected_version": seen}
     fields.pop("number")
     no_reason = web.post(amend_url, data=form(web, amend_url, **fields, reason=""))
     assert no_reason.status_code == 422 and "请填写原因" in no_reason.text
@@ -142,7 +157,8 @@ def test_amend_from_a_stale_page_is_refused_and_nothing_changes(
     )
     assert stale.status_code == 409 and "请刷新后再改" in stale.text
     history = queries.history(team, "warranty_claim", "WC-100")
-    assert [c["field"] for c in history[-1]["changes"]] == ["mileage_km"]
+    amended = [e for e in history if e["event"] == "Amended"]
+    assert [c["field"] for c in amended[-1]["changes"]] == ["mileage_km"]
     assert queries.show(team, "warranty_claim", "WC-100")["fields"]["mileage_km"] == 12400
 
 
@@ -209,12 +225,12 @@ def test_an_auditor_checks_a_bundle_on_the_verify_page(
 
     # Amended after it was printed: the printout still verifies, and the page says what changed.
     commands.amend_document(
-        team, "warranty_claim", "WC-100", {"service_fee": "260"}, "金额有误", 1, "admin"
-    )
+        team, "warranty_claim", "WC-100", {"service_fee": "260"}, "金额有误", 2, "admin"
+    )  # version 2: filed, then its link recorded
     before += 1  # that amendment; checking bundles adds nothing
     later = upload(printed)
     assert 'data-verdict="intact"' in later.text
-    assert 'data-later-number="WC-100"' in later.text and "第 2 版" in later.text
+    assert 'data-later-number="WC-100"' in later.text and "第 3 版" in later.text
     assert "修改" in later.text
     # The comparison itself: unknown here, older here than in the file, other content here.
     claim_id = queries.get_document(team, "warranty_claim", "WC-100")[1].id

@@ -22,8 +22,10 @@ from archive.queries.scans import served_scan
 from archive.staff.permissions import AMEND, ATTACH, DEPART, SUBMIT, VOID, WITHDRAW_SCAN
 from web.auth import PageUser, archive_of
 from web.errors import page_message
-from web.pages.common import can, fresh
+from web.pages.cases import surroundings
+from web.pages.common import can, fresh, models_of
 from web.pages.filing import document_url
+from web.pages.signing import signing_options, submission_gaps
 from web.templating import render
 
 router = APIRouter()
@@ -68,6 +70,11 @@ def _page(
         else:
             rows.append((spec, value_text(spec.type, value, names, tz), None))
     historical = doc.version != history[-1]["version"]
+    today = archive.now().astimezone(tz).date()
+    around = (
+        None if historical else surroundings(models_of(request), user, kind, doc, names, tz, today)
+    )
+    missing = view["missing_roles"]
     return render(
         request,
         "document.html",
@@ -80,8 +87,12 @@ def _page(
             "names": names,
             "historical": historical,
             "as_of": as_of or "",
-            "signable": [r for r in view["missing_roles"] if r != "customer" and r in user.roles],
-            "customer_missing": "customer" in view["missing_roles"],
+            "signing": signing_options(archive, user, kind, doc, missing),
+            "customer_missing": "customer" in missing,
+            "around": around,
+            "submission_gaps": submission_gaps(kind, doc, missing, names)
+            if kind.submittable and doc.submission is None
+            else None,
             "may": {
                 "amend": can(user, AMEND, kind),
                 "attach": can(user, ATTACH, kind),
@@ -140,14 +151,29 @@ def _act(
 
 @router.post("/d/{kind_code}/{number}/sign")
 def sign(
-    request: Request, kind_code: str, number: str, user: PageUser, role: Annotated[str, Form()]
+    request: Request,
+    kind_code: str,
+    number: str,
+    user: PageUser,
+    role: Annotated[str, Form()],
+    on_behalf_of: Annotated[str, Form()] = "",
+    on_behalf_reason: Annotated[str, Form()] = "",
 ) -> Response:
+    """Sign in one's own name, or (代签) for the person the form names, with a reason."""
     return _act(
         request,
         user,
         kind_code,
         number,
-        lambda archive: commands.sign_document(archive, kind_code, number, role, user.username),
+        lambda archive: commands.sign_document(
+            archive,
+            kind_code,
+            number,
+            role,
+            user.username,
+            on_behalf_of=on_behalf_of or None,
+            on_behalf_reason=on_behalf_reason or None,
+        ),
         "signed",
     )
 
