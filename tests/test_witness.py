@@ -378,6 +378,24 @@ def test_go_verifies_the_archive_signature_and_the_cosignature(
     blob[11] ^= 1
     forged.write_text(text.replace(line, f"— sc.example/witness {base64.b64encode(blob).decode()}"))
     assert go_open(forged, witness.verifier().text()).returncode == 1
+    # The signed-note rules the archive's parser enforces, Go's Open enforces too.
+    good = "o\n12\n" + "A" * 43 + "=\n\n— k AAAAAAAA\n"
+    for bad in (
+        good.replace("— k", "— k+1"),
+        good.replace("— k", "—  k"),
+        good.replace("— k", "— k\u00a0x"),
+        good[:-1],
+        good + "— k AAAAAAAA\n" * 100,
+        good.replace("o\n", "o\r\n"),
+    ):
+        path = tmp_path / "bad.checkpoint"
+        path.write_text(bad)
+        with pytest.raises(BadNote):
+            parse_note(bad)
+        assert go_open(path, witness.verifier().text()).stdout.strip() == "malformed note"
+    not_utf8 = tmp_path / "latin1.checkpoint"
+    not_utf8.write_bytes(good.encode().replace(b"o\n", b"o\xff\n", 1))
+    assert go_open(not_utf8, witness.verifier().text()).stdout.strip() == "malformed note"
 
 
 # -- a witness that keeps a record: the tlog-witness checks at its desk -----------------------
