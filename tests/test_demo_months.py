@@ -19,7 +19,7 @@ from archive.cli import app
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.demo.fresh import load_all_or_nothing
-from archive.demo.ops import AmendDocument, FileDocument, SubmitClaim
+from archive.demo.ops import AmendDocument, FileDocument, SignDocument, SubmitClaim
 from archive.demo.span import demo_spec
 from archive.errors import ArchiveError, BadInput
 
@@ -188,3 +188,45 @@ def test_two_months_load_and_verify(tmp_path: Path) -> None:
     assert summary["documents"]["work_order"] >= 1150  # 30 Nov's last ones filed next day
     verified = runner.invoke(app, ["verify"], env=env)
     assert verified.exit_code == 0, verified.output
+
+
+def test_papers_name_what_was_filed_before_them(three_months) -> None:
+    """Claims, diagnostic sheets, vouchers and callbacks name a work order filed before them;
+    a delivery callback its registration; a quick-handling form its callback."""
+    filed: dict[tuple[str, str], tuple[datetime, str]] = {}  # when, its business date
+    targets = {
+        "work_order_no": "work_order",
+        "registration_no": "warranty_registration",
+        "source_no": "callback",
+    }
+    unlinked = []
+    named: dict[tuple[str, str], int] = defaultdict(int)
+    for op in three_months.operations:
+        if not isinstance(op, FileDocument):
+            continue
+        for field, kind in targets.items():
+            number = op.data.get(field)
+            if not number:
+                continue
+            named[(op.kind, kind)] += 1
+            if (kind, number) not in filed:
+                unlinked.append((op.kind, op.number, op.unlinked_reason))
+                continue
+            at, day = filed[(kind, number)]
+            assert at < op.at and day <= op.data["business_date"], (op.kind, op.number)
+        filed[(op.kind, op.number)] = (op.at, op.data["business_date"])
+    # Only the claim of a repair done on paper before the system, with its reason.
+    assert [(kind, bool(reason)) for kind, _, reason in unlinked] == [("warranty_claim", True)]
+    for pair in (
+        ("warranty_claim", "work_order"),
+        ("diagnostic_sheet", "work_order"),
+        ("first_service_voucher", "work_order"),
+        ("callback", "work_order"),
+        ("callback", "warranty_registration"),
+        ("quick_handling", "callback"),
+    ):
+        assert named[pair] >= 3, pair
+    behalf = [
+        op for op in three_months.operations if isinstance(op, SignDocument) and op.on_behalf_of
+    ]
+    assert len(behalf) >= 3 and all(op.actor == "zheng.jianguo" for op in behalf)

@@ -30,6 +30,7 @@ class Call:
     returned: Visit | None = None  # the return repair this call led to
     number: str = ""
     form_number: str = ""  # its quick-handling form
+    filed: datetime | None = None  # when its callback record was filed
 
 
 class CallDesk:
@@ -142,7 +143,10 @@ class CallDesk:
         elif call.outcome == "refused":
             fields["customer_words"] = rng.choice(vocab.CALLBACK_REFUSED)
         clerk = self.roster.desk_clerk if rng.random() < 0.8 else self.roster.registered_clerk
-        filed = self.book.later(call.called, 2, 40)
+        # Filed once its work order is in the archive (the record names it).
+        order = self.book.work_orders[visit.number]
+        filed = self.book.later(max(call.called, order.filed_at), 2, 40)
+        call.filed = filed
         paper = self.book.new_paper("callback", call.number, fields, clerk.username, filed)
         paper.sign("clerk", clerk.username, self.book.later(filed, 1, 30))
 
@@ -211,7 +215,7 @@ class CallDesk:
                 call.form_number,
                 fields,
                 clerk,
-                self.book.later(call.called, 30, 180),
+                self.book.later(max(call.called, call.filed or call.called), 30, 180),
             )
             closed = call.returned.settled
             closing["closed_at"] = f"{closed:%Y-%m-%d %H:%M}"
@@ -219,7 +223,7 @@ class CallDesk:
             paper.amend(completed, closing, "返修完成，补充处理结果", clerk)
             paper.sign("service_manager", manager, self.book.later(completed, 20, 600))
             return
-        closed = self.book.later(call.called, 30, 600)
+        closed = self.book.later(max(call.called, call.filed or call.called), 30, 600)
         fields.update(closing, closed_at=f"{closed:%Y-%m-%d %H:%M}")
         paper = self.book.new_paper(
             "quick_handling", call.form_number, fields, clerk, self.book.later(closed, 5, 60)

@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from archive import commands
@@ -21,6 +23,7 @@ from archive.demo.ops import (
     AttachScan,
     Depart,
     FileDocument,
+    FileDraftedReport,
     Operation,
     ReturnTrip,
     SignDocument,
@@ -171,8 +174,14 @@ class _Loader:
 
     def apply(self, op: Operation) -> None:
         archive, summary = self.archive, self.summary
-        if isinstance(op, FileDocument):
-            doc = commands.file_document(archive, op.kind, op.data, op.actor)
+        if isinstance(op, FileDraftedReport):
+            doc = commands.file_document(archive, op.kind, drafted_report(archive, op), op.actor)
+            self.documents[op.kind] += 1
+            summary.documents = dict(self.documents)
+        elif isinstance(op, FileDocument):
+            doc = commands.file_document(
+                archive, op.kind, op.data, op.actor, unlinked_reason=op.unlinked_reason
+            )
             self.documents[op.kind] += 1
             summary.documents = dict(self.documents)
         elif isinstance(op, SignDocument):
@@ -189,6 +198,8 @@ class _Loader:
                 op.actor,
                 customer_name=op.customer_name,
                 signature_image=image,
+                on_behalf_of=op.on_behalf_of,
+                on_behalf_reason=op.on_behalf_reason,
             )
             summary.signatures += 1
         elif isinstance(op, Depart):
@@ -225,3 +236,25 @@ class _Loader:
         else:
             raise TypeError(f"unknown demo operation {op!r}")
         self.versions[(op.kind, op.number)] = doc.version
+
+
+def drafted_report(archive: Archive, op: FileDraftedReport) -> dict[str, Any]:
+    """The daily report as the system drafts it from the day's work orders filed so far,
+    the clerk's notes added; part ``op.part`` of ``op.parts`` when the day is split."""
+    from archive.commands.daily_report import draft_daily_report
+
+    draft = draft_daily_report(archive, date.fromisoformat(op.day))
+    lines = draft["lines"]
+    size = -(-len(lines) // op.parts) if lines else 0
+    chunk = lines[(op.part - 1) * size : op.part * size]
+    revenue = sum((Decimal(line["amount"]) for line in chunk), Decimal("0.00"))
+    data: dict[str, Any] = {
+        "number": op.number,
+        "business_date": op.day,
+        "lines": chunk,
+        "work_order_count": len(chunk),
+        "revenue": str(revenue),
+    }
+    if op.data.get("notes"):
+        data["notes"] = op.data["notes"]
+    return data

@@ -23,6 +23,18 @@ class Operation:
 @dataclass(frozen=True, kw_only=True)
 class FileDocument(Operation):
     data: Mapping[str, Any]  # ``number`` and the fields, as typed or exported by the DMS
+    unlinked_reason: str | None = None  # a paper from before the system names no order here
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileDraftedReport(FileDocument):
+    """A daily report drafted by the system from the day's work orders as filed by then
+    (``archive.commands.daily_report``); ``data`` is what the plan expects it to hold. A day
+    of more orders than one report takes is split in ``parts`` reports, this one ``part``."""
+
+    day: str  # YYYY-MM-DD
+    part: int = 1
+    parts: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +42,8 @@ class SignDocument(Operation):
     role: str
     customer_name: str | None = None  # for role "customer": whose signature image to store
     image_variant: str = ""  # a second signature by the same customer looks different
+    on_behalf_of: str | None = None  # the named person signed for (username), with a reason
+    on_behalf_reason: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from archive.demo.ops import (
     AttachScan,
     Depart,
     FileDocument,
+    FileDraftedReport,
     Operation,
     ReturnTrip,
     SignDocument,
@@ -45,6 +46,7 @@ class Step:
     claim_no: str = ""
     again: bool = False  # a signature given again after an amendment
     trip: dict[str, Any] | None = None  # off-site departure or return details
+    on_behalf_of: str = ""  # signing for this named person (username), for ``reason``
 
 
 class Paper:
@@ -57,11 +59,31 @@ class Paper:
         self.filer = filer
         self.filed_at = filed_at
         self.steps: list[Step] = []
+        self.unlinked_reason = ""  # filed from paper that names an order from before the system
+        self.drafted: tuple[int, int] | None = None  # a daily report drafted: (part, parts)
 
     # -- planning -----------------------------------------------------------------------------
 
-    def sign(self, role: str, actor: str, at: datetime, customer: str | None = None) -> None:
-        self.steps.append(Step(at, "sign", actor, role=role, customer=customer))
+    def sign(
+        self,
+        role: str,
+        actor: str,
+        at: datetime,
+        customer: str | None = None,
+        on_behalf_of: str = "",
+        reason: str = "",
+    ) -> None:
+        self.steps.append(
+            Step(
+                at,
+                "sign",
+                actor,
+                role=role,
+                customer=customer,
+                on_behalf_of=on_behalf_of,
+                reason=reason,
+            )
+        )
 
     def amend(
         self, at: datetime, changes: dict[str, Any], reason: str, actor: str, resign: bool = True
@@ -115,18 +137,11 @@ class Paper:
     # -- turning into operations ---------------------------------------------------------------
 
     def operations(self, rng: random.Random, desk: Desk) -> list[Operation]:
-        ops: list[Operation] = [
-            FileDocument(
-                at=to_utc(self.filed_at),
-                kind=self.kind,
-                number=self.number,
-                actor=self.filer,
-                data={"number": self.number, **self.fields},
-            )
-        ]
+        ops: list[Operation] = [self._filing()]
         pending = sorted(self.steps, key=lambda s: s.at)
         # (role, signer) -> the signature on the current version; two technicians may both sign.
         signed: dict[tuple[str, str], Step] = {}
+        scanned = False
         last = self.filed_at
         index = 0
         while index < len(pending):
@@ -134,8 +149,17 @@ class Paper:
             index += 1
             if isinstance(ops[-1], VoidDocument):
                 raise ValueError(f"{self.kind} {self.number}: nothing may follow a void")
+            if step.action == "submit" and not self._ready(signed, scanned):
+                # The write path refuses a submission before every signature and the scan:
+                # the clerk submits once the last of them is in, or never.
+                later = [s for s in pending[index:] if s.action in ("sign", "scan")]
+                if later:
+                    moved = replace(step, at=max(s.at for s in later) + 10 * GAP)
+                    pending[index:] = sorted([*pending[index:], moved], key=lambda s: s.at)
+                continue
             at = max(step.at, last + GAP)
             last = at
+            scanned = scanned or step.action == "scan"
             if step.action == "sign":
                 signer = (step.role, step.customer or step.actor)
                 if signer in signed:
@@ -152,6 +176,24 @@ class Paper:
                 signed = {}
             ops.append(self._operation(step, at))
         return ops
+
+    def _filing(self) -> FileDocument:
+        common = {
+            "at": to_utc(self.filed_at),
+            "kind": self.kind,
+            "number": self.number,
+            "actor": self.filer,
+            "data": {"number": self.number, **self.fields},
+        }
+        if self.drafted is not None:
+            part, parts = self.drafted
+            day = self.fields["business_date"]
+            return FileDraftedReport(**common, day=day, part=part, parts=parts)
+        return FileDocument(**common, unlinked_reason=self.unlinked_reason or None)
+
+    def _ready(self, signed: dict[tuple[str, str], Step], scanned: bool) -> bool:
+        roles = {role for role, _ in signed}
+        return scanned and set(get_kind(self.kind).signers) <= roles
 
     def _slip(self) -> tuple[str, ...]:
         """What the scanned paper says: the form's title, its number, customer and date."""
@@ -170,7 +212,12 @@ class Paper:
         if step.action == "sign":
             variant = f"{self.number}/{at:%Y%m%d%H%M}" if step.again else ""
             return SignDocument(
-                **common, role=step.role, customer_name=step.customer, image_variant=variant
+                **common,
+                role=step.role,
+                customer_name=step.customer,
+                image_variant=variant,
+                on_behalf_of=step.on_behalf_of or None,
+                on_behalf_reason=step.reason if step.on_behalf_of else None,
             )
         if step.action == "amend":
             assert step.changes is not None

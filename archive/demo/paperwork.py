@@ -56,6 +56,7 @@ class Paperwork(WarrantyPapers):
         self.papers: list[Paper] = []
         self.work_orders: dict[str, Paper] = {}
         self.diagnostics: dict[str, Paper] = {}
+        self.deliveries: list[tuple[Paper, Vehicle]] = []  # warranty registrations
         self.late_claims: list[str] = []
         self.late_callbacks: list[str] = []
 
@@ -222,6 +223,7 @@ class Paperwork(WarrantyPapers):
         handed_over = self.desk.moment(rng, delivered, "10:00", "17:30")
         filed = self.later(handed_over, 30, 1200)
         paper = self.new_paper("warranty_registration", number, fields, clerk, filed)
+        self.deliveries.append((paper, car))
         paper.sign("customer", clerk, self.later(filed, 2, 10), customer=car.owner.name)
         self._maybe_scan(paper, clerk)
         paper.sign("sales_consultant", sales.username, self.later(filed, 10, 900))
@@ -229,20 +231,27 @@ class Paperwork(WarrantyPapers):
     # -- daily reports ----------------------------------------------------------------------------
 
     def add_daily_reports(self, visits: list[Visit], max_lines: int = 500) -> None:
-        """One report per working day from that day's work orders, signed before leaving."""
+        """One report per working day, drafted by the system at 18:00 from the work orders of
+        the day filed by then (a car settled later is not on it), signed before leaving."""
         rng = self.rng
         by_day: dict[date, list[Visit]] = {}
         for visit in visits:
             if not visit.void:
                 by_day.setdefault(visit.day, []).append(visit)
         for day in self.desk.days:
-            today = by_day.get(day, [])
+            filed = self.desk.at(day, 18, rng.randint(0, 12))
+            today = [v for v in by_day.get(day, []) if self.work_orders[v.number].filed_at < filed]
             chunks = [today[i : i + max_lines] for i in range(0, len(today), max_lines)] or [[]]
+            notes = rng.choice(vocab.DAILY_NOTES)
             for part, chunk in enumerate(chunks, start=1):
-                number = f"RB{day:%Y%m%d}" + (f"-{part}" if len(chunks) > 1 else "")
-                self._daily_report(number, day, chunk, rng.choice(vocab.DAILY_NOTES))
+                # The number the system proposes (DR + the day); a long day's parts -1, -2 ...
+                number = f"DR{day:%Y%m%d}" + (f"-{part}" if len(chunks) > 1 else "")
+                paper = self._daily_report(number, day, chunk, notes, filed)
+                paper.drafted = (part, len(chunks))
 
-    def _daily_report(self, number: str, day: date, visits: list[Visit], notes: str) -> None:
+    def _daily_report(
+        self, number: str, day: date, visits: list[Visit], notes: str, filed: datetime
+    ) -> Paper:
         rng = self.rng
         lines = [
             {
@@ -262,7 +271,6 @@ class Paperwork(WarrantyPapers):
         if notes:
             fields["notes"] = notes
         clerk = self.clerk().username
-        filed = self.desk.at(day, 18, rng.randint(0, 12))
         paper = self.new_paper("daily_report", number, fields, clerk, filed)
         paper.sign("clerk", clerk, filed + timedelta(minutes=rng.randint(2, 6)))
         if rng.random() < 0.85:  # the manager signs before leaving, or first thing next morning
@@ -270,6 +278,7 @@ class Paperwork(WarrantyPapers):
         else:
             signed = self.desk.moment(rng, self.desk.next_day(day), "08:35", "09:30")
         paper.sign("service_manager", self.roster.manager.username, signed)
+        return paper
 
 
 def misdial(phone: str) -> str:

@@ -57,6 +57,8 @@ class Roster:
         # The clerk who does the daily filing and the callbacks: the unregistered one if any.
         self.desk_clerk = next((s for s in self.clerks if not s.registration_no), registered[0])
         self.claims_clerk = self._one("claims_clerk")
+        # Signs for a technician who cannot (on leave), when the permission table lets him.
+        self.workshop_lead = next(iter(self._with("workshop_lead")), None)
         self.manager = self._one("service_manager")
 
     def _with(self, role: str) -> tuple[StaffMember, ...]:

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from archive.demo.callbacks import CallDesk
 from archive.demo.corrections import Corrector, correction_kinds
-from archive.demo.desk import Desk, parse_month, to_utc
+from archive.demo.delivery_calls import add_delivery_callbacks
+from archive.demo.desk import TZ, Desk, parse_month, to_utc
 from archive.demo.fleet import remember_cars
 from archive.demo.numbering import Sequences
 from archive.demo.ops import FileDocument, Operation, SubmitClaim
@@ -43,6 +44,7 @@ class DemoSpec:
     offsite_per_work_order: float = 10 / 600
     quick_handling_per_work_order: float = 10 / 600
     return_repairs_per_work_order: float = 2 / 600
+    on_behalf_per_work_order: float = 2 / 600  # signed by the workshop lead for a technician
     corrections_per_work_order: float = 20 / 600  # off-site and return forms add ~12 more
     voids_per_work_order: float = 8 / 600
     revisit_share: float = 0.15  # of the cars, coming back a second time in the month
@@ -113,7 +115,10 @@ def generate(spec: DemoSpec) -> DemoPlan:
     rng = random.Random(spec.seed)
     roster = Roster(STAFF)
     shared = _Shared(people=People(rng), sequences=Sequences())
-    months = [_plan_month(rng, spec, month, roster, shared) for month in spec.month_list()]
+    months = [
+        _plan_month(rng, spec, month, roster, shared, first=index == 0)
+        for index, month in enumerate(spec.month_list())
+    ]
     operations = [op for month in months for op in month.operations]
     operations.sort(key=lambda op: op.at)  # stable: a paper's own steps keep their order
     if spec.until is not None:
@@ -142,7 +147,12 @@ class _Month:
 
 
 def _plan_month(
-    rng: random.Random, spec: DemoSpec, month: str, roster: Roster, shared: _Shared
+    rng: random.Random,
+    spec: DemoSpec,
+    month: str,
+    roster: Roster,
+    shared: _Shared,
+    first: bool,
 ) -> _Month:
     desk = Desk(month)
     people = shared.people
@@ -170,11 +180,15 @@ def _plan_month(
     book = Paperwork(rng, desk, people, roster, rates, shared.sequences)
     offsite_km = book.add_offsite(visits, spec.count(spec.offsite_per_work_order))
     book.add_work_orders(visits)
+    book.add_on_behalf(visits, spec.count(spec.on_behalf_per_work_order, at_least=1))
     book.add_claims(visits, offsite_km)
+    if first:
+        book.add_claim_from_before()
     book.add_deliveries(spec.count(spec.deliveries_per_work_order))
     kinds = correction_kinds(spec.count(spec.corrections_per_work_order, at_least=1))
     forms = spec.count(spec.quick_handling_per_work_order, at_least=1)
     corrected = CallDesk(book).add(visits, forms, phone_fixes=kinds.count("phone"))
+    add_delivery_callbacks(book)
     book.add_daily_reports(visits)
     corrected += Corrector(book, visits, spec.resign_share).apply(kinds)
     unsigned = _leave_unsigned(rng, book, spec.unsigned_share)
@@ -195,13 +209,22 @@ def _plan_month(
 def _facts(months: list[_Month], operations: list[Operation]) -> PlanFacts:
     """What the months put in on purpose, as far as it happened before the clock."""
     filed = {(op.kind, op.number) for op in operations if isinstance(op, FileDocument)}
-    submitted = {op.number for op in operations if isinstance(op, SubmitClaim)}
+    deadlines = {
+        op.number: op.data["report_deadline"]
+        for op in operations
+        if isinstance(op, FileDocument) and op.kind == "warranty_claim"
+    }
     numbers = {op.number for op in operations if isinstance(op, FileDocument)}
     return PlanFacts(
         odometer_anomalies=tuple(
             m.anomaly for m in months if m.anomaly and m.anomaly[2] in numbers
         ),
-        late_claims=tuple(n for m in months for n in m.book.late_claims if n in submitted),
+        late_claims=tuple(
+            op.number
+            for op in operations
+            if isinstance(op, SubmitClaim)
+            and f"{op.at.astimezone(TZ):%Y-%m-%d}" > deadlines[op.number]
+        ),
         late_callbacks=tuple(
             n for m in months for n in m.book.late_callbacks if ("callback", n) in filed
         ),

@@ -127,6 +127,51 @@ class WarrantyPapers:
             if visit in late:
                 self.late_claims.append(number)
 
+    def add_claim_from_before(self) -> None:
+        """A warranty repair done on paper two days before the system was taken into use: its
+        claim, found in a drawer, is filed late naming a work order the archive does not hold,
+        with the reason (flagged for the auditor)."""
+        rng = self.rng
+        day = self.desk.first - timedelta(days=2)
+        year = self.desk.first.year
+        visit = Visit(opened=self.desk.at(day, 9, 30), repair_type="warranty")
+        visit.vehicle = self.people.vehicle(vocab.OWN_BRAND_FUEL, (year - 2, year))
+        visit.mileage = rng.randint(20000, 60000)
+        visit.job = rng.choice(vocab.WARRANTY)
+        visit.advisor = rng.choice(self.roster.advisors)
+        visit.technicians = (rng.choice(self.roster.technicians),)
+        visit.settled = self.desk.at(day, 16, 10)
+        visit.number = f"WO{day:%y%m%d}9001"
+        month = f"{day:%y%m}"
+        number = f"SP{month}-{self.sequences.next('SP' + month):04d}"
+        paper = self._claim(number, visit, None, late=True)
+        paper.unlinked_reason = "系统启用前手工开具的纸质委托书，原件存档案室，系统中无此委托书"
+        self._submit(paper, f"FVC{month}{rng.randint(900000, 999999)}", late=True)
+
+    def add_on_behalf(self, visits: list[Visit], count: int) -> None:
+        """A few work orders signed by the workshop lead for the named technician, who is on
+        leave (flagged for the auditor)."""
+        lead = self.roster.workshop_lead
+        if lead is None:
+            return
+        rng = self.rng
+        candidates = [
+            self.work_orders[v.number]
+            for v in visits
+            if not v.void and len(v.technicians) == 1 and v.technicians[0] != lead
+        ]
+        for paper in rng.sample(candidates, min(count, len(candidates))):
+            signs = [s for s in paper.steps if s.action == "sign" and s.role == "technician"]
+            for step in signs:
+                paper.steps.remove(step)
+                paper.sign(
+                    "technician",
+                    lead.username,
+                    step.at,
+                    on_behalf_of=step.actor,
+                    reason="维修技师休假，由车间主管代签",
+                )
+
     def _claim(
         self, number: str, visit: Visit, kilometres: tuple[int, int] | None, late: bool
     ) -> Paper:
@@ -161,11 +206,15 @@ class WarrantyPapers:
             day = self.desk.on_or_after(repaired + timedelta(days=rng.randint(8, 11)))
             filed = self.desk.moment(rng, day, "09:00")
         else:
-            filed = self.later(visit.settled, 20, 900)
+            order = self.work_orders.get(visit.number)  # the claim names it: filed after it
+            filed = self.later(
+                max(visit.settled, order.filed_at if order else visit.settled), 20, 900
+            )
         paper = self.new_paper("warranty_claim", number, fields, clerk, filed)
         paper.sign("customer", clerk, self.later(filed, 2, 10), customer=car.owner.name)
         self._maybe_scan(paper, clerk)
-        paper.sign("technician", visit.technicians[0].username, self.later(filed, 30, 600))
+        for technician in visit.technicians:  # each technician the claim names signs
+            paper.sign("technician", technician.username, self.later(filed, 30, 600))
         paper.sign("claims_clerk", self.roster.claims_clerk.username, self.later(filed, 60, 900))
         paper.sign("service_manager", self.roster.manager.username, self.later(filed, 120, 1500))
         return paper
