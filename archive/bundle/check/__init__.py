@@ -61,14 +61,18 @@ CHECK_STAGE_LABELS = {"signature": "核对数字签名", "proofs": "核对包含
 
 
 def check_bundle(
-    pdf: bytes | IO[bytes], key: VerifierKey | None = None, progress: Progress | None = None
+    pdf: bytes | IO[bytes],
+    key: VerifierKey | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BundleReport:
-    """Check one bundle; ``key`` is the archive's public key when the auditor has it."""
+    """Check one bundle; ``key`` is the archive's public key when the auditor has it;
+    ``workers``: processes reading a long file's pages (default: every core)."""
     started = time.perf_counter()
     report = BundleReport(key_source="given" if key else "embedded")
     try:
         stream = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
-        _check(stream, key, report, progress or (lambda stage, done, total: None))
+        _check(stream, key, report, progress or (lambda stage, done, total: None), workers)
     except Exception as error:  # a file crafted to break the reader fails the check
         log.exception("verify-bundle could not finish")
         report.add(
@@ -83,7 +87,11 @@ def check_bundle(
 
 
 def _check(
-    stream: IO[bytes], key: VerifierKey | None, report: BundleReport, progress: Progress
+    stream: IO[bytes],
+    key: VerifierKey | None,
+    report: BundleReport,
+    progress: Progress,
+    workers: int | None = None,
 ) -> None:
     try:
         reader = PdfReader(stream)
@@ -97,7 +105,7 @@ def _check(
         return
     manifest = read_manifest(reader, report)
     if manifest is not None:
-        _check_contents(stream, manifest, key, report, progress)
+        _check_contents(stream, manifest, key, report, progress, workers)
     # Last, so that the first finding of a tampered file names the document concerned.
     progress("signature", 0, 1)
     signed = check_signature(stream, key or embedded_key(manifest), report)
@@ -116,6 +124,7 @@ def _check_contents(
     key: VerifierKey | None,
     report: BundleReport,
     progress: Progress,
+    workers: int | None = None,
 ) -> None:
     """Links 1 to 6: the proofs, the replay, the binding and the pages."""
     binding = manifest.get("binding")
@@ -130,4 +139,4 @@ def _check_contents(
     report.bound = [BoundRef(d.kind, d.number, d.id, d.version, d.content_hash) for d in documents]
     sealed = check_what_is_bound(manifest, documents, left, checkpoint, report)
     progress("proofs", 1, 1)
-    check_pages(stream, manifest, documents, sealed, report, progress)
+    check_pages(stream, manifest, documents, sealed, report, progress, workers)
