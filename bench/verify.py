@@ -13,13 +13,31 @@ on the same file, and reports the best round of each. Also prints how fast the l
     .venv/bin/python bench/verify.py [--events 100000] [--rounds 3]
 
 Goal (issue 7): verify reads >= 50,000 events/s on SQLite.
+
+With ``--bundle``, ``archive verify-bundle`` instead: a demo month (``--work-orders``, 310 make
+the demo's ~2,200-page full binding) is sealed and bound, then checked
+
+1. **before**: with the checker of an earlier commit (``--before REV``, exported with
+   ``git archive``, run in a subprocess on the same file): the baseline in the same run;
+2. **pypdf text**: pypdf's ``extract_text`` of every page alone (how the earlier checker read);
+3. **one process** and **every core**: this checker (PDFium, cells compared).
+
+    .venv/bin/python bench/verify.py --bundle [--work-orders 310] [--before 99d406e]
+
+Goal (issue 15): verify-bundle of the full binding >= 2x faster than before (63 s measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archive import commands
@@ -79,7 +97,13 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=100_000, help="events in the archive")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bundle", action="store_true", help="time verify-bundle instead")
+    parser.add_argument("--work-orders", type=int, default=310, help="demo month (--bundle)")
+    parser.add_argument("--before", help="commit whose checker is the baseline (--bundle)")
     args = parser.parse_args()
+    if args.bundle:
+        bundle_main(args.work_orders, args.before)
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as tmp:
         started = time.perf_counter()
@@ -109,6 +133,92 @@ def main() -> None:
 
 def _fmt(values: list[float]) -> str:
     return ", ".join(f"{v:.0f}" for v in values)
+
+
+# -- verify-bundle ---------------------------------------------------------------------------
+
+SEALED_AT = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)  # the archive's clock after loading
+_BEFORE = """
+import sys, time
+from archive.bundle.check import check_bundle
+from archive.integrity.keys import VerifierKey
+data = open(sys.argv[1], "rb").read()
+key = VerifierKey.parse(open(sys.argv[2]).read())
+report = check_bundle(data, key)
+print(report.seconds, report.intact, report.pages)
+"""
+
+
+def bundle_main(work_orders: int, before: str | None) -> None:
+    from pypdf import PdfReader
+
+    from archive.bundle.check import check_bundle
+    from archive.bundle.parallel import available_cores
+    from archive.bundle.pipeline import bundle_volume
+    from archive.demo import DemoSpec, generate, load
+    from archive.integrity import load_verifier
+
+    with tempfile.TemporaryDirectory(prefix="bench-verify-bundle-") as tmp:
+        root = Path(tmp)
+        archive = open_archive(Settings(home=root / "home"), clock=lambda: SEALED_AT)
+        started = time.perf_counter()
+        plan = generate(DemoSpec(month=MONTH, work_orders=work_orders))
+        load(archive, plan)
+        manager = next(p.username for p in plan.staff if "service_manager" in p.roles)
+        commands.seal_month(archive, MONTH, manager, force_reason="基准测试")
+        pdf = bundle_volume(archive, MONTH, "full").pdf
+        key = load_verifier(archive.settings)
+        assert key is not None
+        archive.close()
+        print(
+            f"full binding of {MONTH} made in {time.perf_counter() - started:.0f} s "
+            f"({len(pdf) / 1e6:.1f} MB); load average {_load()}"
+        )
+        rows = []
+        if before:
+            rows.append((f"before ({before})", _before(root, pdf, key.text(), before)))
+        started = time.perf_counter()
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            page.extract_text()
+        rows.append(("pypdf text of every page", time.perf_counter() - started))
+        for label, workers in (("this check, 1 process", 1), ("this check, every core", None)):
+            report = check_bundle(pdf, key, workers=workers)
+            assert report.intact, [f.message_en for f in report.findings]
+            rows.append((label, report.seconds))
+        pages = report.pages
+    print(f"verify-bundle of {pages} pages ({available_cores()} cores; load average {_load()}):")
+    first = rows[0][1]
+    for label, seconds in rows:
+        print(
+            f"  {label:28} {seconds:6.1f} s  {pages / seconds:6.1f} pages/s  "
+            f"{first / seconds:5.2f}x the first row"
+        )
+
+
+def _before(root: Path, pdf: bytes, key: str, rev: str) -> float:
+    """The earlier checker's time on the same file, in a process of its own."""
+    tree = root / "before"
+    tree.mkdir()
+    archive_tar = subprocess.run(["git", "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive_tar, check=True)
+    (root / "bundle.pdf").write_bytes(pdf)
+    (root / "key.vkey").write_text(key)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, "-c", _BEFORE, str(root / "bundle.pdf"), str(root / "key.vkey")],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tree,
+    ).stdout.split()
+    if out[1] != "True":
+        print(f"  (the earlier checker does not pass this file: {json.dumps(out)})")
+    return float(out[0])
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
