@@ -17,14 +17,14 @@ The chain an auditor needs, link by link:
    each one left out proved to be one the rule leaves out (a voided claim);
 5. every page is numbered ``第 i 页 / 共 N 页`` in order, so none was taken out or added;
 6. every form printed in the PDF shows its document's content hash (first 12 digits) once, no
-   form is printed that the manifest does not hold, and each form's pages show its identifying
-   and money values (VIN, plate, phone, mileage, amounts, dates) as the replayed events have
-   them; the return binding's fee summary states the replayed claims row by row.
+   form is printed that the manifest does not hold, and each form's pages show, cell by cell
+   in the order they are drawn, the form laid out again from its replayed events (``forms``:
+   every field, line table, 办理记录, signature and 变更记录 cell; staff names, time zone and
+   what each file is from the manifest's ``print_facts``); the return binding's fee summary
+   likewise shows the replayed claims, the submitted ones counted, the others apart.
 
 Every failed link is a :class:`~archive.integrity.findings.Finding` naming the document and event
-concerned; a file made to break the reader is a failed check, never a crash. Free text and staff
-names on the forms are not compared: text wraps unpredictably in table cells, and names come
-from the staff list, which the file does not carry.
+concerned; a file made to break the reader is a failed check, never a crash.
 """
 
 from __future__ import annotations
