@@ -26,6 +26,11 @@ def filable_kinds(person: StaffInfo) -> list[Kind]:
     return [kind for kind in KINDS.values() if can(person, FILE, kind)]
 
 
+def may_file_kind(person: StaffInfo | None, code: str) -> bool:
+    """Whether to offer filing a ``code`` document (a worklist's "新建…" link)."""
+    return person is not None and code in KINDS and can(person, FILE, KINDS[code])
+
+
 def may_file(person: StaffInfo | None) -> bool:
     """Whether to offer 新建单据 at all (an auditor files nothing)."""
     return person is not None and bool(filable_kinds(person))

@@ -9,11 +9,13 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from archive.kinds.roles import ROLE_LABELS
-from web.navigation import may_file
+from web.navigation import may_file, may_file_kind
 from web.security import CSRF_FIELD, load_session, session_person, store_session
 
 TEMPLATES = Jinja2Templates(directory=str(files("templates") / "pages"))
-TEMPLATES.env.globals.update(role_labels=ROLE_LABELS, csrf_field=CSRF_FIELD, may_file=may_file)
+TEMPLATES.env.globals.update(
+    role_labels=ROLE_LABELS, csrf_field=CSRF_FIELD, may_file=may_file, may_file_kind=may_file_kind
+)
 
 
 def render(

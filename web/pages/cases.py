@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from archive.bootstrap import ReadModels
+from archive.errors import NotFound
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.roles import ROLE_LABELS
@@ -106,10 +107,14 @@ def surroundings(
 ) -> dict[str, Any]:
     """Flags with their reasons, the case file (work orders) and what can be created from the
     document, for its page."""
+    models.runner.wait_for(timeout=2)  # the read models have the page's document
     flags = flags_of(models, kind.code, doc.number, today)
     case = None
     if kind.code == "work_order":
-        case = case_file(models, doc.number, today)["documents"]
+        try:
+            case = case_file(models, doc.number, today)["documents"]
+        except NotFound:  # the read models lag behind the store (a rebuild is running)
+            case = []
     return {
         "flags": flag_details(doc, flags, names, tz, today),
         "case": case,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
@@ -53,12 +53,14 @@ def _page(
     models = models_of(request)
     models.runner.wait_for(timeout=3)
     overview = month_overview(archive, models.months, month)
+    claims = claims_apart(models.months, month)
     bundle_job = jobs_of(request).jobs.get(job or "")  # a check's id shows no bundle here
     return render(
         request,
         "month.html",
         {
             "m": overview,
+            "claims": claims,
             "month": month,
             "error": error,
             "bindings": BINDING_LABELS,
@@ -69,6 +71,26 @@ def _page(
         },
         status_code=status_code,
     )
+
+
+def claims_apart(months: Any, month: str) -> dict[str, list[dict[str, Any]]]:
+    """The month's claims not submitted now (left out of the fee summary) and those submitted
+    after their deadline: the month page lists both apart from the counts."""
+
+    def entry(d: Any) -> dict[str, Any]:
+        return {
+            "kind": d.kind,
+            "kind_label": get_kind(d.kind).label,
+            "number": d.number,
+            "business_date": d.business_date,
+            "status": d.status,
+        }
+
+    late = [d for d in months.documents(month) if d.month == month and d.late_submission]
+    return {
+        "unsubmitted": [entry(d) for d in months.unsubmitted(month)],
+        "late": [entry(d) for d in late],
+    }
 
 
 @router.get("/months/{month}")

@@ -1,4 +1,5 @@
-"""The dashboard (with each of its lists in full, paged), search and the vehicle history card."""
+"""The dashboard (with each of its lists in full, paged) and search (the vehicle history card
+and customers are in ``web.pages.customers``)."""
 
 from __future__ import annotations
 
@@ -129,26 +130,4 @@ def search(request: Request, user: PageUser) -> Response:
             "page_url": lambda n: "/search?" + urlencode({**paging, "page": n}),
         },
         status_code=400 if error else 200,
-    )
-
-
-@router.get("/vehicles")
-def vehicle(request: Request, user: PageUser, vin: str = "") -> Response:
-    models = models_of(request)
-    models.runner.wait_for(timeout=2)
-    key = vin.strip().upper()
-    visits = models.vehicles.card(key, include_voided=True) if len(key) == 17 else []
-    candidates: list[str] = []
-    if key and len(key) != 17:
-        # Clerks type the last 6 or 8 characters: offer the full VINs that end so.
-        hits = models.search.search(f"vin:{key}", page_size=50) if len(key) in (6, 8) else None
-        candidates = (
-            sorted({models.vehicles.vin_of(h.doc_id) or "" for h in hits.hits} - {""})
-            if hits
-            else []
-        )
-    return render(
-        request,
-        "vehicle.html",
-        {"vin": key, "visits": visits, "candidates": candidates, "get_kind": get_kind},
     )
