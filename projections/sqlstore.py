@@ -45,9 +45,12 @@ class SqliteProjection(Projection):
                 "CREATE TABLE IF NOT EXISTS projection_positions "
                 "(name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
             )
-            for statement in (*self.tables.values(), *self.indexes):
+            for statement in self.tables.values():
                 self.conn.execute(statement)
             self._settle_shape()
+            # After the shape is settled: an index on a new column fails on an older table.
+            for statement in self.indexes:
+                self.conn.execute(statement)
 
     def _settle_shape(self) -> None:
         self.conn.execute(
