@@ -275,10 +275,12 @@ def _uncovered_seals(
                 Finding(
                     "seal_uncovered",
                     f"{seal.zh}封存了该卷，但没有任何有效签名的检查点覆盖它：检查点文件可能被删除；"
-                    "请用外部保存的检查点核对（archive verify --witness）",
+                    "请先用外部保存的检查点核对（archive verify --witness），"
+                    "确认无误后再运行 archive checkpoint 补签",
                     f"{seal.en} sealed a volume but no validly signed checkpoint covers it: "
                     "checkpoint files may have been deleted; check against checkpoints kept "
-                    "elsewhere (archive verify --witness)",
+                    "elsewhere first (archive verify --witness), then sign one "
+                    "(archive checkpoint)",
                     event=seal,
                 )
             )
