@@ -1,5 +1,6 @@
-"""Commands that read: the kinds, a document now or as it was, its history, search, the
-vehicle history card, a person's worklist and the permission table."""
+"""Commands that read: the kinds, a document now or as it was, its history, search, a
+person's worklist and the permission table (the case file, vehicles and customers are in
+``archive.cli.cases``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import typer
 
 from archive import queries
 from archive.cli._shared import JsonOpt, KindArg, NumberArg, emit_json, fail, opened, read_models
-from archive.errors import ArchiveError, BadInput, NotFound
+from archive.errors import ArchiveError, BadInput
 from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Lines
 from archive.kinds.registry import KINDS, get_kind
@@ -24,7 +25,10 @@ app = typer.Typer()
 
 
 def register(root: typer.Typer) -> None:
+    from archive.cli import cases  # the case file, vehicles and customers (imports ``say``)
+
     root.add_typer(app)
+    root.add_typer(cases.app)
 
 
 @app.command()
@@ -100,32 +104,6 @@ def search(
             where = "" if hit.entry == "current" else f"（历史：第 {hit.version} 版）"
             snippet = re.sub(r"<[^>]+>", "", html.unescape(hit.snippet)).replace("\n", " ")
             say(f"{hit.business_date}  {label} {hit.number}{where}  {snippet[:60]}")
-
-
-@app.command()
-def vehicle(
-    vin: Annotated[str, typer.Argument(help="The full 17-character VIN.")],
-    include_voided: Annotated[bool, typer.Option("--include-voided")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """The vehicle history card (车历卡): everything recorded for one VIN, by date."""
-    with opened(as_json) as archive, read_models(archive) as models:
-        visits = models.vehicles.card(vin.strip().upper(), include_voided=include_voided)
-        if not visits:
-            fail(
-                NotFound("vehicle_not_found", f"没有 VIN {vin} 的记录", "no records"),
-                as_json,
-            )
-        if as_json:
-            emit_json({"vin": vin.upper(), "visits": [v.as_dict() for v in visits]})
-            return
-        typer.echo(f"车历卡 VIN {vin.upper()}")
-        for v in visits:
-            km = f"{v.mileage_km} km" if v.mileage_km is not None else ""
-            warn = "  ⚠ 里程比之前的记录少" if v.mileage_drop else ""
-            void = "（已作废）" if v.voided else ""
-            label = get_kind(v.kind).label
-            say(f"{v.business_date}  {label} {v.number}{void}  {km}{warn}  {v.summary[:40]}")
 
 
 @app.command()

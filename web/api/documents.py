@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from archive import commands, queries
 from archive.bootstrap import Archive
 from archive.errors import FieldProblem, ValidationFailed
+from web.api.cases import Source, parse_source
 from web.api.deps import ArchiveDep
 from web.api.models import (
     MAX_VERSION,
@@ -24,7 +25,7 @@ from web.api.models import (
 )
 from web.api.multipart import StreamedForm, body_puller
 from web.api.routing import ApiRoute
-from web.api.schema import AsOf, KindCode, SubmittableKind
+from web.api.schema import REASON, AsOf, KindCode, SubmittableKind, says
 from web.auth import ApiUser
 
 router = APIRouter(route_class=ApiRoute, tags=["documents 单据"])
@@ -66,12 +67,20 @@ SIGNATURE_BODY = {
 
 
 view = queries.view_of
+LinkReason = Annotated[
+    str | None,
+    Query(description="why the link cannot be checked / why a further claim", **says(**REASON)),
+]
 
 
 @router.post(
     "/documents/{kind}",
     status_code=201,
     summary="存档 / file a document",
+    description="`from=KIND:NUMBER`: start from the fields that paper gives (the body's "
+    "values over them). A link the archive cannot check (a paper from before the system) "
+    "needs `unlinked_reason`; a further warranty claim on one work order `further_reason`; "
+    "both are recorded and flagged.",
     responses={201: {"headers": {"Location": {"description": "the new document"}}}},
 )
 def file_document(
@@ -87,8 +96,20 @@ def file_document(
     response: Response,
     user: ApiUser,
     archive: ArchiveDep,
+    source: Source = None,
+    unlinked_reason: LinkReason = None,
+    further_reason: LinkReason = None,
 ) -> dict[str, Any]:
-    doc = commands.file_document(archive, kind, data, user.username)
+    values = commands.prefill(archive, kind, *parse_source(source)) if source else {}
+    values.update(data)
+    doc = commands.file_document(
+        archive,
+        kind,
+        values,
+        user.username,
+        unlinked_reason=unlinked_reason,
+        further_reason=further_reason,
+    )
     response.headers["Location"] = request.app.url_path_for(
         "show_document", kind=doc.kind, number=doc.number
     )
@@ -117,7 +138,15 @@ def amend(
     kind: KindCode, number: str, body: Amendment, user: ApiUser, archive: ArchiveDep
 ) -> dict[str, Any]:
     doc = commands.amend_document(
-        archive, kind, number, body.changes, body.reason, body.expected_version, user.username
+        archive,
+        kind,
+        number,
+        body.changes,
+        body.reason,
+        body.expected_version,
+        user.username,
+        unlinked_reason=body.unlinked_reason,
+        further_reason=body.further_reason,
     )
     return view(archive, doc)
 
@@ -132,8 +161,11 @@ def void(
 @router.post(
     DOC + "/signatures",
     summary="签字 / sign the current version",
-    description="Staff sign in a role they hold (JSON). The customer's signature is recorded "
-    "with its evidence: JSON `image_sha256` of the signed slip's scan on this document, or "
+    description="Staff sign in a role they hold, as the person the form names in it (JSON); "
+    "`on_behalf_of` (a username the form names) with `on_behalf_reason` signs for him, if "
+    "the permission table lets the caller (`sign_on_behalf` in /permissions). The "
+    "customer's signature is recorded with its evidence: JSON `image_sha256` of the signed "
+    "slip's scan on this document, or "
     "multipart with the drawn `signature_image` (PNG) after `role` and `customer_name`.",
     openapi_extra=SIGNATURE_BODY,
 )
@@ -152,6 +184,8 @@ async def sign(
         user.username,
         customer_name=body.customer_name,
         image_sha256=body.image_sha256,
+        on_behalf_of=body.on_behalf_of,
+        on_behalf_reason=body.on_behalf_reason,
     )
     return view(archive, doc)
 

@@ -40,6 +40,12 @@ class Amendment(Body):
     expected_version: int = Field(
         ge=1, le=MAX_VERSION, description="The version you saw; a newer one refuses (409)."
     )
+    unlinked_reason: str | None = Field(
+        None, description="Why a changed link cannot be checked.", **says(**REASON)
+    )
+    further_reason: str | None = Field(
+        None, description="Why a work order gets a further claim.", **says(**REASON)
+    )
 
 
 class Reason(Body):
@@ -60,6 +66,16 @@ class SignatureRequest(Body):
         None,
         description="customer: SHA-256 of the signed slip's scan on this document.",
         **says(**SHA256),
+    )
+    on_behalf_of: str | None = Field(
+        None,
+        description="Sign for this person the form names in the role (username or name).",
+        **says(**ONE_LINE),
+    )
+    on_behalf_reason: str | None = Field(
+        None,
+        description="Why you sign on his behalf (required with on_behalf_of).",
+        **says(**REASON),
     )
 
 

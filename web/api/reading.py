@@ -1,5 +1,5 @@
-"""Reading across documents: the kinds, search, the vehicle history card, worklists, and the
-permission table."""
+"""Reading across documents: the kinds, search, worklists, and the permission table (vehicles
+and customers are in ``web.api.cases``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from archive.errors import Forbidden, NotFound
+from archive.errors import Forbidden
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries import worklists
 from archive.queries.search import MAX_OFFSET, search_answer
@@ -50,15 +50,6 @@ def search(
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     return search_answer(models, q, page, page_size)
-
-
-@router.get("/vehicles/{vin}", tags=["reading 查询"], summary="车历卡 / a vehicle's history card")
-def vehicle(vin: str, models: ReadModelsDep, include_voided: bool = False) -> dict[str, Any]:
-    vin = vin.strip().upper()
-    visits = models.vehicles.card(vin, include_voided=include_voided)
-    if not visits:
-        raise NotFound("vehicle_not_found", f"没有 VIN {vin} 的记录", f"no records for {vin}")
-    return {"vin": vin, "visits": [v.as_dict() for v in visits]}
 
 
 @router.get(
