@@ -172,10 +172,14 @@ def cosign_command(
     --log-key), the C2SP tlog-witness checks first: signed by the archive, and consistent with
     the checkpoint this witness cosigned last."""
     from archive.integrity.cosignature import cosign
+    from archive.integrity.notes import BadNote
 
     signer, data, known = _read_inputs(key, checkpoint, state, log_key is not None, as_json)
     parsed = _checked(data, log_key, state is not None, known, as_json)
-    cosigned = cosign(parsed.note.render(), signer, datetime.now(UTC))
+    try:
+        cosigned = cosign(parsed.note.render(), signer, datetime.now(UTC))
+    except BadNote as error:  # already 100 signatures: no room for one more
+        fail(BadInput("bad_checkpoint", f"无法副签：{error}", str(error)), as_json)
     if state is not None:
         _replace(state, cosigned, as_json)  # the witness's record first, as the spec asks
     target = output or checkpoint
