@@ -150,6 +150,9 @@ def test_a_cosignature_round_trip(sealed: Archive) -> None:
     assert not witness.verifier().cosignatures(parse_checkpoint(forged).note)[0].valid
     with pytest.raises(BadNote):
         cosign(note.replace("\n\n", "\n"), witness, AT)
+    far = witness.signature(parsed.note.text, 2**63 - 1)  # signed, but at no possible date
+    beyond = parse_note(parsed.note.render() + far.line())
+    assert [c.valid for c in witness.verifier().cosignatures(beyond)] == [True, False]
 
 
 # -- verify --witness --------------------------------------------------------------------------

@@ -49,7 +49,8 @@ from archive.integrity.notes import (
 
 _TIMESTAMP = struct.Struct(">Q")
 _SIGNATURE_BYTES = 64
-_TIMESTAMP_MAX = 2**63 - 1
+_TIMESTAMP_MAX = 2**63 - 1  # the spec's limit for a cosignature's time
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z, the last time ``datetime`` can hold
 
 
 def cosigned_message(text: str, timestamp: int) -> bytes:
@@ -102,7 +103,7 @@ class WitnessVerifier:
         if len(blob) != _TIMESTAMP.size + _SIGNATURE_BYTES:
             return Cosignature(self.name, 0, valid=False)
         (timestamp,) = _TIMESTAMP.unpack(blob[: _TIMESTAMP.size])
-        if timestamp > _TIMESTAMP_MAX:
+        if timestamp > _LAST_SECOND:  # beyond what a date can say: no witness's clock is there
             return Cosignature(self.name, 0, valid=False)
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(
