@@ -125,8 +125,8 @@ WitnessOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--witness",
-        help="A checkpoint file kept outside the archive (repeat for more): the log must "
-        "extend it.",
+        help="A checkpoint file kept outside the archive, or a folder of them (repeat for "
+        "more): the log must extend each.",
     ),
 ]
 WitnessKeyOpt = Annotated[
