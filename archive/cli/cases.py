@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from archive.cli._shared import JsonOpt, NumberArg, emit_json, opened, read_models
-from archive.cli.reading import say
+from archive.cli.terminal import say
 from archive.errors import BadInput, NotFound
 from archive.queries import customers as people
 from archive.queries import staff_names

@@ -12,12 +12,12 @@ import typer
 
 from archive import queries
 from archive.cli._shared import JsonOpt, KindArg, NumberArg, emit_json, fail, opened, read_models
+from archive.cli.terminal import say
 from archive.errors import ArchiveError, BadInput
 from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Lines
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.roles import ROLE_LABELS
-from archive.kinds.text import printable
 from archive.queries import worklists
 from archive.staff.permissions import permission_table
 
@@ -185,13 +185,6 @@ def permissions(as_json: JsonOpt = False) -> None:
 
 
 # -- human rendering --------------------------------------------------------------------
-
-
-def say(line: str) -> None:
-    """One line for a person at a terminal. Old events may hold control characters (stored
-    before text was checked): an ESC would start an escape sequence, U+202E reverse what
-    follows, so they are shown escaped (``\\x1b``)."""
-    typer.echo(printable(line, keep_lines=True))
 
 
 def print_document(view: dict[str, Any], names: dict[str, str]) -> None:
