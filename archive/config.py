@@ -83,6 +83,12 @@ class Layout:
         return self.home / "opening.lock"
 
     @property
+    def claims_lock(self) -> Path:
+        """Held while a warranty claim is checked against the order's other claims and saved:
+        two clerks filing a claim for one order at once take turns."""
+        return self.home / "claims.lock"
+
+    @property
     def checkpoints_lock(self) -> Path:
         """Held while a checkpoint is chosen or signed, so that bundles made at once agree."""
         return self.home / "checkpoints.lock"

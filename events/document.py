@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from events.document_reading import DocumentReading
+
 # document_status is read from here by projections that replay facts, not aggregates.
 from events.document_state import Refusal, Scan, Signature, document_status  # noqa: F401
 from events.document_trips import OffsiteTrips

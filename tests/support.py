@@ -98,6 +98,49 @@ def warranty_claim(number: str = "WC-0001", **overrides: Any) -> dict[str, Any]:
     return data
 
 
+def order_for_claim(archive: Archive, claim: dict[str, Any]) -> None:
+    """File the work order a claim names, as the claim says it (a claim must name a filed
+    order), unless it is filed already."""
+    from events.document import Document
+
+    number = claim["work_order_no"]
+    if Document.create_id("work_order", number) in archive.app.repository:
+        return
+    order = work_order(
+        number,
+        business_date=claim["business_date"],
+        vin=claim["vin"],
+        mileage_km=claim["mileage_km"],
+    )
+    commands.file_document(archive, "work_order", order, "admin")
+
+
+def file_claim(
+    archive: Archive, number: str = "WC-0001", actor: str = "admin", **overrides: Any
+) -> Any:
+    """A warranty claim filed after the work order it names."""
+    data = warranty_claim(number, **overrides)
+    order_for_claim(archive, data)
+    return commands.file_document(archive, "warranty_claim", data, actor)
+
+
+def sign_and_scan_claim(archive: Archive, number: str = "WC-0001") -> Any:
+    """Every signature a claim needs (on its current version) and its scan: ready to submit."""
+    for role, who in (("technician", "li"), ("claims_clerk", "zhou"), ("service_manager", "sun")):
+        commands.sign_document(archive, "warranty_claim", number, role, who)
+    commands.sign_document(
+        archive,
+        "warranty_claim",
+        number,
+        "customer",
+        "admin",
+        signature_image=io.BytesIO(png_bytes(len(number))),
+    )
+    return commands.attach_scan(
+        archive, "warranty_claim", number, io.BytesIO(pdf_bytes(number)), "admin", "claim.pdf"
+    )
+
+
 def pdf_bytes(text: str = "scan") -> bytes:
     """A small but well-formed one-page PDF."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()

@@ -267,6 +267,7 @@ def test_an_oversized_upload_is_cut_off_while_it_streams(api: Api, team: Archive
 
 def test_sign_refuse_submit_and_void(api: Api, team: Archive) -> None:
     claim = "/documents/warranty_claim/WC-0001"
+    api.ok("POST", "/documents/work_order", json=work_order())  # the order the claim names
     api.ok("POST", "/documents/warranty_claim", json=warranty_claim())
     signed = api.ok("POST", claim + "/signatures", "li", json={"role": "technician"})
     assert signed["missing_roles"] == ["claims_clerk", "service_manager", "customer"]
@@ -292,7 +293,6 @@ def test_sign_refuse_submit_and_void(api: Api, team: Archive) -> None:
     assert submitted["status"] == "submitted"
     assert submitted["submission"]["claim_no"] == "SVW2026110001"
 
-    api.ok("POST", "/documents/work_order", json=work_order())
     slip = api.ok("POST", WO + "/scans", files={"file": ("slip.pdf", pdf_bytes("signed"))})
     by_scan = {"role": "customer", "image_sha256": slip["scans"][0]["sha256"]}
     assert "customer" not in api.ok("POST", WO + "/signatures", json=by_scan)["missing_roles"]

@@ -14,7 +14,14 @@ from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
 from archive.errors import ArchiveError
 from archive.kinds.registry import REPAIR_TYPES
-from tests.support import FakeClock, event_count, register_team, warranty_claim, work_order
+from tests.support import (
+    FakeClock,
+    event_count,
+    file_claim,
+    register_team,
+    sign_and_scan_claim,
+    work_order,
+)
 from tests.webclient import WebClient
 from web.app import create_app
 from web.pages import overview
@@ -161,6 +168,9 @@ def test_the_daily_report_category_is_a_choice_and_stored_values_show_again(
     assert cell, "类别 should be a list to choose from"
     assert re.findall(r'<option value="(\w+)"', cell[0]) == [c for c, _ in REPAIR_TYPES]
     lines = [{"work_order_no": "WO-1", "repair_type": "首保", "amount": "300"}]
+    paid = [{"description": "首保", "amount": "300"}]
+    order = work_order("WO-1", repair_type="首保", labour_lines=paid, parts_lines=None)
+    commands.file_document(desk, "work_order", order, "admin")  # a report's line names it
     commands.file_document(
         desk, "daily_report", {"number": "RB1", "business_date": "2026-11-03", "lines": lines},
         "admin",
@@ -249,7 +259,10 @@ def test_the_permission_table_is_chinese_and_names_each_role_once(cli) -> None:
     assert table.exit_code == 0
     lines = table.output.splitlines()
     assert "作废快速处理表：信息员、服务经理" in lines
-    assert lines[-1] == "签字 / 拒签：以本人所持的角色签字或拒签"
+    assert "签字 / 拒签：以本人所持的角色签字或拒签；单据写明了该角色的人时，只能由其本人签" in (
+        lines
+    )
+    assert lines[-2:] == ["代维修技师签字：维修组长", "代服务顾问签字：服务经理"]
     for line in lines:
         roles = line.split("：", 1)[1].split("（")[0].split("、")
         assert len(roles) == len(set(roles)), line
@@ -280,8 +293,8 @@ def test_pages_show_moments_on_the_dealerships_clock(web: WebClient, desk: Archi
 
 def test_a_second_submission_is_refused_without_a_utc_date(desk: Archive) -> None:
     desk.clock.now = LATE_EVENING_UTC
-    claim = warranty_claim()
-    commands.file_document(desk, "warranty_claim", claim, "admin")
+    file_claim(desk)
+    sign_and_scan_claim(desk)
     commands.submit_claim(desk, "warranty_claim", "WC-0001", "SC-2026-1", "admin")
     with pytest.raises(ArchiveError) as refused:
         commands.submit_claim(desk, "warranty_claim", "WC-0001", "SC-2026-2", "admin")

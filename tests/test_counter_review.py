@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from archive import commands
 from archive.bootstrap import Archive
 from archive.cli import app as cli
-from tests.support import PASSWORD, warranty_claim, work_order
+from tests.support import PASSWORD, file_claim, work_order
 from tests.webclient import WebClient
 
 
@@ -158,7 +158,7 @@ def test_a_count_of_nothing_is_not_a_red_alarm(web: WebClient, team: Archive) ->
     page = web.get("/").text
     assert re.search(r"<h2>拒签<span class=\"count zero\">0</span>", page)
     assert 'class="count bad">0<' not in page
-    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    file_claim(team)
     commands.refuse_signature(team, "warranty_claim", "WC-0001", "claims_clerk", "旧件不符", "zhou")
     assert re.search(r"<h2>拒签<span class=\"count bad\">1</span>", web.get("/").text)
 

@@ -119,9 +119,9 @@ def test_reasons_claim_numbers_and_labels_refuse_control_characters(team: Archiv
 
 
 def test_a_claim_number_with_a_direction_override_is_refused(team: Archive) -> None:
-    from tests.support import warranty_claim
+    from tests.support import file_claim
 
-    commands.file_document(team, "warranty_claim", warranty_claim("WC-1"), "admin")
+    file_claim(team, "WC-1")
     before = event_count(team)
     with pytest.raises(ValidationFailed) as caught:
         commands.submit_claim(team, "warranty_claim", "WC-1", f"SVW{RLO}0001", "admin")

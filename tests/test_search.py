@@ -12,6 +12,7 @@ import pytest
 from archive import commands
 from archive.bootstrap import Archive, ReadModels, open_read_models
 from archive.config import SEARCH_ENGINES
+from archive.errors import Conflict
 from tests.support import OTHER_VIN, FakeClock, png_bytes, warranty_claim, work_order
 
 
@@ -52,7 +53,8 @@ def filed(team: Archive, clock: FakeClock) -> Archive:
         ),
         "clerk2",
     )
-    commands.file_document(team, "warranty_claim", warranty_claim("WC-1"), "admin")
+    claim = warranty_claim("WC-1", work_order_no="WO-1")
+    commands.file_document(team, "warranty_claim", claim, "admin")
     clock.advance(hours=1)
     return team
 
@@ -101,9 +103,9 @@ def test_staff_signer_status_and_flags(filed: Archive, models: ReadModels) -> No
     assert numbers(models, "flag:amended") == ["WO-1"]
     assert numbers(models, "flag:签后修改") == ["WO-1"]
     assert numbers(models, "status:complete") == []
-    commands.submit_claim(filed, "warranty_claim", "WC-1", "SVW-1", "admin")
-    assert numbers(models, "flag:submitted") == ["WC-1"]
-    assert numbers(models, "status:已上报") == []  # still owes its signatures
+    with pytest.raises(Conflict):  # it still owes its signatures and its scan
+        commands.submit_claim(filed, "warranty_claim", "WC-1", "SVW-1", "admin")
+    assert numbers(models, "flag:submitted") == []
     assert "WC-1" in numbers(models, "status:待签字")
 
 
@@ -171,7 +173,7 @@ def test_vehicle_history_card_flags_a_mileage_drop(team: Archive, models: ReadMo
     commands.file_document(
         team,
         "warranty_claim",
-        warranty_claim("WC-1", mileage_km=31000, business_date="2026-11-12"),
+        warranty_claim("WC-1", mileage_km=31000, business_date="2026-11-12", work_order_no="WO-2"),
         "admin",
     )
     commands.file_document(

@@ -13,7 +13,16 @@ from archive import commands, queries
 from archive.bootstrap import Archive, ReadModels, open_read_models
 from archive.errors import BadInput, Conflict, Forbidden, ValidationFailed
 from archive.queries.worklists import worklist
-from tests.support import FakeClock, event_count, pdf_bytes, png_bytes, warranty_claim, work_order
+from tests.support import (
+    FakeClock,
+    event_count,
+    file_claim,
+    pdf_bytes,
+    png_bytes,
+    sign_and_scan_claim,
+    warranty_claim,
+    work_order,
+)
 
 
 @pytest.fixture
@@ -70,11 +79,11 @@ def test_only_a_registered_clerk_files_warranty_claims(team: Archive) -> None:
     with pytest.raises(Forbidden):
         commands.file_document(team, "warranty_claim", warranty_claim(), "zhou")  # claims clerk
     assert event_count(team) == before
-    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    file_claim(team)
 
 
 def test_a_person_signs_only_in_a_role_he_holds(team: Archive) -> None:
-    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    file_claim(team)
     with pytest.raises(Forbidden) as caught:
         commands.sign_document(team, "warranty_claim", "WC-0001", "service_manager", "li")
     assert caught.value.code == "role_not_held"
@@ -95,7 +104,7 @@ def test_filers_per_kind_and_the_manager_voids(team: Archive) -> None:
 
 
 def test_refusing_needs_a_reason_and_the_role(team: Archive, models: ReadModels) -> None:
-    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    file_claim(team)
     with pytest.raises(ValidationFailed):
         commands.refuse_signature(team, "warranty_claim", "WC-0001", "claims_clerk", " ", "zhou")
     with pytest.raises(Forbidden):
@@ -205,15 +214,12 @@ def test_offsite_departure_needs_the_clerks_signature(team: Archive, models: Rea
 def test_warranty_claim_due_and_overdue_from_events(
     team: Archive, models: ReadModels, clock: FakeClock
 ) -> None:
-    commands.file_document(
-        team, "warranty_claim", warranty_claim("WC-1", business_date="2026-11-01"), "admin"
-    )
-    commands.file_document(
-        team, "warranty_claim", warranty_claim("WC-2", business_date="2026-11-06"), "admin"
-    )
+    file_claim(team, "WC-1", business_date="2026-11-01", work_order_no="WO-1")
+    file_claim(team, "WC-2", business_date="2026-11-06", work_order_no="WO-2")
     claims = todo(team, models, "admin", today=date(2026, 11, 10))["warranty_claims"]
     assert numbers(claims["overdue"]) == ["WC-1"]  # due 11-08
     assert numbers(claims["due"]) == ["WC-2"] and claims["due"][0]["days_left"] == 3
+    sign_and_scan_claim(team, "WC-1")
     commands.submit_claim(team, "warranty_claim", "WC-1", "SVW-1", "admin")
     claims = todo(team, models, "admin", today=date(2026, 11, 10))["warranty_claims"]
     assert claims["overdue"] == []

@@ -17,9 +17,10 @@ from tests.support import (
     OTHER_VIN,
     FakeClock,
     event_count,
+    file_claim,
     pdf_bytes,
     png_bytes,
-    warranty_claim,
+    sign_and_scan_claim,
     work_order,
 )
 
@@ -328,7 +329,8 @@ def test_signatures_sign_a_version_and_amendment_makes_them_stale(team: Archive)
 
 
 def test_only_a_registered_clerk_submits_a_claim_and_only_once(team: Archive) -> None:
-    commands.file_document(team, "warranty_claim", warranty_claim(), "admin")
+    file_claim(team)
+    sign_and_scan_claim(team)
     with pytest.raises(Forbidden) as unregistered:
         commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW2026110001", "clerk2")
     assert unregistered.value.code == "clerk_not_registered"
@@ -336,11 +338,10 @@ def test_only_a_registered_clerk_submits_a_claim_and_only_once(team: Archive) ->
         commands.submit_claim(team, "warranty_claim", "WC-0001", "  ", "admin")
     commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW2026110001", "admin")
     view = queries.show(team, "warranty_claim", "WC-0001")
-    assert view["status"] == "awaiting_signatures"  # submitted, but signatures still owed
+    assert view["status"] == "submitted"
     assert view["submission"]["claim_no"] == "SVW2026110001"
     with pytest.raises(Conflict):
         commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW2026110002", "admin")
-    commands.file_document(team, "work_order", work_order(), "admin")
     with pytest.raises(BadInput):
         commands.submit_claim(team, "work_order", "WO-0001", "X", "admin")
 

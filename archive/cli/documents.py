@@ -3,8 +3,9 @@ refuse, off-site departure and return, submission, and the CSV import."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,6 +23,7 @@ from archive.cli._shared import (
     read_json,
     unreadable,
 )
+from archive.errors import BadInput
 from archive.kinds.registry import get_kind
 
 app = typer.Typer()
@@ -40,18 +42,136 @@ def _done(as_json: bool, archive: Archive, kind: str, number: str, message: str)
         typer.echo(f"{message}：{where}，第 {view['version']} 版，{view['status_label']}")
 
 
+UnlinkedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unlinked-reason",
+        help="Why a paper from before the system names no document the archive holds.",
+    ),
+]
+FurtherOpt = Annotated[
+    str | None,
+    typer.Option("--further-reason", help="Why a work order gets a further warranty claim."),
+]
+FromOpt = Annotated[
+    tuple[str, str] | None,
+    typer.Option(
+        "--from",
+        help="KIND NUMBER of the paper this one is created from (work_order WO-0001): "
+        "its shared fields are filled in, --data overrides them.",
+    ),
+]
+
+
+def _payload(
+    archive: Archive, kind: str, data: str | None, source: tuple[str, str] | None, as_json: bool
+) -> dict[str, Any]:
+    """The values to file: those prefilled from ``source``, then ``--data`` over them."""
+    payload: dict[str, Any] = {}
+    if source is not None:
+        payload.update(commands.prefill(archive, kind, source[0], source[1]))
+    if data is not None:
+        payload.update(read_json(data, as_json))
+    elif source is None:
+        fail(
+            BadInput(
+                "no_data",
+                "请用 --data 给出单据内容，或用 --from 种类 单号 从已有单据新建",
+                "give --data, or --from KIND NUMBER",
+            ),
+            as_json,
+        )
+    return payload
+
+
 @app.command("file")
 def file_(
     kind: KindArg,
-    data: Annotated[str, typer.Option("--data", help="JSON file with number and fields, or -.")],
     staff: StaffOpt,
+    data: Annotated[
+        str | None, typer.Option("--data", help="JSON file with number and fields, or -.")
+    ] = None,
+    source: FromOpt = None,
+    unlinked_reason: UnlinkedOpt = None,
+    further_reason: FurtherOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """File a new document."""
-    payload = read_json(data, as_json)
+    """File a new document (or one created from another with --from KIND NUMBER)."""
     with opened(as_json) as archive:
-        doc = commands.file_document(archive, kind, payload, staff)
+        payload = _payload(archive, kind, data, source, as_json)
+        doc = commands.file_document(
+            archive,
+            kind,
+            payload,
+            staff,
+            unlinked_reason=unlinked_reason,
+            further_reason=further_reason,
+        )
         _done(as_json, archive, doc.kind, doc.number, "已存档")
+
+
+@app.command()
+def draft(
+    kind: Annotated[str, typer.Argument(help="Document kind, or daily-report.")],
+    source: FromOpt = None,
+    day: Annotated[
+        str | None, typer.Option("--day", help="Daily report: the day, YYYY-MM-DD.")
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", help="JSON file of values over the draft's, or -.")
+    ] = None,
+    file: Annotated[bool, typer.Option("--file", help="File the draft as it is printed.")] = False,
+    staff: Annotated[
+        str | None, typer.Option("--staff", envvar="ARCHIVE_STAFF", help="Who files (--file).")
+    ] = None,
+    unlinked_reason: UnlinkedOpt = None,
+    further_reason: FurtherOpt = None,
+) -> None:
+    """Print a new document's values as JSON for review: a daily report drafted from the
+    day's work orders (--day), or a paper prefilled from another (--from KIND NUMBER).
+    With --file it is filed as printed."""
+    code = kind.replace("-", "_")
+    with opened(False) as archive:
+        if code == "daily_report":
+            payload = commands.draft_daily_report(archive, _day(day, archive))
+            if data is not None:
+                payload.update(read_json(data, False))
+        elif source is None:
+            raise BadInput(
+                "no_source",
+                "请用 --from 种类 单号 指明从哪张单据新建（日报用 --day）",
+                "give --from KIND NUMBER (or --day for a daily report)",
+            )
+        else:
+            payload = _payload(archive, code, data, source, False)
+        emit_json(payload)
+        if not file:
+            return
+        if not staff:
+            raise BadInput("no_staff", "存档需要 --staff 用户名", "--file needs --staff")
+        doc = commands.file_document(
+            archive,
+            code,
+            payload,
+            staff,
+            unlinked_reason=unlinked_reason,
+            further_reason=further_reason,
+        )
+        view = queries.show(archive, doc.kind, doc.number)
+        typer.echo(
+            f"已存档：{view['kind_label']} {view['number']}，{view['status_label']}", err=True
+        )
+
+
+def _day(raw: str | None, archive: Archive) -> date:
+    if raw is None:
+        return archive.now().astimezone(archive.settings.tz).date()
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadInput(
+            "bad_day", f"日期“{raw}”无效，请写成 2026-11-03", f"{raw!r} is not YYYY-MM-DD"
+        ) from None
 
 
 @app.command()
@@ -64,12 +184,24 @@ def amend(
         int, typer.Option("--expected-version", help="The version you are changing.")
     ],
     staff: StaffOpt,
+    unlinked_reason: UnlinkedOpt = None,
+    further_reason: FurtherOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change fields of a document, with a reason; refused if it changed since you looked."""
     payload = read_json(data, as_json)
     with opened(as_json) as archive:
-        commands.amend_document(archive, kind, number, payload, reason, expected_version, staff)
+        commands.amend_document(
+            archive,
+            kind,
+            number,
+            payload,
+            reason,
+            expected_version,
+            staff,
+            unlinked_reason=unlinked_reason,
+            further_reason=further_reason,
+        )
         _done(as_json, archive, kind, number, "已修改")
 
 
@@ -130,11 +262,26 @@ def sign(
         str | None, typer.Option("--scan", help="Customer: SHA-256 of the signed-slip scan.")
     ] = None,
     customer_name: Annotated[str | None, typer.Option("--customer-name")] = None,
+    on_behalf_of: Annotated[
+        str | None,
+        typer.Option("--on-behalf-of", help="Sign for the person the form names (USER)."),
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why you sign on his behalf.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign the current version of a document in one of your roles (or record the
-    customer's signature with --as customer and --image or --scan)."""
+    """Sign the current version of a document in one of your roles (or for the person the
+    form names, with --on-behalf-of and --reason; or record the customer's signature with
+    --as customer and --image or --scan)."""
     with opened(as_json) as archive:
+        if on_behalf_of is not None:
+            commands.sign_document(
+                archive, kind, number, role, staff, on_behalf_of=on_behalf_of,
+                on_behalf_reason=reason,
+            )  # fmt: skip
+            _done(as_json, archive, kind, number, "已代签")
+            return
         if image is not None:
             with open_file(image, as_json) as stream:
                 commands.sign_document(

@@ -5,20 +5,26 @@ Only the modules of this package call ``app.save``; everything else in the proje
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from archive.bootstrap import Archive
+from archive.bootstrap import Archive, opening
 from archive.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
+from archive.kinds.catalog import RegistryCatalog
 from archive.kinds.fieldtypes import Context, StaffInfo
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.text import check_text
 from events.document import Document
+from projections.runner import catch_up
+from projections.worklists import Worklists
 
 MAX_REASON = 500
+# Said with every refusal of a link: paper from before the system may be filed unlinked.
+UNLINKED_HINT = "；系统启用前的纸质单据请填写未关联原因"
 
 
 # -- helpers shared by the commands --------------------------------------------------------
@@ -73,6 +79,28 @@ def load_document(archive: Archive, kind_code: str, number: str) -> tuple[Kind, 
             f"no {kind.code} numbered {number!r}",
         ) from None
     return kind, doc
+
+
+def load_target(archive: Archive, kind_code: str, number: str) -> Document | None:
+    try:
+        return archive.app.repository.get(Document.create_id(kind_code, number))
+    except AggregateNotFoundError:
+        return None
+
+
+@contextmanager
+def caught_up_worklists(archive: Archive) -> Iterator[Worklists]:
+    """The worklists read model alone, caught up with the log (so it holds every document
+    saved before this call), closed after use."""
+    with opening(archive.layout):
+        worklists = Worklists(
+            archive.layout.projections_db, archive.app, RegistryCatalog(), archive.settings.tz
+        )
+    try:
+        catch_up(worklists, archive.log())
+        yield worklists
+    finally:
+        worklists.close()
 
 
 def save(archive: Archive, *aggregates: Any) -> None:

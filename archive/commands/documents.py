@@ -16,6 +16,7 @@ from archive.commands.common import (
     require_actor,
     require_reason,
 )
+from archive.commands.links import check_links, link_guard, links_to_check
 from archive.commands.media import scan_check
 from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.registry import Kind, get_kind
@@ -43,19 +44,41 @@ def duplicate_number(kind: Kind, number: str) -> Conflict:
 
 
 def file_document(
-    archive: Archive, kind_code: str, data: Mapping[str, Any], actor: str
+    archive: Archive,
+    kind_code: str,
+    data: Mapping[str, Any],
+    actor: str,
+    *,
+    unlinked_reason: str | None = None,
+    further_reason: str | None = None,
 ) -> Document:
-    """File a new document. ``data`` holds ``number`` and the kind's fields."""
+    """File a new document. ``data`` holds ``number`` and the kind's fields.
+
+    The papers it names are checked (``archive.commands.links``) and their state saved with it
+    (``LinksRecorded``). ``unlinked_reason``: why a paper from before the system names nothing
+    the archive holds; ``further_reason``: why a work order gets another warranty claim.
+    """
     kind = get_kind(kind_code)
     person, ctx = actor_and_context(archive, actor)
     require(person, FILE, kind)
     fields = dict(data)
     number, values = validate_document(kind, fields.pop("number", None), fields, ctx)
-    doc = Document.file(kind.code, number, values, actor, archive.now())
-    try:
-        archive.app.save(doc)
-    except IntegrityError:
-        raise duplicate_number(kind, number) from None
+    with link_guard(archive, kind):
+        records = check_links(
+            archive,
+            kind,
+            values,
+            unlinked_reason=unlinked_reason,
+            further_reason=further_reason,
+            own_number=number,
+        )
+        at = archive.now()
+        doc = Document.file(kind.code, number, values, actor, at)
+        doc.record_links(records, actor, at)
+        try:
+            archive.app.save(doc)
+        except IntegrityError:
+            raise duplicate_number(kind, number) from None
     return doc
 
 
@@ -67,8 +90,16 @@ def amend_document(
     reason: str,
     expected_version: int,
     actor: str,
+    *,
+    unlinked_reason: str | None = None,
+    further_reason: str | None = None,
 ) -> Document:
-    """Change some fields of a document, saying why, from the version the person saw."""
+    """Change some fields of a document, saying why, from the version the person saw.
+
+    A changed link (or a field its checks read) is checked again and recorded in the same
+    commit; a submitted claim that is amended goes back to unsubmitted (SubmissionWithdrawn):
+    the corrected paper must be submitted again.
+    """
     kind = get_kind(kind_code)
     person, ctx = actor_and_context(archive, actor)
     require(person, AMEND, kind)
@@ -90,7 +121,28 @@ def amend_document(
             "请刷新后再改",
             f"version conflict: the document is at version {doc.version}, not {expected_version}",
         )
-    return apply_change(archive, doc, lambda: doc.amend(values, text, actor, archive.now()))
+    with link_guard(archive, kind):
+        changed = {k for k, v in values.items() if doc.fields.get(k) != v}
+        records: list[dict[str, Any]] = []
+        if only := links_to_check(kind, changed):
+            merged = {**doc.fields, **values}
+            records = check_links(
+                archive,
+                kind,
+                {k: v for k, v in merged.items() if v is not None},
+                unlinked_reason=unlinked_reason,
+                further_reason=further_reason,
+                own_number=doc.number,
+                only=only,
+            )
+        at = archive.now()
+
+        def amend() -> None:
+            doc.amend(values, text, actor, at)
+            doc.record_links(records, actor, at)
+            doc.withdraw_submission(f"修改后须重新上报：{text}", actor, at)
+
+        return apply_change(archive, doc, amend)
 
 
 def attach_scan(

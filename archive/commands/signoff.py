@@ -3,17 +3,20 @@ service's departure and return."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from archive.bootstrap import Archive
 from archive.commands.common import (
+    actor_and_context,
     apply_change,
     load_document,
     require_actor,
     require_reason,
 )
 from archive.commands.media import signature_check
-from archive.errors import BadInput, FieldProblem, Forbidden, ValidationFailed
+from archive.errors import BadInput, Conflict, FieldProblem, Forbidden, ValidationFailed
+from archive.kinds.deadlines import SubmitWithin, deadline_days, submit_deadline
 from archive.kinds.fieldtypes import Context, Invalid, Mileage, StaffInfo
 from archive.kinds.registry import Kind
 from archive.kinds.roles import ROLE_LABELS
@@ -21,7 +24,9 @@ from archive.kinds.text import check_text
 from archive.staff.permissions import (
     ATTACH,
     DEPART,
+    SIGN_ON_BEHALF,
     SUBMIT,
+    may_sign_on_behalf,
     require,
 )
 from events.document import Document
@@ -46,6 +51,77 @@ def _hold_role(person: StaffInfo, role: str, doing: str) -> None:
         )
 
 
+def named_signers(kind: Kind, doc: Document, role: str) -> list[str]:
+    """Usernames the form names in ``role`` (the order's technicians, its advisor)."""
+    named: list[str] = []
+    for code in kind.signer_fields(role):
+        value = doc.fields.get(code)
+        named.extend(value if isinstance(value, list) else [value] if value else [])
+    return named
+
+
+def _names(ctx: Context, usernames: list[str]) -> str:
+    return "、".join(ctx.staff[u].name if u in ctx.staff else u for u in usernames)
+
+
+def signer_identity(
+    person: StaffInfo,
+    kind: Kind,
+    doc: Document,
+    role: str,
+    ctx: Context,
+    on_behalf_of: str | None,
+    on_behalf_reason: str | None,
+    doing: str = "签字",
+) -> tuple[str | None, str]:
+    """Whom ``person`` signs for in ``role`` (``None``: himself) and why, or ``Forbidden``."""
+    label = ROLE_LABELS.get(role, role)
+    named = named_signers(kind, doc, role)
+    deputies = "、".join(ROLE_LABELS[r] for r in SIGN_ON_BEHALF.get(role, ()))
+    if on_behalf_of:
+        why = require_reason(on_behalf_reason, "on_behalf_reason")
+        target = ctx.find_staff(on_behalf_of)
+        if not named:
+            raise Forbidden(
+                "no_named_signer",
+                f"本{kind.label}没有写明{label}，不需要代签：由{label}本人直接签字",
+                f"the {kind.code} names no {role}; sign in your own name",
+            )
+        if target is None or target.username not in named:
+            raise Forbidden(
+                "not_named_signer",
+                f"“{on_behalf_of}”不是本{kind.label}写明的{label}（本单：{_names(ctx, named)}），"
+                "不能代其签字",
+                f"{on_behalf_of!r} is not a {role} this {kind.code} names",
+            )
+        if target.username == person.username:
+            raise BadInput(
+                "on_behalf_of_self",
+                "不能代自己签字：请直接以本人身份签字",
+                "you cannot sign on your own behalf",
+            )
+        if not may_sign_on_behalf(person, role):
+            who = (
+                f"只有{deputies}可以代签" if deputies else "任何人都不能代签，请修改单据写明签字人"
+            )
+            raise Forbidden(
+                "not_permitted_on_behalf",
+                f"{person.name}不能代{label}签字（{who}）",
+                f"{person.username} may not sign for a {role}",
+            )
+        return target.username, why
+    _hold_role(person, role, doing)
+    if named and person.username not in named:
+        deputy = f"；本人不能{doing}时，可由{deputies}代签并说明原因" if deputies else ""
+        raise Forbidden(
+            "not_named_signer",
+            f"本{kind.label}的{label}是{_names(ctx, named)}，{person.name}不能以{label}身份"
+            f"{doing}{deputy}",
+            f"the {kind.code} names {', '.join(named)} as {role}, not {person.username}",
+        )
+    return None, ""
+
+
 def sign_document(
     archive: Archive,
     kind_code: str,
@@ -56,21 +132,41 @@ def sign_document(
     customer_name: str | None = None,
     image_sha256: str | None = None,
     signature_image: BinaryIO | None = None,
+    on_behalf_of: str | None = None,
+    on_behalf_reason: str | None = None,
 ) -> Document:
     """Sign the current version in ``role``.
 
-    Staff sign for themselves, in a role they hold. The customer's signature is recorded by the
+    Staff sign for themselves, in a role they hold, and only as the person the form names in
+    that role when it names one (each named technician signs for himself); or, with
+    ``on_behalf_of`` and a reason, for a named person who cannot sign, if the permission
+    table lets them (``SIGN_ON_BEHALF``). The customer's signature is recorded by the
     person at the counter with its evidence: either ``signature_image``, the PNG drawn on the
     signature pad (stored and attached as a scan in the same commit), or ``image_sha256``, a
     scan of the signed paper slip already attached to this document.
     """
-    person = require_actor(archive, actor)
+    person, ctx = actor_and_context(archive, actor)
     kind, doc = load_document(archive, kind_code, number)
     _signable_role(kind, role)
     if role != "customer":
-        _hold_role(person, role, "签字")
+        behalf, why = signer_identity(person, kind, doc, role, ctx, on_behalf_of, on_behalf_reason)
         return apply_change(
-            archive, doc, lambda: doc.sign(role, person.username, actor, archive.now())
+            archive,
+            doc,
+            lambda: doc.sign(
+                role,
+                person.username,
+                actor,
+                archive.now(),
+                on_behalf_of=behalf,
+                on_behalf_reason=why,
+            ),
+        )
+    if on_behalf_of:
+        raise BadInput(
+            "customer_on_behalf",
+            "客户签字不能代签：请让客户在签字板上签名，或附上客户已签字的纸质单据扫描件",
+            "nobody signs for the customer",
         )
     require(person, ATTACH, kind)
     signer = (customer_name or str(doc.fields.get("customer_name") or "")).strip()[:40] or "客户"
@@ -101,19 +197,37 @@ def sign_document(
 def refuse_signature(
     archive: Archive, kind_code: str, number: str, role: str, reason: str, actor: str
 ) -> Document:
-    """Refuse to sign in ``role``, saying why (the service manager's worklist shows it)."""
-    person = require_actor(archive, actor)
+    """Refuse to sign in ``role``, saying why (the service manager's worklist shows it).
+
+    Refused by the person the form names in the role (or anyone in it when it names nobody),
+    or by one who may sign on his behalf (the workshop lead refuses his technicians' work).
+    A submitted claim goes back to unsubmitted in the same commit: it must be corrected and
+    submitted again.
+    """
+    person, ctx = actor_and_context(archive, actor)
     text = require_reason(reason)
     kind, doc = load_document(archive, kind_code, number)
     _signable_role(kind, role)
-    _hold_role(person, role, "拒签")
-    return apply_change(archive, doc, lambda: doc.refuse(role, text, actor, archive.now()))
+    if not (named_signers(kind, doc, role) and may_sign_on_behalf(person, role)):
+        signer_identity(person, kind, doc, role, ctx, None, None, doing="拒签")
+    at = archive.now()
+
+    def refuse() -> None:
+        doc.refuse(role, text, actor, at)
+        label = ROLE_LABELS.get(role, role)
+        doc.withdraw_submission(f"{label}拒签，须更正后重新上报：{text}", actor, at)
+
+    return apply_change(archive, doc, refuse)
 
 
 def submit_claim(
     archive: Archive, kind_code: str, number: str, claim_no: str, actor: str
 ) -> Document:
-    """Record that a claim went to the manufacturer's service centre, with its claim number."""
+    """Record that a claim went to the manufacturer's service centre, with its claim number.
+
+    Refused until every required signature is on the current version and a scan of the paper
+    is attached; a submission after the kind's deadline is recorded as late, with the deadline.
+    """
     person = require_actor(archive, actor)
     kind, doc = load_document(archive, kind_code, number)
     if not kind.submittable:
@@ -127,7 +241,46 @@ def submit_claim(
             [FieldProblem("claim_no", "请填写厂家索赔号（40 字以内）", "claim number is required")]
         )
     check_text(claim, "claim_no", "厂家索赔号")
-    return apply_change(archive, doc, lambda: doc.submit(claim, actor, archive.now()))
+    if doc.voided is None and doc.submission is None:
+        ready_to_submit(kind, doc)
+    at = archive.now()
+    late, deadline = submission_deadline(archive, kind, doc, at)
+    return apply_change(
+        archive, doc, lambda: doc.submit(claim, actor, at, late=late, deadline=deadline)
+    )
+
+
+def ready_to_submit(kind: Kind, doc: Document) -> None:
+    """Refuse a submission missing a signature on the current version or the paper's scan."""
+    missing = doc.missing_roles(list(kind.signers))
+    parts = []
+    if missing:
+        parts.append(f"{'、'.join(ROLE_LABELS[r] for r in missing)}尚未在当前版本上签字")
+    if kind.scan_required and not doc.active_scans():
+        parts.append("尚未附纸质单据的扫描件")
+    if parts:
+        raise Conflict(
+            "notready_to_submit",
+            f"{kind.label} {doc.number} 还不能上报服务中心：{'；'.join(parts)}。请补齐后再上报",
+            f"{doc.number} cannot be submitted yet: missing signatures "
+            f"{', '.join(missing) or 'none'}"
+            + ("; no scan" if kind.scan_required and not doc.active_scans() else ""),
+        )
+
+
+def submission_deadline(
+    archive: Archive, kind: Kind, doc: Document, at: datetime
+) -> tuple[bool, date | None]:
+    """Whether a submission at ``at`` is after the kind's deadline, and that deadline (a
+    date on the dealership's calendar)."""
+    business_date = doc.fields.get("business_date")
+    for rule in kind.deadlines:
+        if isinstance(rule, SubmitWithin) and isinstance(business_date, date):
+            deadline = submit_deadline(
+                business_date, deadline_days(rule, archive.settings.deadline_days)
+            )
+            return at.astimezone(archive.settings.tz).date() > deadline, deadline
+    return False, None
 
 
 # -- off-site service ----------------------------------------------------------------------

@@ -33,7 +33,19 @@ SUBMIT = Action("submit", "上报服务中心", ("clerk",), registered_clerk=Tru
 DEPART = Action("depart", "登记外出/返回", ("clerk",))
 SEAL = Action("seal", "封存月度卷", ("service_manager",))
 MANAGE_STAFF = Action("manage_staff", "管理员工", ("admin",))
-# Signing and refusing are allowed in a role the person holds (checked where they happen).
+# Signing and refusing are allowed in a role the person holds, and only for the person the
+# form names in that role when it names one (checked where they happen).
+
+# Who may sign in a role for the person the form names there when he cannot sign himself
+# (on leave, gone from the company), recording whom for and why: the workshop lead answers for
+# his technicians' work, the service manager for his advisors'. Nobody signs for a sales
+# consultant here (the sales department's manager holds no role in this archive): the form is
+# amended to name the consultant who handed the car over. Roles a form does not name a person
+# in (clerk, claims clerk, service manager) are signed by anyone holding them.
+SIGN_ON_BEHALF: dict[str, tuple[str, ...]] = {
+    "technician": ("workshop_lead",),
+    "service_advisor": ("service_manager",),
+}
 
 ALL_ACTIONS = (FILE, AMEND, ATTACH, WITHDRAW_SCAN, VOID, SUBMIT, DEPART, SEAL, MANAGE_STAFF)
 
@@ -72,6 +84,10 @@ def require(person: StaffInfo, action: Action, kind: Kind | None = None) -> None
         )
 
 
+def may_sign_on_behalf(person: StaffInfo, role: str) -> bool:
+    return any(r in person.roles for r in SIGN_ON_BEHALF.get(role, ()))
+
+
 def permission_table() -> list[dict[str, object]]:
     """The table as built, one row per action (and kind where the kind decides)."""
     rows: list[dict[str, object]] = []
@@ -104,8 +120,22 @@ def permission_table() -> list[dict[str, object]]:
             "kind": None,
             "roles": [],  # any role, but only one the person holds
             "registered_clerk": False,
-            "note_zh": "以本人所持的角色签字或拒签",
-            "note_en": "in the role signed in, which the person must hold",
+            "note_zh": "以本人所持的角色签字或拒签；单据写明了该角色的人时，只能由其本人签",
+            "note_en": "in the role signed in, which the person must hold; where the form "
+            "names the person in that role, only that person",
         }
     )
+    for role, roles in SIGN_ON_BEHALF.items():
+        rows.append(
+            {
+                "action": "sign_on_behalf",
+                "label": f"代{ROLE_LABELS[role]}签字",
+                "kind": None,
+                "role": role,
+                "roles": list(roles),
+                "registered_clerk": False,
+                "note_zh": f"代单据写明的{ROLE_LABELS[role]}签字，须说明原因",
+                "note_en": f"for the {role} the form names, with a reason",
+            }
+        )
     return rows
