@@ -167,8 +167,11 @@ def problems_open(models: Worklists) -> list[dict[str, Any]]:
     """Callbacks where the customer had a problem, until a quick-handling form naming the
     callback is filed and closed: the clerk and the service manager follow them up."""
     forms: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for form in models.named_by_kind("quick_handling", "source_no", "callback"):
-        forms[form["target_number"]].append(form)
+    # The registry says which field of a quick-handling form names its callback.
+    for link in get_kind("quick_handling").links:
+        if "callback" in link.target_kinds:
+            for form in models.named_by_kind("quick_handling", link.field, "callback"):
+                forms[form["target_number"]].append(form)
     open_ = []
     for row in models.documents("callback"):
         linked = forms.get(row["number"], [])
