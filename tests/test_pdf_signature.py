@@ -254,3 +254,16 @@ def test_every_field_written_is_a_field_the_check_knows(signed: Signed) -> None:
             assert set(event) <= EVENT_FIELDS
     (first,) = signed.archive.app.recorder.select_notifications(start=None, limit=1)
     assert set(event_facts(signed.archive.app.mapper.to_domain_event(first))) <= EVENT_FIELDS
+
+
+def test_a_long_dealer_name_fits(signed: Signed) -> None:
+    """The common name holds 64 UTF-8 bytes (21 Chinese characters); the organisation, which
+    verify-bundle compares with the manifest, holds the whole name, and the CMS still fits."""
+    dealer = "上海大众汽车北京博瑞祥驰汽车销售服务有限公司第二分公司售后服务部"
+    key = SignerKey.generate("archive.long/v1")
+    certificates = make_certificates(key, dealer, datetime(2026, 1, 1, tzinfo=UTC))
+    assert organisation(certificates.signing) == dealer
+    resigned = sign_pdf(unsigned(signed.pdf), certificates, signed.volume.sealed_at, "测试")
+    report = check_bundle(resigned, key.verifier())
+    assert report.signed_by == dealer
+    assert "manifest_dealer_mismatch" in {f.code for f in report.findings}  # not this archive's

@@ -37,12 +37,14 @@ from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
 from pyhanko.sign.signers.constants import ESIC_EXTENSION_1
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from archive.integrity.certificate import ArchiveCertificates
+from archive.integrity.certificate import ArchiveCertificates, organisation
 
 SIGNATURE_FIELD = "ArchiveSignature"
 DIGEST = "sha256"
-# Bytes kept for the CMS: two certificates (~1.1 KB) and a signature, with room to spare.
-CMS_BYTES = 6144
+# Room kept for the CMS, in hex digits (8 KB): two certificates and a signature take ~1.7 KB,
+# ~3.5 KB with a 64-character dealer name. Fixed, not estimated from a trial signature as
+# pyHanko would (ECDSA signatures vary in length, and so would the file).
+CMS_BYTES = 16384
 
 
 def sign_pdf(pdf: bytes, certificates: ArchiveCertificates, moment: datetime, reason: str) -> bytes:
@@ -64,7 +66,7 @@ def sign_pdf(pdf: bytes, certificates: ArchiveCertificates, moment: datetime, re
         md_algorithm=DIGEST,
         subfilter=SigSeedSubFilter.PADES,
         reason=reason,
-        name=certificates.signing.subject.rfc4514_string(),
+        name=organisation(certificates.signing),  # what readers show as the signer's name
     )
     writer = _Writer(io.BytesIO(pdf))
     out = _Signer(meta, signer, moment).sign_pdf(writer, bytes_reserved=CMS_BYTES)

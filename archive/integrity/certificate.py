@@ -42,7 +42,7 @@ NOT_AFTER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DERIVATION_INFO = b"dealer-archive/pdf-signing-key/p256/v1"
 ROOT_SUFFIX = " 售后档案根证书"
-NAME_LIMIT = 64  # RFC 5280's upper bound for an organisation or common name
+COMMON_NAME_BYTES = 64  # what cryptography allows (RFC 5280's ub-common-name), in UTF-8
 
 
 @dataclass(frozen=True)
@@ -134,18 +134,15 @@ def fingerprint(certificate: x509.Certificate) -> str:
     return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def name_text(text: str) -> str:
-    """``text`` as a certificate can hold it (a dealer's name longer than 64 characters is cut:
-    compare names through this)."""
-    return text[:NAME_LIMIT]
-
-
 def _name(dealer: str, common_name: str) -> x509.Name:
+    """The dealer whole as organisation (what ``verify-bundle`` compares); the common name,
+    which readers show, cut to what it may hold (22 Chinese characters)."""
+    cut = common_name.encode()[:COMMON_NAME_BYTES].decode(errors="ignore")
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name_text(dealer)),
-            x509.NameAttribute(NameOID.COMMON_NAME, name_text(common_name)),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, dealer),
+            x509.NameAttribute(NameOID.COMMON_NAME, cut),
         ]
     )
 

@@ -26,7 +26,6 @@ from archive.bundle.manifest import (
     PROOF_FIELDS,
     VOLUME_FIELDS,
 )
-from archive.integrity.certificate import name_text
 from archive.integrity.keys import VerifierKey
 from archive.integrity.notes import BadNote, Checkpoint, parse_checkpoint
 from archive.integrity.proofs import LEAF_FORMAT
@@ -129,7 +128,7 @@ def embedded_key(manifest: dict[str, Any] | None) -> VerifierKey | None:
 def check_fields(manifest: dict[str, Any], signed: SignedFile | None, report: BundleReport) -> None:
     """The fields no replay checks: the dealer, the leaf format, and fields the format lacks."""
     dealer = manifest.get("dealer")
-    if signed is not None and signed.dealer != name_text(str(dealer)):
+    if signed is not None and signed.dealer != dealer:
         report.add(
             "manifest_dealer_mismatch",
             f"装订清单中的经销商“{dealer}”与 PDF 签名证书上的“{signed.dealer}”不同",
