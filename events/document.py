@@ -118,6 +118,21 @@ class Document(DocumentReading, OffsiteTrips, Aggregate):
             scan.withdrawn_at = self.timestamp
             scan.withdrawn_reason = self.reason
 
+    class ScanRead(Aggregate.Event):
+        """OCR of an attached scan (archive/commands/ocr.py): the PDF/A made from it (a blob),
+        its text, and each derived page's fingerprint, so a bundle's pages can be proved."""
+
+        sha256: str
+        derived_sha256: str
+        text: str
+        pages: int
+        engine: str
+        page_fingerprints: list[str]
+
+        def apply(self, doc: Document) -> None:
+            # A document replayed from before readings existed gets the dict on its first one.
+            vars(doc).setdefault("readings", {})[self.sha256] = self
+
     class Signed(Aggregate.Event):
         role: str
         signer: str
