@@ -33,6 +33,8 @@ wanted=(
     python3 python3-venv python3-dev build-essential
     fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
     postgresql poppler-utils
+    # OCRmyPDF's engines: scans become PDF/A with a Chinese text layer (archive/scans/ocr.py)
+    ghostscript tesseract-ocr tesseract-ocr-chi-sim
 )
 if [ "$with_browser" -eq 1 ]; then
     wanted+=(chromium)

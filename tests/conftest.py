@@ -2,6 +2,7 @@
 # the project's own fixtures below them.
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -46,6 +47,14 @@ def store_settings(request: pytest.FixtureRequest, tmp_path) -> Settings:
     """Settings for a fresh archive on a real SQLite file, and again on PostgreSQL."""
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     return Settings(home=tmp_path / "home", database_url=url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Scans read by OCR once per test run and shared by content (``ARCHIVE_OCR_CACHE``,
+    archive/scans/ocr.py): the demo months of many tests seal the same slips."""
+    shared = tmp_path_factory.getbasetemp().parent / "ocr-cache"  # one for every xdist worker
+    os.environ.setdefault("ARCHIVE_OCR_CACHE", str(shared))
 
 
 @pytest.fixture

@@ -184,8 +184,10 @@ def test_full_binding_pages_contents_and_bookmarks(sealed: Sealed) -> None:
 
 
 def _image(page) -> bytes:
-    (image,) = page["/Resources"]["/XObject"].values()
-    return image.get_object().get_data()
+    """The page's one image (a scan's PDF/A page also holds its OCR text layer, a form)."""
+    xobjects = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
+    (image,) = [x for x in xobjects if x["/Subtype"] == "/Image"]
+    return image.get_data()
 
 
 def test_a_document_page_reads_as_chinese_with_signatures_and_history(sealed: Sealed) -> None:
@@ -202,10 +204,11 @@ def test_a_document_page_reads_as_chinese_with_signatures_and_history(sealed: Se
     # The customer's handwritten PNG is drawn in the signature block (pages of a rendered run
     # share one resource dictionary, so count what the page draws, not what it could).
     assert len(DRAWN_IMAGE.findall(page.get_contents().get_data())) == 1
-    # The photo scan is placed on its own page after the form.
+    # The photo scan is placed on its own page after the form (its PDF/A, made by OCR),
+    # with the photo itself embedded beside it.
     photo_page = reader.pages[toc[order.number]]
-    assert "车辆照片" in photo_page.extract_text()
-    assert len(DRAWN_IMAGE.findall(photo_page.get_contents().get_data())) == 1
+    (source,) = photo_page["/AF"]
+    assert source.get_object()["/EF"]["/F"].get_object().get_data() == png_bytes(9)
     amended = documents[sealed.amended]
     amended_text = reader.pages[toc[amended.number] - 1].extract_text()
     assert "变更记录" in amended_text and "修改" in amended_text
@@ -217,7 +220,9 @@ def test_the_manifest_is_the_archive_state_and_the_file_is_pdf_a_3b(sealed: Seal
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
     assert reader.pdf_header == "%PDF-1.7"
     assert "/OutputIntents" in reader.trailer["/Root"]
-    assert len(reader.trailer["/Root"]["/AF"]) == 1
+    associated = [a.get_object()["/AFRelationship"] for a in reader.trailer["/Root"]["/AF"]]
+    assert associated.count("/Data") == 1  # the manifest; the rest are scans' originals
+    assert set(associated) == {"/Data", "/Source"}
     manifest = json.loads(reader.attachments["manifest.json"][0])
     assert manifest == sealed.full.manifest
     volume = sealed.volume

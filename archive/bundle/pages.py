@@ -2,7 +2,8 @@
 
 Runs are cut from the binding's documents; once they are rendered, the anchors of each run
 (``render.document_anchor``, ``render.scan_anchor``) say where every document's pages are,
-so the documents' first pages, and the page runs to merge, follow.
+so the documents' first pages, and the page runs to merge, follow. Each run names the original
+files its pages are made from (scans, drawn signatures), to be embedded beside them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archive.bundle.layout import PrintDocument
-from archive.bundle.merge import PageRun
+from archive.bundle.merge import PageRun, SourceFile
 from archive.bundle.render import RenderedPart, document_anchor, scan_anchor
 
 # Documents per rendered run: large enough that WeasyPrint's per-PDF setup (a fifth of a
@@ -83,12 +84,21 @@ class DocumentPages:
                     known = len(sources) - 1
                 index_of[id(part)] = known
             source = index_of[id(part)]
-            runs.append(PageRun(source, *part.anchors[document_anchor(index)]))
+            # The form's pages show the drawn signatures; a scan's pages are made from it.
+            drawn = {s["image"] for s in printed.model["signatures"] if s["image"]}
+            form = PageRun(source, *part.anchors[document_anchor(index)], _files(printed, drawn))
+            runs.append(form)
             for scan in printed.model["scans"]:
+                files = _files(printed, {scan["sha"]})
                 if scan["placement"] == "pdf":
                     sources.append(printed.pdf_scans[scan["sha"]])
-                    runs.append(PageRun(len(sources) - 1, 0, scan["pages"]))
+                    runs.append(PageRun(len(sources) - 1, 0, scan["pages"], files))
                 else:
                     span = part.anchors[scan_anchor(index, scan["position"])]
-                    runs.append(PageRun(source, *span))
+                    runs.append(PageRun(source, *span, files))
         return runs
+
+
+def _files(printed: PrintDocument, shas: set[str]) -> tuple[SourceFile, ...]:
+    """The originals of ``shas`` that the layout located (in SHA-256 order)."""
+    return tuple(printed.sources[sha] for sha in sorted(shas) if sha in printed.sources)

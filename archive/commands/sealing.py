@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from archive.bootstrap import Archive
 from archive.commands.common import require_actor, require_reason
+from archive.commands.ocr import read_scans_before_binding
 from archive.errors import Conflict
 from archive.integrity.checkpoints import checkpoint_after_seal
 from archive.kinds.catalog import RegistryClosingCatalog
@@ -81,6 +82,9 @@ def seal_month(
     blockers = [b for doc in documents for b in _blockers(catalog, doc)]
     if blockers and reason is None:
         raise SealBlocked(label, blockers)
+    # Scans are read (OCR, PDF/A) before the seal, so the sealed versions name their readings
+    # and the volume's bundles show, and prove, the PDF/A pages (archive/commands/ocr.py).
+    documents = read_scans_before_binding(archive, documents)
     entries = [
         {
             "id": str(doc.id),
