@@ -20,6 +20,7 @@ from typing import Any
 
 from archive import queries
 from archive.bootstrap import Archive
+from archive.bundle.merge import SourceFile
 from archive.bundle.print_facts import MISSING, PrintFacts
 from archive.kinds.display import line_rows, value_text
 from archive.kinds.fieldtypes import Boolean, DecimalNumber, Integer, Lines, Text
@@ -27,6 +28,7 @@ from archive.kinds.registry import Kind
 from archive.kinds.roles import ROLE_LABELS
 from archive.queries.documents import history_of
 from archive.queries.volumes import BoundDocument
+from archive.scans.readings import scan_readings
 from events.document import Document
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
@@ -42,6 +44,8 @@ class PrintDocument:
     model: dict[str, Any]
     images: dict[str, str] = field(default_factory=dict)  # SHA-256 -> file URI (for <img>)
     pdf_scans: dict[str, Path] = field(default_factory=dict)  # SHA-256 -> PDF to merge in
+    # SHA-256 -> the original file, embedded beside the pages made from it (merge.py)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
 
     def scan_pages(self) -> int:
         """Pages the PDF scans add after the rendered pages."""
@@ -260,6 +264,15 @@ class Layout:
         """
         attachments, scans = [], []
         for scan in doc.scans:
+            if scan.active and self.archive is not None:
+                printed.sources[scan.sha256] = SourceFile(
+                    scan.sha256,
+                    self.archive.blobs.path_for(scan.sha256),
+                    scan.media_type,
+                    scan.filename,
+                    f"{doc.kind} {doc.number} {scan.label or 'scan'}",
+                    scan.attached_at,
+                )
             if scan.active and scan.sha256 in shown:
                 continue
             row = {
@@ -274,7 +287,8 @@ class Layout:
             if not scan.active:
                 row["where"] = f"已撤回：{scan.withdrawn_reason}"
                 continue
-            placement, pages = self._placement(scan.sha256, scan.media_type, printed)
+            reading = scan_readings(doc).get(scan.sha256)
+            placement, pages = self._placement(scan.sha256, scan.media_type, printed, reading)
             position = len(scans) + 1
             scans.append(
                 {
@@ -295,9 +309,15 @@ class Layout:
             )
         return attachments, scans
 
-    def _placement(self, sha256: str, media_type: str, printed: PrintDocument) -> tuple[str, int]:
+    def _placement(
+        self, sha256: str, media_type: str, printed: PrintDocument, reading: Any = None
+    ) -> tuple[str, int]:
         """How a scan goes into the bundle: ``image`` (placed on a page), ``pdf`` (its pages
-        merged in) or ``unreadable`` (a page saying so)."""
+        merged in: the PDF/A its ``reading`` made, else the original) or ``unreadable``."""
+        if reading is not None:
+            if self.archive is not None:
+                printed.pdf_scans[sha256] = self.archive.blobs.path_for(reading.derived_sha256)
+            return "pdf", reading.pages
         if media_type in IMAGE_TYPES:
             self._locate(sha256, printed.images)
             return "image", 1

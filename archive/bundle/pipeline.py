@@ -49,6 +49,7 @@ from archive.bundle.pages import DocumentPages, runs_by_kind
 from archive.bundle.parallel import RenderPool
 from archive.bundle.render import EmbeddedFile, RenderedPart, RenderJob, chunk_job, render_part
 from archive.bundle.signing import sign_pdf
+from archive.commands.ocr import read_scans_before_binding
 from archive.integrity.certificate import archive_certificates
 from archive.queries.volumes import bound_document, get_volume, sealed_documents
 from events.volume import MonthVolume
@@ -181,6 +182,8 @@ def print_document(
     """One document as it stands now (or at ``version``, or at the instant ``as_of``, looked up
     as strictly as the document page does), with its scans, alone in a PDF/A-3b file."""
     kind, doc = queries.get_document(archive, kind_code, number, version=version, as_of=as_of)
+    if version is None and as_of is None:  # as it stands now: its waiting scans read first
+        doc = read_scans_before_binding(archive, [doc])[0]
     bound = bound_document(archive, doc.id, doc.version)
     printed = Layout(archive).document(kind, bound.doc)
     manifest = build_manifest(archive, [bound], binding=SINGLE)
