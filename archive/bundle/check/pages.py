@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
+from pypdf import PdfReader
+
 from archive.bundle.bindings import RETURN, fee_summary
 from archive.bundle.check.cells import fee_cells
 from archive.bundle.check.documents import ProvedDocument
@@ -20,6 +22,7 @@ from archive.bundle.check.forms import (
     running_header,
 )
 from archive.bundle.check.report import BundleReport
+from archive.bundle.check.scans import check_scans
 from archive.bundle.front_matter import heading
 from archive.bundle.printed import (
     FEES_HEADING,
@@ -60,6 +63,7 @@ def check_pages(
     if facts is not None:
         check_forms(pages, spans, documents, facts, dealer, report)
     check_fees(pages, fees, documents, volume, dealer, report)
+    check_scans(PdfReader(stream), documents, starts, report)  # check/scans.py
 
 
 def read_page_texts(
