@@ -90,7 +90,8 @@ def signer_identity(
         if target is None or target.username not in named:
             raise Forbidden(
                 "not_named_signer",
-                f"“{on_behalf_of}”不是本{kind.label}写明的{label}（本单：{_names(ctx, named)}），"
+                f"{target.name if target else f'“{on_behalf_of}”'}不是本{kind.label}写明的{label}"
+                f"（本单：{_names(ctx, named)}），"
                 "不能代其签字",
                 f"{on_behalf_of!r} is not a {role} this {kind.code} names",
             )
@@ -260,7 +261,7 @@ def ready_to_submit(kind: Kind, doc: Document) -> None:
         parts.append("尚未附纸质单据的扫描件")
     if parts:
         raise Conflict(
-            "notready_to_submit",
+            "not_ready_to_submit",
             f"{kind.label} {doc.number} 还不能上报服务中心：{'；'.join(parts)}。请补齐后再上报",
             f"{doc.number} cannot be submitted yet: missing signatures "
             f"{', '.join(missing) or 'none'}"

@@ -1,0 +1,185 @@
+"""The claims clerk's rules in the write path (issue 12, item 2): one claim per work order
+unless a further one says why, submission only when signed and scanned, late submissions
+recorded with their deadline, a corrected claim submitted again; old events still replay."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from archive import commands
+from archive.bootstrap import Archive, open_archive
+from archive.errors import ArchiveError, Conflict, ValidationFailed
+from events.document import Document
+from tests.support import (
+    FakeClock,
+    event_count,
+    file_claim,
+    sign_and_scan_claim,
+    warranty_claim,
+)
+
+
+def test_one_claim_per_order_unless_a_further_one_says_why(team: Archive) -> None:
+    file_claim(team, "WC-1")
+    second = warranty_claim("WC-2")
+    before = event_count(team)
+    with pytest.raises(ValidationFailed) as caught:
+        commands.file_document(team, "warranty_claim", second, "admin")
+    assert event_count(team) == before
+    (problem,) = caught.value.problems
+    assert problem.field == "work_order_no"
+    assert "已有三包索赔单 WC-1" in problem.message_zh and "追加原因" in problem.message_zh
+    doc = commands.file_document(
+        team, "warranty_claim", second, "admin", further_reason="另一故障：空调压缩机"
+    )
+    link = doc.links["work_order_no"]
+    assert (link["state"], link["further"], link["reason"]) == (
+        "further",
+        True,
+        "另一故障：空调压缩机",
+    )
+    # A voided claim does not count: its replacement needs no reason.
+    commands.void_document(team, "warranty_claim", "WC-1", "填错", "admin")
+    commands.void_document(team, "warranty_claim", "WC-2", "填错", "admin")
+    again = commands.file_document(team, "warranty_claim", warranty_claim("WC-3"), "admin")
+    assert again.links["work_order_no"]["state"] == "ok"
+
+
+def test_two_clerks_filing_a_claim_for_one_order_at_once_take_turns(
+    team: Archive, clock: FakeClock
+) -> None:
+    file_claim(team, "WC-0")  # files the order; voided so that the order is free again
+    commands.void_document(team, "warranty_claim", "WC-0", "作废", "admin")
+    other = open_archive(team.settings, clock=clock)  # a second process on the same archive
+    start = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def file(archive: Archive, number: str) -> None:
+        start.wait()
+        try:
+            outcomes[number] = commands.file_document(
+                archive, "warranty_claim", warranty_claim(number), "admin"
+            )
+        except ArchiveError as error:
+            outcomes[number] = error
+
+    try:
+        threads = [
+            threading.Thread(target=file, args=(a, n)) for a, n in ((team, "WC-A"), (other, "WC-B"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        other.close()
+    refusals = [o for o in outcomes.values() if isinstance(o, ValidationFailed)]
+    filed = [o for o in outcomes.values() if isinstance(o, Document)]
+    assert len(filed) == 1 and len(refusals) == 1, outcomes
+    assert "已有三包索赔单" in refusals[0].problems[0].message_zh
+
+
+def test_submission_waits_for_every_signature_and_the_scan(team: Archive) -> None:
+    file_claim(team)
+    before = event_count(team)
+    with pytest.raises(Conflict) as caught:
+        commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1", "admin")
+    assert event_count(team) == before
+    assert caught.value.code == "not_ready_to_submit"
+    message = caught.value.message_zh
+    assert "维修技师、索赔员、服务经理、客户尚未在当前版本上签字" in message
+    assert "尚未附纸质单据的扫描件" in message
+    sign_and_scan_claim(team)
+    doc = commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1", "admin")
+    assert doc.submission["late"] is False
+    assert doc.submission["deadline"] == date(2026, 11, 10)  # 2026-11-03 + 7 days
+
+
+def test_a_late_submission_is_recorded_with_its_deadline(team: Archive, clock: FakeClock) -> None:
+    file_claim(team)
+    sign_and_scan_claim(team)
+    clock.advance(days=9)  # 2026-11-12 in Beijing
+    doc = commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1", "admin")
+    assert (doc.submission["late"], doc.submission["deadline"]) == (True, date(2026, 11, 10))
+    replayed = team.app.repository.get(doc.id)
+    assert replayed.submission["deadline"] == date(2026, 11, 10)
+    # The days are configuration: with 10 days the same day is on time.
+    team.settings = replace(team.settings, deadline_days={"warranty_claim_days": 10})
+    file_claim(team, "WC-2", work_order_no="WO-2")
+    sign_and_scan_claim(team, "WC-2")
+    on_time = commands.submit_claim(team, "warranty_claim", "WC-2", "SVW-2", "admin")
+    assert (on_time.submission["late"], on_time.submission["deadline"]) == (
+        False,
+        date(2026, 11, 13),
+    )
+
+
+def test_an_amended_or_refused_claim_must_be_submitted_again(team: Archive) -> None:
+    file_claim(team)
+    sign_and_scan_claim(team)
+    doc = commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1", "admin")
+    amended = commands.amend_document(
+        team,
+        "warranty_claim",
+        "WC-0001",
+        {"service_fee": "260"},
+        "工时费更正",
+        doc.version,
+        "admin",
+    )
+    assert amended.submission is None
+    assert amended.withdrawn_submissions[0]["claim_no"] == "SVW-1"
+    assert "工时费更正" in amended.withdrawn_submissions[0]["withdrawn_reason"]
+    events = list(team.app.stored_events(amended.id))
+    assert [type(e).__name__ for e in events[-2:]] == ["Amended", "SubmissionWithdrawn"]
+    assert events[-1].timestamp == events[-2].timestamp  # one commit
+    with pytest.raises(Conflict):  # the amendment took the signatures' version away
+        commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1b", "admin")
+    for role, who in (("technician", "li"), ("claims_clerk", "zhou"), ("service_manager", "sun")):
+        commands.sign_document(team, "warranty_claim", "WC-0001", role, who)
+    scan = amended.active_scans()[0].sha256
+    commands.sign_document(
+        team, "warranty_claim", "WC-0001", "customer", "admin", image_sha256=scan
+    )
+    commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1b", "admin")
+    refused = commands.refuse_signature(
+        team, "warranty_claim", "WC-0001", "claims_clerk", "旧件未返回", "zhou"
+    )
+    assert refused.submission is None and len(refused.withdrawn_submissions) == 2
+    assert "索赔员拒签" in refused.withdrawn_submissions[1]["withdrawn_reason"]
+
+
+def test_events_stored_before_the_rules_replay_as_before(team: Archive) -> None:
+    """Signed without on_behalf_of, Submitted without late and deadline: as written by the
+    code before issue 12, straight into the store."""
+    at = team.now()
+    doc = Document.file(
+        "warranty_claim", "WC-OLD", {"business_date": date(2026, 11, 3)}, "admin", at
+    )
+    doc.sign("technician", "li", "li", at)
+    doc.submit("SVW-OLD", "admin", at)
+    stored = []
+    for event in doc.collect_events():
+        record = team.app.mapper.to_stored_event(event)
+        state = json.loads(record.state)
+        for new in ("on_behalf_of", "on_behalf_reason", "late", "deadline"):
+            state.pop(new, None)
+        stored.append(
+            StoredEvent(
+                originator_id=record.originator_id,
+                originator_version=record.originator_version,
+                topic=record.topic,
+                state=json.dumps(state).encode(),
+            )
+        )
+    team.app.recorder.insert_events(stored)
+    old = team.app.repository.get(Document.create_id("warranty_claim", "WC-OLD"))
+    assert old.signatures[0].on_behalf_of is None and old.signatures[0].on_behalf_reason == ""
+    assert old.submission["late"] is False and old.submission["deadline"] is None
+    assert old.links == {} and old.withdrawn_submissions == []
