@@ -21,7 +21,7 @@ from archive import commands, queries
 from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
 from archive.errors import NotFound
-from tests.support import OTHER_VIN, VALID_VIN, FakeClock, pdf_bytes, register_team
+from tests.support import OTHER_VIN, VALID_VIN, FakeClock, pdf_bytes, register_team, work_order
 from web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -43,6 +43,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Arch
     home = tmp_path_factory.mktemp("browser") / "home"
     archive = open_archive(Settings(home=home), clock=FakeClock())
     register_team(archive)
+    # The work order the browser's claim names (a claim must name one the archive holds), in
+    # October so that November's volume holds the claim alone.
+    order = work_order("WO-B1", business_date="2026-10-30", vin=OTHER_VIN, mileage_km=23456)
+    commands.file_document(archive, "work_order", order, "admin")
     for username in ("admin", "li", "zhou", "sun", "auditor"):
         commands.set_password(archive, username, PASSWORD, "admin")
     port = free_port()
@@ -197,16 +201,17 @@ def test_a_warranty_claim_from_filing_to_search(
     clerk.goto(f"{base}/vehicles?vin={OTHER_VIN}")
     shot(clerk, "vehicle")
 
-    # The claim goes to the service centre; then the manager signs and seals the month.
+    # The manager signs; the claim goes to the service centre (only once every signature is
+    # there); then the manager seals the month.
+    manager = log_in(browser, base, "sun")
+    manager.goto(f"{base}/d/warranty_claim/WC-B1")
+    manager.click("button[data-sign=service_manager]")
+    manager.wait_for_url("**/d/warranty_claim/WC-B1?signed=1")
     clerk.goto(f"{base}/d/warranty_claim/WC-B1")
     clerk.fill("input[name=claim_no]", "SVW-2026-11-0001")
     clerk.click("button:has-text('登记上报')")
     clerk.wait_for_url("**/d/warranty_claim/WC-B1?done=1")
     clerk.context.close()
-    manager = log_in(browser, base, "sun")
-    manager.goto(f"{base}/d/warranty_claim/WC-B1")
-    manager.click("button[data-sign=service_manager]")
-    manager.wait_for_url("**/d/warranty_claim/WC-B1?signed=1")
     manager.goto(f"{base}/months/2026-11")
     manager.click("button:has-text('封存 2026-11')")
     manager.wait_for_url(f"{base}/months/2026-11?sealed=1")
