@@ -54,9 +54,10 @@ def check_pages(
     texts = [page.text for page in pages]
     check_page_numbers(texts, report)
     starts = check_printed(texts, documents, report)
-    fees = _fee_start(pages, starts) if report.binding == RETURN else None
-    end = fees or len(pages) + 1
-    ends = _ends(sorted(starts.values()), end)
+    # A document's pages end where the next form begins, whether the manifest holds it or not.
+    firsts = sorted({head.page for head in printed_heads(texts)[0]})
+    fees = _fee_start(pages, firsts) if report.binding == RETURN else None
+    ends = _ends(firsts, fees or len(pages) + 1)
     spans = {key: (start, ends[start]) for key, start in starts.items()}
     dealer = manifest.get("dealer") if isinstance(manifest.get("dealer"), str) else None
     facts = read_print_facts(manifest, report)
@@ -90,10 +91,10 @@ def _ends(firsts: list[int], end: int) -> dict[int, int]:
     return dict(zip(firsts, [*firsts[1:], end], strict=True))
 
 
-def _fee_start(pages: list[PageText], starts: dict[Any, int]) -> int | None:
+def _fee_start(pages: list[PageText], firsts: list[int]) -> int | None:
     """The page (1-based) where the fee summary begins: after the last form, the first page
     whose text begins with its heading."""
-    after = max(starts.values(), default=0)
+    after = max(firsts, default=0)
     for number in range(after + 1, len(pages) + 1):
         fragments = [f for f in pages[number - 1].fragments if f.text.strip()]
         if fragments and compact(fragments[0].text) == FEES_HEADING:
