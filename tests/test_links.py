@@ -228,3 +228,15 @@ def test_file_and_draft_from_an_order_on_the_command_line(tmp_path: Path) -> Non
         env=env,
     )
     assert reasoned.exit_code == 0, reasoned.output
+
+
+def test_an_imported_claim_is_checked_like_a_filed_one(team: Archive) -> None:
+    commands.file_document(team, "work_order", work_order(), "admin")
+    rows = [(2, warranty_claim("WC-1")), (3, warranty_claim("WC-2", work_order_no="WO-404"))]
+    before = event_count(team)
+    with pytest.raises(commands.ImportFailed) as caught:
+        commands.file_batch(team, "warranty_claim", rows, "admin")
+    assert event_count(team) == before
+    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "work_order_no")]
+    (doc,) = commands.file_batch(team, "warranty_claim", rows[:1], "admin")
+    assert doc.links["work_order_no"]["state"] == "ok"

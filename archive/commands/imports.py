@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from archive.bootstrap import Archive
 from archive.commands.common import actor_and_context
+from archive.commands.links import check_links
 from archive.errors import BadInput, FieldProblem, ValidationFailed
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.validation import validate_document
@@ -185,6 +186,7 @@ def file_batch(
         fields = dict(data)
         try:
             number, values = validate_document(kind, fields.pop("number", None), fields, ctx)
+            links = check_links(archive, kind, values, own_number=number)  # as file_document
         except ValidationFailed as failed:
             problems.extend(
                 row_problem(line, p.field, p.message_zh, p.message_en) for p in failed.problems
@@ -202,6 +204,7 @@ def file_batch(
             continue
         lines_of[number] = line
         docs.append(Document.file(kind.code, number, values, actor, at))
+        docs[-1].record_links(links, actor, at)
     if problems:
         raise ImportFailed(problems)
     if not docs:
