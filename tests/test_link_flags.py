@@ -174,3 +174,42 @@ def test_the_month_knows_which_claims_are_unsubmitted_and_which_were_late(
         assert not october["WC-0002"].submitted and not october["WC-0002"].late_submission
         blocked = {b.number for d in months.documents("2026-11") for b in d.blockers}
         assert "WC-0004" in blocked
+
+
+@SQLITE_ONLY
+def test_what_ocr_read_on_a_scan_is_found_until_the_scan_is_withdrawn(team: Archive) -> None:
+    import io
+
+    from tests.support import pdf_bytes
+
+    commands.file_document(team, "work_order", work_order(), "admin")
+    scan = commands.attach_scan(
+        team, "work_order", "WO-0001", io.BytesIO(pdf_bytes("slip")), "admin", "slip.pdf"
+    ).active_scans()[0]
+
+    def read(doc: Document) -> None:  # as archive/commands/ocr.py records a reading
+        doc.trigger_event(
+            Document.ScanRead,
+            sha256=scan.sha256,
+            derived_sha256=scan.sha256,
+            text="客户签字确认：变速箱换挡顿挫",
+            pages=1,
+            engine="test",
+            page_fingerprints=[],
+            timestamp=team.now(),
+        )
+
+    change(team, "work_order", "WO-0001", read)
+    for engine in SEARCH_ENGINES:
+        team.settings = replace(team.settings, search_engine=engine)
+        with team.read_models() as models:
+            models.runner.catch_up()
+            assert numbers(models, "顿挫") == ["WO-0001"], engine
+            models.runner.rebuild("search")
+            assert numbers(models, "顿挫") == ["WO-0001"], (engine, "rebuilt")
+    commands.withdraw_scan(team, "work_order", "WO-0001", scan.sha256, "扫错了", "admin")
+    for engine in SEARCH_ENGINES:
+        team.settings = replace(team.settings, search_engine=engine)
+        with team.read_models() as models:
+            models.runner.catch_up()
+            assert numbers(models, "顿挫") == [], engine

@@ -260,16 +260,12 @@ def _scan_texts(doc: Document) -> list[str]:
     """What OCR read on the document's active scans (``Document.ScanRead``, kept by the
     scan's SHA-256 in ``readings``), last: a hit's snippet comes from the typed fields first.
     A withdrawn scan's text is no longer the document's."""
-    readings = getattr(doc, "readings", None) or {}
-    texts = []
-    for scan in doc.active_scans():
-        reading = readings.get(scan.sha256)
-        text = getattr(reading, "text", None)
-        if text is None and isinstance(reading, dict):
-            text = reading.get("text")
-        if text:
-            texts.append(str(text))
-    return texts
+    readings = getattr(doc, "readings", {})  # absent on a document never read
+    return [
+        readings[scan.sha256].text
+        for scan in doc.active_scans()
+        if scan.sha256 in readings and readings[scan.sha256].text
+    ]
 
 
 def _with_names(usernames: set[str], names: dict[str, str]) -> list[str]:
