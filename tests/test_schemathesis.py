@@ -48,6 +48,8 @@ BEYOND_THE_SCHEMA = {
     "POST /api/v1/documents/{kind}/{number}/signatures": "the customer's evidence",
     "POST /api/v1/offsite/{number}/departure": "kilometres and terminal of the order",
     "POST /api/v1/offsite/{number}/return": "kilometres against the departure",
+    # Which kinds are created from which is the registry's links, not this operation's schema.
+    "GET /api/v1/drafts/{kind}": "the registry's links (from=KIND:NUMBER)",
     # OpenAPI cannot say that two query parameters exclude each other.
     "GET /api/v1/documents/{kind}/{number}": "version or as_of, not both",
     # The query language (its grammar is in the description).
