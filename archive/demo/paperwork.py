@@ -230,9 +230,12 @@ class Paperwork(WarrantyPapers):
 
     # -- daily reports ----------------------------------------------------------------------------
 
-    def add_daily_reports(self, visits: list[Visit], max_lines: int = 500) -> None:
+    def add_daily_reports(self, visits: list[Visit], max_lines: int = 450) -> None:
         """One report per working day, drafted by the system at 18:00 from the work orders of
-        the day filed by then (a car settled later is not on it), signed before leaving."""
+        the day filed by then (a car settled later is not on it), signed before leaving.
+
+        A day of more orders than a report takes (500 lines) is split; ``max_lines`` leaves room
+        for a duplicate order the draft still lists because it is voided only after 18:00."""
         rng = self.rng
         by_day: dict[date, list[Visit]] = {}
         for visit in visits:
