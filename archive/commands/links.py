@@ -3,9 +3,9 @@ and the values a new document takes from the paper it is created from.
 
 Targets are loaded from the event store by their id (``Document.create_id(kind, number)``),
 which is strongly consistent. The one rule that needs more than the target, one warranty claim
-per work order, asks the worklists read model for the order's claims after catching it up,
-under a file lock in ``$ARCHIVE_HOME`` held until the new claim is saved: two clerks filing a
-claim for one order at once take turns, and the second sees the first's claim.
+per work order, asks ``archive.commands.link_index`` for the order's claims (followed from the
+log up to its head) under a file lock in ``$ARCHIVE_HOME`` held until the new claim is saved:
+two clerks filing a claim for one order at once take turns, and the second sees the first's.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 from archive.bootstrap import Archive
 from archive.commands.common import (
     UNLINKED_HINT,
-    caught_up_worklists,
     load_document,
     load_target,
     require_reason,
 )
 from archive.commands.daily_report import check_lines
+from archive.commands.link_index import live_documents_naming
 from archive.errors import BadInput, Conflict, FieldProblem, ValidationFailed
 from archive.kinds.links import (
     FURTHER,
@@ -56,20 +56,6 @@ def link_guard(archive: Archive, kind: Kind) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def documents_naming(
-    archive: Archive, kind_code: str, field: str, number: str
-) -> list[dict[str, Any]]:
-    """Live documents of ``kind_code`` whose ``field`` (``work_order_no``) is ``number``."""
-    assert field == "work_order_no", "the worklists keep only this link field"
-    with caught_up_worklists(archive) as worklists:
-        rows = worklists.query(
-            "SELECT number FROM wl_docs WHERE kind = ? AND work_order_no = ? AND voided = 0"
-            " ORDER BY number",
-            (kind_code, number),
-        )
-    return [dict(r) for r in rows]
 
 
 def check_links(
@@ -165,9 +151,9 @@ def _check_link(
     record = link_record(link, target_kind, number, state, detail=detail)
     if link.one_per_target:
         others = [
-            r["number"]
-            for r in documents_naming(archive, kind.code, link.field, number)
-            if r["number"] != own_number
+            n
+            for n in live_documents_naming(archive, kind.code, link.field, number)
+            if n != own_number
         ]
         if others and not further:
             return None, [
@@ -239,7 +225,6 @@ __all__ = [
     "OK",
     "UNLINKED",
     "check_links",
-    "documents_naming",
     "link_guard",
     "links_to_check",
     "prefill",
