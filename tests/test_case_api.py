@@ -89,7 +89,7 @@ def test_sign_on_behalf_and_submission_gaps_in_the_api(api: Api, team: Archive) 
     api.ok("POST", "/documents/warranty_claim", json=warranty_claim())
     url = "/documents/warranty_claim/WC-0001"
     body = refused(
-        api("POST", url + "/submission", json={"claim_no": "SVW-1"}), 409, "notready_to_submit"
+        api("POST", url + "/submission", json={"claim_no": "SVW-1"}), 409, "not_ready_to_submit"
     )
     assert "维修技师" in body["message_zh"] and "扫描件" in body["message_zh"]
     behalf = {"role": "technician", "on_behalf_of": "li", "on_behalf_reason": "休假"}
