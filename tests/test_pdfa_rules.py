@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,8 @@ from archive.bootstrap import Archive, open_archive
 from archive.bundle.check import check_bundle
 from archive.bundle.check.scans import drawn_images
 from archive.bundle.pipeline import bundle_volume
+from archive.commands import sealing
+from archive.commands.ocr import read_pending_scans
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.demo.media import signature_png
@@ -287,3 +290,31 @@ def _images(resources: Any, depth: int = 0) -> list[StreamObject]:
 
 def _image_data(page: Any) -> list[bytes]:
     return sorted(i.get_data() for i in _images(page.get("/Resources")))
+
+
+# -- an archive written before scans were read -----------------------------------------------
+
+
+def test_a_volume_sealed_before_scans_were_read_still_binds_and_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Volumes sealed before this change hold no ``ScanRead``: their bundles show the original
+    scans, proved by the originals' own pages, and stay the same bytes once ``archive ocr``
+    reads those scans later (the sealed versions do not change)."""
+    monkeypatch.setattr(sealing, "read_scans_before_binding", lambda archive, documents: documents)
+    archive = open_archive(Settings(home=tmp_path / "home"), clock=FakeClock())
+    try:
+        load(archive, generate(DemoSpec(month=MONTH, work_orders=12)))
+        volume = commands.seal_month(archive, MONTH, "ma.zhiqiang", force_reason="测试：强制封存")
+        sealed = [
+            archive.app.repository.get(UUID(e["id"]), version=e["version"]) for e in volume.entries
+        ]
+        assert any(unread_scans(d) for d in sealed)
+        before = bundle_volume(archive, MONTH, "return").pdf
+        key = load_verifier(archive.settings)
+        report = check_bundle(before, key)
+        assert report.intact, [f.as_dict() for f in report.findings]
+        assert read_pending_scans(archive).scans >= 1  # read later, after the seal
+        assert bundle_volume(archive, MONTH, "return").pdf == before
+    finally:
+        archive.close()

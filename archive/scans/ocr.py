@@ -90,6 +90,9 @@ def _convert(path: Path, media_type: str, work: Path) -> Converted:
             optimize=0,
             jobs=1,
             progress_bar=False,
+            # A signed PDF (a manufacturer's form) is read too: its original, signature and
+            # all, stays the evidence, embedded whole beside the pages made from it.
+            invalidate_digital_signatures=True,
             use_threads=True,
             **options,
             **more,
