@@ -3,7 +3,7 @@ finds the shared fields filled in, completes and saves the claim, and sees it in
 order's case file; then reviews the system's daily report draft.
 
 Screenshots go to ``test-artifacts/screenshots`` (case-work-order, case-claim-form,
-case-file-with-claim, daily-report-draft).
+case-claim-page, case-file-with-claim, daily-report-draft).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def test_a_claim_is_filed_from_a_work_orders_page(
     # Before 上报 the page says what is missing, and the button waits for it.
     assert "缺维修技师签字：李师傅" in clerk.locator("[data-submit-gaps]").inner_text()
     assert clerk.locator("button:has-text('登记上报')").is_disabled()
+    shot(clerk, "case-claim-page")
 
     clerk.goto(f"{base}/d/work_order/WO-C1")
     row = clerk.locator("tr[data-case-doc='warranty_claim:WC-C1']")

@@ -242,6 +242,23 @@ def test_follow_ups_on_the_dashboard_link_to_the_form_that_answers_them(
     assert 'value="CB-0001"' in field_block(opened, "source_no")
     assert "新建快速处理表（从此回访）" in web.get("/d/callback/CB-0001").text
 
+    # A delivered car's callback is due 7 days after delivery, with a link to record it.
+    commands.register_staff(
+        team, username="xiao", name="肖丽", roles=["sales_consultant"], actor="admin"
+    )
+    registration = {
+        "number": "BX-0001", "business_date": "2026-10-27", "vin": "1M8GDM9AXKP042788",
+        "customer_name": "张三", "customer_phone": "13800138000", "purchase_date": "2026-10-25",
+        "delivery_date": "2026-10-27", "sales_consultant": "xiao",
+    }  # fmt: skip
+    commands.file_document(team, "warranty_registration", registration, "admin")
+    dashboard = web.get("/").text
+    assert "交车回访" in dashboard and "保修登记表 BX-0001" in dashboard
+    record = "/file/callback?from=warranty_registration%3ABX-0001"
+    assert f'href="{record}"' in dashboard
+    opened = web.get(record).text
+    assert 'value="BX-0001"' in field_block(opened, "registration_no")
+
 
 @SQLITE
 def test_a_car_is_found_by_plate_with_or_without_province_and_its_customer_shown(
