@@ -39,6 +39,9 @@ EVENT_LABELS = {
     "Submitted": "上报服务中心",
     "Departed": "外出出发",
     "Returned": "外出返回",
+    "SubmissionWithdrawn": "撤回上报",
+    "LinksRecorded": "核对关联单据",
+    "ScanRead": "识别扫描件",
 }
 
 
