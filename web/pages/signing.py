@@ -62,7 +62,9 @@ def submission_gaps(
         for role in missing:
             named = named_signers(kind, doc, role) if role != "customer" else []
             who = "、".join(names.get(u, u) for u in named) or (
-                "客户" if role == "customer" else f"任一{ROLE_LABELS.get(role, role)}"
+                "请客户在签字板上签名，或附客户已签字的纸质单据扫描件"
+                if role == "customer"
+                else f"任一{ROLE_LABELS.get(role, role)}"
             )
             owed.append({"role_label": ROLE_LABELS.get(role, role), "who": who})
         scan = kind.scan_required and not doc.active_scans()
