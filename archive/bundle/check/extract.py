@@ -75,6 +75,8 @@ def _read_in_workers(
     # A process with threads (the web server) must not fork: see archive.bundle.parallel.
     method = "fork" if threading.active_count() == 1 else "forkserver"
     context = multiprocessing.get_context(method)
+    if method == "forkserver":  # the server imports PDFium once; each worker forks from it
+        context.set_forkserver_preload([__name__])
     runs = {start: min(start + RUN_PAGES, total) for start in range(0, total, RUN_PAGES)}
     read: dict[int, list[PageText]] = {}
     done = 0
