@@ -61,7 +61,7 @@ from archive.integrity.keys import SignerKey, VerifierKey, load_signer
 from archive.integrity.notes import parse_checkpoint, sign_checkpoint
 from archive.queries.volumes import get_volume
 from events.volume import MonthVolume
-from tests.support import FakeClock, edit_manifest
+from tests.support import FakeClock, edit_manifest, pdf_bytes, work_order
 
 MONTH = "2026-10"
 
@@ -267,3 +267,27 @@ def test_a_long_dealer_name_fits(signed: Signed) -> None:
     report = check_bundle(resigned, key.verifier())
     assert report.signed_by == dealer
     assert "manifest_dealer_mismatch" in {f.code for f in report.findings}  # not this archive's
+
+
+def test_a_scans_own_annotations_are_not_bound(signed: Signed) -> None:
+    """An uploaded slip carrying a note: the printed document shows the slip's page without it
+    (the original, note and all, is what the events' SHA-256 names), and verifies."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes("slip")))
+    writer.add_annotation(0, FreeText(text="已付款", rect=(10, 10, 120, 40)))
+    slip = io.BytesIO()
+    writer.write(slip)
+    order = work_order("WO-SLIP", service_advisor="刘洋", technicians="周强")
+    commands.file_document(signed.archive, "work_order", order, "li.na")
+    commands.attach_scan(
+        signed.archive,
+        "work_order",
+        "WO-SLIP",
+        io.BytesIO(slip.getvalue()),
+        "li.na",
+        filename="slip.pdf",
+        label="带批注的单据",
+    )
+    printed = print_document(signed.archive, "work_order", "WO-SLIP")
+    assert printed.pages == 2  # the form, then the slip's page
+    report = check_bundle(printed.pdf, signed.key)
+    assert report.intact, [f.message_en for f in report.findings]

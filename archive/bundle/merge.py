@@ -102,7 +102,11 @@ def assemble(
             reader = PdfReader(source if isinstance(source, Path) else io.BytesIO(source))
             readers[run.source] = reader
         for index in range(run.start, run.end):
-            writer.insert_page(reader.pages[index], cursor)
+            page = writer.insert_page(reader.pages[index], cursor)
+            # An uploaded scan's own annotations (notes, links, a signature field) are not marks
+            # the archive makes, which verify-bundle refuses; the original keeps them, embedded.
+            if "/Annots" in page:
+                del page["/Annots"]
             cursor += 1
     if next_base_page != base_pages:
         raise ValueError("every page of the base must be placed")
