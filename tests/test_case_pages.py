@@ -121,6 +121,25 @@ def test_a_refused_link_is_shown_at_its_field_and_filed_with_a_reason(
     assert 'data-flag="further_claim"' in page and "同一次维修另一故障" in page
     assert 'data-flag="mileage_mismatch"' in page and "12345" in page and "12400" in page
 
+    # Amending a link: refused at the field on the amend form, accepted with the reason.
+    amend_url = "/d/warranty_claim/WC-0001/amend"
+    version = str(queries.show(team, "warranty_claim", "WC-0001")["version"])
+    fields = {
+        **claim_form(work_order_no="WO-8888"),
+        "technicians": "li",
+        "expected_version": version,
+        "reason": "委托书号抄错",
+    }
+    fields.pop("number")
+    before = event_count(team)
+    refused = web.post(amend_url, data=form(web, amend_url, **fields))
+    assert refused.status_code == 422 and event_count(team) == before
+    assert "没有维修委托书 WO-8888" in field_block(refused.text, "work_order_no")
+    assert '<details class="link-reasons" open' in refused.text
+    amended = web.post(amend_url, data=form(web, amend_url, **fields, unlinked_reason="旧单补录"))
+    assert amended.status_code == 303
+    assert 'data-flag="unlinked"' in web.get("/d/warranty_claim/WC-0001").text
+
 
 @SQLITE
 def test_sign_on_behalf_is_offered_to_the_workshop_lead_only(web: WebClient, team: Archive) -> None:
@@ -187,6 +206,14 @@ def test_submission_says_what_is_missing_and_a_late_one_is_marked(
     assert "WC-0001" in late
     month = web.get("/months/2026-11").text
     assert "data-late-submissions" in month and "逾期上报 1 份" in month
+    # Amended after submission: it must be submitted again, and the page says why.
+    version = queries.show(team, "warranty_claim", "WC-0001")["version"]
+    commands.amend_document(
+        team, "warranty_claim", "WC-0001", {"service_fee": "260"}, "金额有误", version, "admin"
+    )
+    page = web.get(url).text
+    assert 'data-flag="submission_withdrawn"' in page and "修改后须重新上报：金额有误" in page
+    assert "data-submit-gaps" in page  # the signatures are on the old version
 
 
 def _pdf() -> Any:
