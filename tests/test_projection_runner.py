@@ -100,6 +100,9 @@ def test_a_crash_mid_batch_neither_skips_nor_repeats(
             raise Crash
 
     for projection in models.runner:
+        # From the start: the write path keeps the worklists caught up (one claim per order
+        # is checked there), so filing the demo already brought them to the head.
+        projection.reset()
         with pytest.raises(Crash):
             catch_up(projection, models.runner.reader, batch_size=10, on_event=die)
         # Whole batches before the crash are kept; the batch that crashed is not.
@@ -159,6 +162,9 @@ def test_status_shows_position_head_and_lag(tmp_path: Path) -> None:
         models = open_read_models(archive)
         try:
             before = {s.name: s.lag for s in models.runner.status()}
+            # The write path catches the worklists up as it files (it checks one claim per
+            # order there); every other read model has all of the log to follow.
+            assert before.pop("worklists") < archive.app.head()
             assert all(lag == archive.app.head() for lag in before.values())
             models.runner.catch_up("vehicles")
             after = {s.name: s.lag for s in models.runner.status()}
