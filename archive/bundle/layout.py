@@ -20,6 +20,7 @@ from typing import Any
 
 from archive import queries
 from archive.bootstrap import Archive
+from archive.bundle.handling import handling_rows
 from archive.bundle.merge import SourceFile
 from archive.bundle.print_facts import MISSING, PrintFacts
 from archive.kinds.display import line_rows, value_text
@@ -167,40 +168,7 @@ class Layout:
         return tables
 
     def _events(self, doc: Document) -> list[tuple[str, str]]:
-        """What happened to the paper besides its content: submission, off-site trips."""
-        rows = []
-        if doc.submission:
-            sub = doc.submission
-            rows.append(
-                (
-                    "上报服务中心",
-                    f"索赔号 {sub['claim_no']}（{self.name(sub['by'])}，{self.when(sub['at'])}）",
-                )
-            )
-        departure = getattr(doc, "departure", None)
-        if departure:
-            odometer = departure.get("odometer_out")
-            rows.append(
-                (
-                    "出发",
-                    f"{self.when(departure['at'])}，手持机 {departure['handheld_terminal_id']}"
-                    + (f"，里程表 {odometer} km" if odometer is not None else "")
-                    + f"（{self.name(departure['by'])}）",
-                )
-            )
-        trip = getattr(doc, "return_trip", None)
-        if trip:
-            odometer = trip.get("odometer_in")
-            rows.append(
-                (
-                    "返回",
-                    f"{self.when(trip['at'])}"
-                    + (f"，里程表 {odometer} km" if odometer is not None else "")
-                    + f"，申报外出里程 {trip['mileage_claimed']} km，"
-                    f"核实 {trip['mileage_verified']} km（{self.name(trip['by'])}）",
-                )
-            )
-        return rows
+        return handling_rows(doc, self.name, self.when)
 
     # -- signatures and scans ---------------------------------------------------------------
 
