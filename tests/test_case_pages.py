@@ -268,6 +268,8 @@ def test_follow_ups_on_the_dashboard_link_to_the_form_that_answers_them(
     opened = web.get(url).text
     assert 'value="CB-0001"' in field_block(opened, "source_no")
     assert "新建快速处理表（从此回访）" in web.get("/d/callback/CB-0001").text
+    full = web.get("/todo/customer_problems")
+    assert full.status_code == 200 and "新建快速处理表（从此回访）" in full.text
 
     # A delivered car's callback is due 7 days after delivery, with a link to record it.
     commands.register_staff(
