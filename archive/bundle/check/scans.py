@@ -20,6 +20,7 @@ And every scan a bound document prints must be there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -303,39 +304,60 @@ def _drawn(content: bytes, resources: Any, depth: int) -> list[Any]:
     return found
 
 
+@dataclass(frozen=True)
+class Pixels:
+    """A source image decoded as WeasyPrint places it: samples without alpha, and alpha."""
+
+    size: tuple[int, int]
+    jpeg: bool
+    samples: bytes
+    alpha: bytes | None
+
+
+@functools.lru_cache(maxsize=256)
+def _pixels(data: bytes) -> Pixels | None:
+    """The decoded source (a signature is shown on many pages: decoded once)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        original = Image.open(io.BytesIO(data))
+        jpeg = original.format in ("JPEG", "MPO")
+        original.load()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    if jpeg:
+        return Pixels(original.size, True, original.tobytes(), None)
+    if "transparency" in original.info:
+        original = original.convert("RGBA")
+    elif original.mode in ("1", "P", "I"):
+        original = original.convert("RGB")
+    base = original.mode.removesuffix("A")
+    alpha = original.getchannel("A").tobytes() if original.mode.endswith("A") else None
+    return Pixels(original.size, False, original.convert(base).tobytes(), alpha)
+
+
 def _same_pixels(image: Any, source: Source) -> bool:
     """Whether the image XObject shows exactly the pixels of the source file (as WeasyPrint
     places a PNG or JPEG: samples as they decode, alpha as a soft mask)."""
     if source.media_type not in IMAGE_TYPES:
         return False
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        original = Image.open(io.BytesIO(source.data))
-        original.load()
-    except (UnidentifiedImageError, OSError, ValueError):
-        return False
-    if "transparency" in original.info:
-        original = original.convert("RGBA")
-    elif original.mode in ("1", "P", "I"):
-        original = original.convert("RGB")
-    if (image.get("/Width"), image.get("/Height")) != original.size:
+    original = _pixels(source.data)
+    if original is None or (image.get("/Width"), image.get("/Height")) != original.size:
         return False
     if any(k in image for k in ("/Decode", "/ImageMask", "/Mask")):
         return False
     try:
-        if image.get("/Filter") == "/DCTDecode":
+        if original.jpeg:
+            from PIL import Image
+
             shown = Image.open(io.BytesIO(image._data))
-            return shown.tobytes() == original.tobytes() and "/SMask" not in image
-        base = original.mode.removesuffix("A")
-        if image.get_data() != original.convert(base).tobytes():
+            ok = image.get("/Filter") == "/DCTDecode" and "/SMask" not in image
+            return ok and shown.tobytes() == original.samples
+        if image.get_data() != original.samples:
             return False
         mask = image.get("/SMask")
-        if original.mode.endswith("A"):
-            return (
-                mask is not None
-                and mask.get_object().get_data() == original.getchannel("A").tobytes()
-            )
-        return mask is None
+        if original.alpha is None:
+            return mask is None
+        return mask is not None and mask.get_object().get_data() == original.alpha
     except Exception:  # a stream made not to decode
         return False
