@@ -1,7 +1,7 @@
 """Reading scans: each attached scan converted to PDF/A with a text layer (``archive.scans``),
 the result stored as a blob and recorded in a ``ScanRead`` event.
 
-OCR takes about a second a page, so it never runs while a clerk waits at the counter: the
+OCR takes a second or more a page, so it never runs while a clerk waits at the counter: the
 upload is stored and attached at once, and the reading happens afterwards: ``archive ocr``
 reads every scan still waiting (from cron, or after the day's uploads), converting on every
 core, and sealing a month or printing a document reads the scans it binds first, so that the

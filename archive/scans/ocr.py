@@ -5,7 +5,8 @@ font; a PDF that carries text of its own (perhaps in a font it does not embed) i
 again with every page rasterised (``force_ocr``). Tesseract reads Simplified Chinese (its model
 reads Latin letters and digits too; adding English made it misread Chinese words), and the
 result is PDF/A-3b (Ghostscript where it must). It is checked before it is kept:
-every font embedded, no image interpolated (both forbidden by PDF/A). About a second a page.
+every font embedded, no image interpolated (both forbidden by PDF/A). A demo slip takes
+1.1-1.5 s on an idle core here (many times that on a machine busy with other work).
 
 The output carries the time it was made, so the same scan converted twice differs in bytes:
 a scan is converted once and its result stored as a blob (``ScanRead`` names it). Conversions
@@ -77,6 +78,9 @@ def _convert(path: Path, media_type: str, work: Path) -> Converted:
     options: dict[str, object] = {}
     if media_type != "application/pdf":
         options["image_dpi"] = _image_dpi(path)
+    # One thread per Tesseract: scans are already read one per core (archive/commands/ocr.py),
+    # and Tesseract's manual advises it when several run at once.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     # OCRmyPDF logs each step at INFO to the root logger; a clerk's terminal needs none of it.
     logging.getLogger("ocrmypdf").setLevel(logging.WARNING)
 
