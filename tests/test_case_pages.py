@@ -75,7 +75,13 @@ def test_a_claim_is_filed_from_its_work_orders_page_and_shows_in_its_case_file(
     assert 'value="WO-0001"' in field_block(opened.text, "work_order_no")
     assert 'value="12345"' in field_block(opened.text, "mileage_km")
     assert "checked" in field_block(opened.text, "technicians")  # 李师傅, as on the order
-    filed = web.post("/file/warranty_claim", data=form(web, url, **claim_form()))
+    # Refused (no number), the form still says which order it was created from.
+    source = {"from": "work_order:WO-0001"}
+    no_number = web.post(
+        "/file/warranty_claim", data=form(web, url, **claim_form(number=""), **source)
+    )
+    assert no_number.status_code == 422 and "data-source" in no_number.text
+    filed = web.post("/file/warranty_claim", data=form(web, url, **claim_form(), **source))
     assert filed.status_code == 303, filed.text[:3000]
     case = web.get("/d/work_order/WO-0001").text
     assert 'data-case-doc="warranty_claim:WC-0001"' in case and "已关联" in case

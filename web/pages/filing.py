@@ -102,6 +102,15 @@ def form_page(
     )
 
 
+def _source_again(text: str) -> tuple[str, str] | None:
+    """The paper a refused form was created from, to say so again (nothing when unreadable:
+    it only words the page)."""
+    try:
+        return parse_source(text) if text else None
+    except ArchiveError:
+        return None
+
+
 def link_help(kind: Kind, errors: dict[str, str], reasons: dict[str, str]) -> dict[str, bool]:
     """Which link reasons the form offers (``unlinked``, ``further``) and whether to show them
     open: when a link was refused or a reason was already typed."""
@@ -125,14 +134,16 @@ async def file_document(request: Request, kind_code: str, user: PageUser) -> Res
     form = await request.form()
     data = form_to_data(kind, form)
     reasons = reasons_of(form)
+    source = _source_again(str(form.get("from") or ""))
     try:
         doc = commands.file_document(archive_of(request), kind.code, data, user.username, **reasons)
     except ValidationFailed as failed:
         errors = errors_by_field(failed.problems)
-        return form_page(request, kind, data, errors, 422, NOT_SAVED, reasons)
+        return form_page(request, kind, data, errors, 422, NOT_SAVED, reasons, source)
     except ArchiveError as error:
         errors = {"number": error.message_zh} if error.code == "duplicate_number" else {}
-        return form_page(request, kind, data, errors, error.http_status, error.message_zh, reasons)
+        message = error.message_zh
+        return form_page(request, kind, data, errors, error.http_status, message, reasons, source)
     fresh(request)
     return RedirectResponse(document_url(kind.code, doc.number) + "?filed=1", status_code=303)
 
