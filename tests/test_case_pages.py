@@ -83,6 +83,8 @@ def test_a_claim_is_filed_from_its_work_orders_page_and_shows_in_its_case_file(
     assert no_number.status_code == 422 and "data-source" in no_number.text
     filed = web.post("/file/warranty_claim", data=form(web, url, **claim_form(), **source))
     assert filed.status_code == 303, filed.text[:3000]
+    claim_page = web.get("/d/warranty_claim/WC-0001").text
+    assert 'href="/d/work_order/WO-0001" data-linked="work_order_no"' in claim_page
     case = web.get("/d/work_order/WO-0001").text
     assert 'data-case-doc="warranty_claim:WC-0001"' in case and "已关联" in case
     # An unknown source is said in Chinese on the form; nothing is filed.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from archive.bootstrap import ReadModels
 from archive.errors import NotFound
@@ -73,6 +73,23 @@ def flag_details(
     ]
 
 
+def linked_fields(kind: Kind, doc: Any) -> dict[str, str]:
+    """Fields naming another paper the archive holds, with that paper's address (a claim's
+    委托书号 opens the work order); a paper filed unlinked names nothing to open."""
+    found = {}
+    for link in kind.links:
+        kinds = link.target_kinds_for(doc.fields)
+        number = doc.fields.get(link.field)
+        recorded = doc.links.get(link.field) or {}
+        if link.column is not None or not kinds or not number:
+            continue
+        if recorded.get("state") == "unlinked":
+            continue
+        target = recorded.get("target_kind") or kinds[0]
+        found[link.field] = f"/d/{target}/{quote(str(number), safe='')}"
+    return found
+
+
 def create_offers(person: StaffInfo, kind: Kind, number: str) -> list[dict[str, str]]:
     """The papers ``person`` may create from this one, with the form's address."""
     offers = []
@@ -119,4 +136,5 @@ def surroundings(
         "flags": flag_details(doc, flags, names, tz, today),
         "case": case,
         "create": create_offers(person, kind, doc.number) if doc.voided is None else [],
+        "linked": linked_fields(kind, doc),
     }
