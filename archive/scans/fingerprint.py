@@ -7,7 +7,8 @@ stamp: its own drawing is wrapped as ``q … Q`` and followed by the stamp's str
 resources gain the stamp's font. The fingerprint therefore covers the page's own content
 streams (decoded, in order), its resources with every object they reach (images and fonts by
 their raw stream bytes), and its other entries, leaving out only the stamp and what a merge
-sets (``/Parent``, ``/AF``). Any pixel, drawing or text changed on the page changes it.
+sets or drops (``/Parent``, ``/AF``, an upload's own ``/Annots``, which verify-bundle refuses
+on any page). Any pixel, drawing or text the page's content shows changes it.
 
 Objects are serialised by value, so the same page reads the same from two files whose object
 numbers differ.
@@ -29,8 +30,9 @@ from pypdf.generic import (
 
 # The page-number stamp's font resource (archive/bundle/page_numbers.py adds it).
 STAMP_FONT = "/ArchivePageNo"
-# Entries of a page a merge into a bundle sets or changes; not part of what it shows.
-MERGE_KEYS = frozenset({"/Parent", "/AF", "/Contents", "/Resources"})
+# Entries of a page a merge into a bundle sets, changes or drops (an upload's own annotations:
+# archive/bundle/merge.py); not part of what the page's content shows.
+MERGE_KEYS = frozenset({"/Parent", "/AF", "/Contents", "/Resources", "/Annots"})
 MAX_DEPTH = 40
 
 
