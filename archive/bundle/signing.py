@@ -21,9 +21,13 @@ The same volume must give the same bytes, so everything pyHanko would make up is
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -45,6 +49,8 @@ DIGEST = "sha256"
 # ~3.5 KB with a 64-character dealer name. Fixed, not estimated from a trial signature as
 # pyHanko would (ECDSA signatures vary in length, and so would the file).
 CMS_BYTES = 16384
+
+T = TypeVar("T")
 
 
 def sign_pdf(pdf: bytes, certificates: ArchiveCertificates, moment: datetime, reason: str) -> bytes:
@@ -69,8 +75,20 @@ def sign_pdf(pdf: bytes, certificates: ArchiveCertificates, moment: datetime, re
         name=organisation(certificates.signing),  # what readers show as the signer's name
     )
     writer = _Writer(io.BytesIO(pdf))
-    out = _Signer(meta, signer, moment).sign_pdf(writer, bytes_reserved=CMS_BYTES)
-    return out.getvalue()
+    signing = _Signer(meta, signer, moment).async_sign_pdf(writer, bytes_reserved=CMS_BYTES)
+    return _run(signing).getvalue()
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run pyHanko's coroutine to its end from synchronous code. Where this thread already
+    runs an event loop (an async route, Playwright's sync API), ``asyncio.run`` refuses to
+    start another, so the coroutine gets a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class _DeterministicSigner(SimpleSigner):
