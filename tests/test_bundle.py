@@ -342,6 +342,7 @@ def test_a_supplement_is_bound_on_its_own(sealed: Sealed) -> None:
             "service_advisor": "chen.chen",
         },
         "li.na",
+        unlinked_reason="委托书仍在车间，尚未录入",  # names no order the archive holds
     )
     supplement = commands.seal_month(sealed.archive, MONTH, "ma.zhiqiang", force_reason="补签中")
     assert supplement.label == "2026-10 补1"
