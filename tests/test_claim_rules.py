@@ -183,3 +183,27 @@ def test_events_stored_before_the_rules_replay_as_before(team: Archive) -> None:
     assert old.signatures[0].on_behalf_of is None and old.signatures[0].on_behalf_reason == ""
     assert old.submission["late"] is False and old.submission["deadline"] is None
     assert old.links == {} and old.withdrawn_submissions == []
+
+
+def test_amending_a_further_or_unlinked_claim_keeps_its_reason(team: Archive) -> None:
+    file_claim(team, "WC-1")
+    further = commands.file_document(
+        team, "warranty_claim", warranty_claim("WC-2"), "admin", further_reason="第二个故障"
+    )
+    amended = commands.amend_document(
+        team, "warranty_claim", "WC-2", {"mileage_km": 12400}, "里程更正", further.version, "admin"
+    )
+    link = amended.links["work_order_no"]
+    assert link["further"] and link["reason"] == "第二个故障"
+    assert link["state"] == "mileage_differs"  # and the new mileage is flagged
+    paper = warranty_claim("WC-3", work_order_no="WO-OLD")
+    old = commands.file_document(team, "warranty_claim", paper, "admin", unlinked_reason="旧单")
+    kept = commands.amend_document(
+        team, "warranty_claim", "WC-3", {"service_fee": "99"}, "更正", old.version, "admin"
+    )
+    assert kept.version == old.version + 1  # the link did not change: nothing re-recorded
+    moved = commands.amend_document(
+        team, "warranty_claim", "WC-3", {"mileage_km": 5}, "更正", kept.version, "admin"
+    )
+    assert moved.links["work_order_no"]["state"] == "unlinked"
+    assert moved.links["work_order_no"]["reason"] == "旧单"

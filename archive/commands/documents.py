@@ -134,6 +134,7 @@ def amend_document(
                 further_reason=further_reason,
                 own_number=doc.number,
                 only=only,
+                recorded=doc.links,
             )
         at = archive.now()
 

@@ -67,10 +67,12 @@ def check_links(
     further_reason: str | None = None,
     own_number: str | None = None,
     only: set[str] | None = None,
+    recorded: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The link records of a document with ``values`` (all its typed fields), or
     :class:`ValidationFailed` naming each field to correct. ``only``: the link fields to check
-    (an amendment checks those whose watched fields changed)."""
+    (an amendment checks those whose watched fields changed); ``recorded``: the links the
+    document holds, whose reasons carry over while their target stays the same."""
     unlinked = optional_reason(unlinked_reason, "unlinked_reason")
     further = optional_reason(further_reason, "further_reason")
     records: list[dict[str, Any]] = []
@@ -78,16 +80,38 @@ def check_links(
     for link in kind.links:
         if only is not None and link.field not in only:
             continue
+        gone, more = _reasons(recorded, link, values, unlinked, further)
         if link.column is not None:
-            record, found = check_lines(archive, link, values, unlinked)
+            record, found = check_lines(archive, link, values, gone)
         else:
-            record, found = _check_link(archive, kind, link, values, unlinked, further, own_number)
+            record, found = _check_link(archive, kind, link, values, gone, more, own_number)
         problems.extend(found)
         if record is not None:
             records.append(record)
     if problems:
         raise ValidationFailed(problems)
     return records
+
+
+def _reasons(
+    recorded: Mapping[str, Mapping[str, Any]] | None,
+    link: Link,
+    values: Mapping[str, Any],
+    unlinked: str,
+    further: str,
+) -> tuple[str, str]:
+    """The unlinked and further reasons a link is checked with: those given, else those it
+    was recorded with while it names the same target (amending other fields of an unlinked or
+    further claim does not ask for its reason again)."""
+    earlier = (recorded or {}).get(link.field) or {}
+    target = None if link.column else values.get(link.field)
+    if not earlier or earlier.get("target_number") != target:
+        return unlinked, further
+    kept = earlier.get("reason", "")
+    return (
+        unlinked or (kept if earlier.get("state") == UNLINKED else ""),
+        further or (kept if earlier.get("further") else ""),
+    )
 
 
 def _check_link(
