@@ -14,6 +14,8 @@ only when PostgreSQL is configured (psycopg is not needed otherwise).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -46,3 +48,17 @@ class LockedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 if "CREATE TYPE" in statement.as_string():
                     curs.execute(statement, prepare=False)
         self._create_table(curs)
+
+
+@contextmanager
+def advisory_lock(recorder: Any, key: str) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock named ``key`` on one of the recorder's
+    connections until the block ends: every server on the database takes turns (a file lock
+    would serialise one machine's processes only). The lock ends with the session, so a
+    process that dies holding it frees it."""
+    with recorder.datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,), prepare=False)
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,), prepare=False)

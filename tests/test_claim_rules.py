@@ -8,6 +8,7 @@ import json
 import threading
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -52,11 +53,16 @@ def test_one_claim_per_order_unless_a_further_one_says_why(team: Archive) -> Non
 
 
 def test_two_clerks_filing_a_claim_for_one_order_at_once_take_turns(
-    team: Archive, clock: FakeClock
+    team: Archive, clock: FakeClock, tmp_path: Path
 ) -> None:
     file_claim(team, "WC-0")  # files the order; voided so that the order is free again
     commands.void_document(team, "warranty_claim", "WC-0", "作废", "admin")
-    other = open_archive(team.settings, clock=clock)  # a second process on the same archive
+    # A second process on the same archive; on PostgreSQL, as a second server would be: on
+    # another machine, with a home of its own (the claims lock must be the database's).
+    settings = team.settings
+    if settings.database_url:
+        settings = replace(settings, home=tmp_path / "second-server")
+    other = open_archive(settings, clock=clock)
     start = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 

@@ -4,8 +4,10 @@ and the values a new document takes from the paper it is created from.
 Targets are loaded from the event store by their id (``Document.create_id(kind, number)``),
 which is strongly consistent. The one rule that needs more than the target, one warranty claim
 per work order, asks ``archive.commands.link_index`` for the order's claims (followed from the
-log up to its head) under a file lock in ``$ARCHIVE_HOME`` held until the new claim is saved:
-two clerks filing a claim for one order at once take turns, and the second sees the first's.
+log up to its head) under a lock held until the new claim is saved: a file lock in
+``$ARCHIVE_HOME``, or PostgreSQL's advisory lock when the events live there (servers on several
+machines share no home). Two clerks filing a claim for one order at once take turns, and the
+second sees the first's.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def link_guard(archive: Archive, kind: Kind) -> Iterator[None]:
     link takes the home's claims lock (the check reads claims another process may be saving)."""
     if not any(link.one_per_target for link in kind.links):
         yield
+        return
+    if archive.settings.database_url:
+        from events.pg_recorder import advisory_lock  # psycopg only when PostgreSQL is set
+
+        with advisory_lock(archive.app.recorder, "archive:claims"):
+            yield
         return
     with archive.layout.claims_lock.open("a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
