@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from eventsourcing.persistence import StoredEvent
 
 from archive import commands
 from archive.bootstrap import Archive, open_archive
+from archive.commands import links
 from archive.errors import ArchiveError, Conflict, ValidationFailed
 from events.document import Document
 from tests.support import (
@@ -53,10 +55,20 @@ def test_one_claim_per_order_unless_a_further_one_says_why(team: Archive) -> Non
 
 
 def test_two_clerks_filing_a_claim_for_one_order_at_once_take_turns(
-    team: Archive, clock: FakeClock, tmp_path: Path
+    team: Archive, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     file_claim(team, "WC-0")  # files the order; voided so that the order is free again
     commands.void_document(team, "warranty_claim", "WC-0", "作废", "admin")
+    # Each clerk pauses between finding the order free and saving his claim: without the
+    # lock both would find it free (measured: both filed), with it the second waits.
+    asked = links.live_documents_naming
+
+    def slow_answer(*args: object) -> object:
+        answer = asked(*args)
+        time.sleep(0.4)
+        return answer
+
+    monkeypatch.setattr(links, "live_documents_naming", slow_answer)
     # A second process on the same archive; on PostgreSQL, as a second server would be: on
     # another machine, with a home of its own (the claims lock must be the database's).
     settings = team.settings
