@@ -35,6 +35,9 @@ wanted=(
     postgresql poppler-utils
     # OCRmyPDF's engines: scans become PDF/A with a Chinese text layer (archive/scans/ocr.py)
     ghostscript tesseract-ocr tesseract-ocr-chi-sim
+    # Go's own golang.org/x/mod/sumdb/note: the tests open signed and cosigned checkpoints
+    # with it, so the notes stay byte-compatible with C2SP (tests/test_witness.py)
+    golang-go golang-golang-x-mod-dev
 )
 if [ "$with_browser" -eq 1 ]; then
     wanted+=(chromium)
