@@ -412,3 +412,34 @@ def test_batch_files_all_rows_or_none(team: Archive) -> None:
     assert event_count(team) == before
     with pytest.raises(NotFound):
         queries.show(team, "work_order", "WO-5")
+
+
+def test_a_scan_read_in_the_background_leaves_the_open_form_current(team: Archive) -> None:
+    """OCR records its reading on the document while a clerk has the form open: his amendment
+    from the version he saw still goes through; a signature made meanwhile still stops it."""
+    doc = commands.file_document(team, "work_order", work_order(), "admin")
+    seen = doc.version
+    doc.trigger_event(
+        Document.ScanRead,
+        sha256="ab" * 32,
+        derived_sha256="cd" * 32,
+        text="滤芯",
+        pages=1,
+        engine="test",
+        page_fingerprints=["ef" * 32],
+        timestamp=team.now(),
+    )
+    team.app.save(doc)
+    amended = commands.amend_document(
+        team, "work_order", "WO-0001", {"mileage_km": 23500}, "抄错里程", seen, "admin"
+    )
+    assert amended.fields["mileage_km"] == 23500
+    seen = amended.version
+    commands.sign_document(team, "work_order", "WO-0001", "service_advisor", "wang")
+    before = event_count(team)
+    with pytest.raises(Conflict) as caught:
+        commands.amend_document(
+            team, "work_order", "WO-0001", {"mileage_km": 23600}, "再改", seen, "admin"
+        )
+    assert caught.value.code == "stale_version"
+    assert event_count(team) == before

@@ -82,6 +82,21 @@ def file_document(
     return doc
 
 
+# Events that change nothing a person reads on the form: OCR reading a scan in the background
+# (``archive ocr``) must not turn the form the clerk has open into a stale one.
+_UNSEEN_EVENTS = (Document.ScanRead,)
+
+
+def _changed_since(archive: Archive, doc: Document, seen_version: int) -> bool:
+    """Whether ``doc`` changed in a way its reader would see after ``seen_version``."""
+    if doc.version == seen_version:
+        return False
+    if not 1 <= seen_version < doc.version:
+        return True
+    later = archive.app.events.get(doc.id, gt=seen_version)
+    return not all(isinstance(event, _UNSEEN_EVENTS) for event in later)
+
+
 def amend_document(
     archive: Archive,
     kind_code: str,
@@ -114,7 +129,7 @@ def amend_document(
     if problems:
         raise ValidationFailed(problems)
     kind, doc = load_document(archive, kind.code, number)
-    if doc.version != expected_version:
+    if _changed_since(archive, doc, expected_version):
         raise Conflict(
             "stale_version",
             f"单据已被修改（当前第 {doc.version} 版，您看到的是第 {expected_version} 版），"
