@@ -95,3 +95,33 @@ def test_archive_ocr_reads_the_slip_into_pdf_a_and_records_it(home: Path) -> Non
         assert [h["number"] for h in json.loads(found.stdout)["hits"]] == ["WO-0001"]
     finally:
         archive.close()
+
+
+def test_the_server_reads_an_uploaded_scan_in_the_background(tmp_path: Path) -> None:
+    """Through the API of an app that reads scans (as ``archive serve`` runs it): the upload
+    answers before the reading, and the reading lands on the document soon after."""
+    from tests.webclient import WebClient
+    from web.app import create_app
+
+    archive = open_archive(Settings(home=tmp_path / "home"), clock=FakeClock())
+    try:
+        register_team(archive)
+        commands.file_document(archive, "work_order", work_order(), "admin")
+        token = commands.issue_token(archive, "admin", "OCR 测试", "admin")[1]
+        app = create_app(archive, follow_log=False, read_scans=True)
+        client = WebClient(app)
+        try:
+            answer = client.post(
+                "/api/v1/documents/work_order/WO-0001/scans",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("slip.pdf", scan_pdf(SLIP), "application/pdf")},
+            )
+            assert answer.status_code == 200, answer.text
+            app.state.scan_reader.close()  # waits for the reading queued by the upload
+        finally:
+            client.close()
+        doc = commands.load_document(archive, "work_order", "WO-0001")[1]
+        (scan,) = doc.active_scans()
+        assert WORD in scan_readings(doc)[scan.sha256].text
+    finally:
+        archive.close()

@@ -19,9 +19,14 @@ from web.auth import router as auth_router
 from web.guards import install_guards
 from web.jobs import BundleJobs
 from web.pages import page_routers
+from web.scan_reading import ScanReader
 
 
-def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastAPI:
+def create_app(
+    archive: Archive | None = None, follow_log: bool = True, read_scans: bool = False
+) -> FastAPI:
+    """The web app over ``archive``. ``read_scans``: read uploaded scans by OCR in the
+    background (the server does; tests that upload many scans would only wait for it)."""
     archive = archive or open_archive()
     models = open_read_models(archive)
 
@@ -33,6 +38,8 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
             yield
         finally:
             app.state.bundle_jobs.close()
+            if app.state.scan_reader is not None:
+                app.state.scan_reader.close()
             models.close()
 
     # /docs is served by install_api from local files: FastAPI's own loads Swagger UI from a CDN.
@@ -47,6 +54,7 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
     app.state.read_models = models
     install_sessions(app, archive)  # sessions and the login throttle, in the database
     app.state.bundle_jobs = BundleJobs(archive)
+    app.state.scan_reader = ScanReader(archive) if read_scans else None
     app.mount("/static", StaticFiles(directory=str(files("templates") / "static")), "static")
     app.include_router(auth_router, include_in_schema=False)
     for router in page_routers:
@@ -66,3 +74,8 @@ def create_app(archive: Archive | None = None, follow_log: bool = True) -> FastA
         }
 
     return app
+
+
+def create_server_app() -> FastAPI:
+    """What ``archive serve`` runs: the app over ``$ARCHIVE_HOME``, reading scans as they come."""
+    return create_app(read_scans=True)

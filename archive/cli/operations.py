@@ -228,7 +228,7 @@ def server_config(
 
     # Named, not imported: the web layer sits above this one and is loaded only to serve it.
     return uvicorn.Config(
-        "web.app:create_app",
+        "web.app:create_server_app",
         factory=True,
         host=host,
         port=port,

@@ -20,6 +20,7 @@ from web.api.multipart import StreamedForm, body_puller
 from web.api.routing import ApiRoute
 from web.api.schema import KindCode
 from web.auth import ApiUser
+from web.scan_reading import after_upload
 
 router = APIRouter(route_class=ApiRoute, tags=["scans 扫描件"])
 
@@ -64,7 +65,7 @@ def attach(
         form.filename,
         form.fields.get("label", ""),
     )
-    return view(archive, doc)
+    return view(archive, after_upload(request.app.state, doc))
 
 
 @router.post(DOC + "/scans/{sha256}/withdraw", summary="撤回扫描件 / withdraw a scan (kept)")

@@ -26,6 +26,7 @@ from web.pages.cases import surroundings
 from web.pages.common import can, fresh, models_of
 from web.pages.filing import document_url
 from web.pages.signing import signing_options, submission_gaps
+from web.scan_reading import after_upload
 from web.templating import render
 
 router = APIRouter()
@@ -249,8 +250,11 @@ async def upload_scan(
         user,
         kind_code,
         number,
-        lambda archive: commands.attach_scan(
-            archive, kind_code, number, scan.file, user.username, scan.filename, label
+        lambda archive: after_upload(
+            request.app.state,
+            commands.attach_scan(
+                archive, kind_code, number, scan.file, user.username, scan.filename, label
+            ),
         ),
     )
 
