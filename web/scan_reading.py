@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from uuid import UUID
 
 from archive.bootstrap import Archive
 from archive.commands.ocr import read_documents
 from archive.scans.readings import unread_scans
-from events.document import Document
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class ScanReader:
         self.archive = archive
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-reading")
 
-    def after_upload(self, doc: Document) -> Document:
+    def after_upload(self, doc: Any) -> Any:
         """Queue the reading of ``doc``'s waiting scans; ``doc`` back, for the caller."""
         if unread_scans(doc):
             self.executor.submit(self._read, doc.id)
@@ -45,7 +45,8 @@ class ScanReader:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def after_upload(app_state: object, doc: Document) -> Document:
+# ``doc``: the Document the write path returned (web sees events only through ``archive``).
+def after_upload(app_state: object, doc: Any) -> Any:
     """Hand ``doc`` to the app's reader, if this server reads scans (``archive serve`` does)."""
     reader: ScanReader | None = getattr(app_state, "scan_reader", None)
     return reader.after_upload(doc) if reader is not None else doc

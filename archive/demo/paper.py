@@ -154,7 +154,9 @@ class Paper:
                 # the clerk submits once the last of them is in, or never.
                 later = [s for s in pending[index:] if s.action in ("sign", "scan")]
                 if later:
-                    moved = replace(step, at=max(s.at for s in later) + 10 * GAP)
+                    # In working time: the last signature may come just before closing.
+                    ready = max(s.at for s in later)
+                    moved = replace(step, at=desk.after(ready, 10 * GAP // timedelta(minutes=1)))
                     pending[index:] = sorted([*pending[index:], moved], key=lambda s: s.at)
                 continue
             at = max(step.at, last + GAP)
