@@ -4,16 +4,15 @@ ending, plate or mobile, and customers (registered with the other reading comman
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 
 from archive.cli._shared import JsonOpt, NumberArg, emit_json, opened, read_models
 from archive.cli.terminal import say
-from archive.errors import BadInput, NotFound
+from archive.errors import NotFound
 from archive.queries import customers as people
-from archive.queries import staff_names
+from archive.queries import parse_day, staff_names
 from archive.queries.cases import case_file
 
 app = typer.Typer()
@@ -152,7 +151,7 @@ def customers(
 ) -> None:
     """Customers, last visit first (by name, advisor, or not back since a day)."""
     with opened(as_json) as archive, read_models(archive) as models:
-        day = _day(before) if before else None
+        day = parse_day(before, "last_visit_before") if before else None
         found = people.customers(
             models,
             name=name,
@@ -170,12 +169,3 @@ def customers(
                 f"  {c.get('last_visit_date') or '—'}  {c.get('name') or '—'} {c['phone']}"
                 f"  车辆 {c['vehicles']}  进厂 {c['visits']}  {c.get('service_advisor_name') or ''}"
             )
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(
-            "bad_day", f"日期“{text[:20]}”无效，请写成 2026-11-03", f"{text!r} is not a date"
-        ) from None

@@ -164,14 +164,7 @@ def draft(
 
 
 def _day(raw: str | None, archive: Archive) -> date:
-    if raw is None:
-        return archive.now().astimezone(archive.settings.tz).date()
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise BadInput(
-            "bad_day", f"日期“{raw}”无效，请写成 2026-11-03", f"{raw!r} is not YYYY-MM-DD"
-        ) from None
+    return queries.today(archive) if raw is None else queries.parse_day(raw)
 
 
 @app.command()

@@ -30,14 +30,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
-from archive.integrity.keys import COSIGNATURE_V1, key_id, parse_key_text
+from archive.integrity.keys import (
+    COSIGNATURE_V1,
+    key_id,
+    new_seed,
+    parse_key_text,
+    public_key_of,
+)
 from archive.integrity.notes import (
     MAX_SIGNATURES,
     BadNote,
@@ -125,18 +125,10 @@ class WitnessSigner:
     def generate(cls, name: str) -> WitnessSigner:
         if not valid_key_name(name):
             raise ValueError("a witness name is not empty and holds no space and no '+'")
-        seed = Ed25519PrivateKey.generate().private_bytes(
-            Encoding.Raw, PrivateFormat.Raw, NoEncryption()
-        )
-        return cls(name, seed)
+        return cls(name, new_seed())
 
     def verifier(self) -> WitnessVerifier:
-        public = (
-            Ed25519PrivateKey.from_private_bytes(self.seed)
-            .public_key()
-            .public_bytes(Encoding.Raw, PublicFormat.Raw)
-        )
-        return WitnessVerifier(self.name, public)
+        return WitnessVerifier(self.name, public_key_of(self.seed))
 
     def text(self) -> str:
         encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.seed).decode()

@@ -102,6 +102,19 @@ class VerifierKey:
         return verifier
 
 
+def new_seed() -> bytes:
+    """A fresh Ed25519 private key, as its 32-byte seed (what key files hold)."""
+    return Ed25519PrivateKey.generate().private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
+
+
+def public_key_of(seed: bytes) -> bytes:
+    """The raw 32-byte Ed25519 public key of ``seed``."""
+    private = Ed25519PrivateKey.from_private_bytes(seed)
+    return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 @dataclass(frozen=True)
 class SignerKey:
     """The private key with its name: what signs checkpoints."""
@@ -111,18 +124,10 @@ class SignerKey:
 
     @classmethod
     def generate(cls, name: str) -> SignerKey:
-        seed = Ed25519PrivateKey.generate().private_bytes(
-            Encoding.Raw, PrivateFormat.Raw, NoEncryption()
-        )
-        return cls(name, seed)
+        return cls(name, new_seed())
 
     def verifier(self) -> VerifierKey:
-        public = (
-            Ed25519PrivateKey.from_private_bytes(self.seed)
-            .public_key()
-            .public_bytes(Encoding.Raw, PublicFormat.Raw)
-        )
-        return VerifierKey(self.name, public)
+        return VerifierKey(self.name, public_key_of(self.seed))
 
     def sign(self, message: bytes) -> bytes:
         return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)

@@ -18,10 +18,12 @@ from archive.queries.documents import (
     get_document,
     history,
     local,
+    parse_day,
     parse_instant,
     show,
     staff_name,
     staff_names,
+    today,
     view_of,
 )
 
@@ -33,9 +35,11 @@ __all__ = [
     "get_document",
     "history",
     "local",
+    "parse_day",
     "parse_instant",
     "show",
     "staff_name",
     "staff_names",
+    "today",
     "view_of",
 ]

@@ -6,7 +6,7 @@ API present in their own way.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -113,6 +113,27 @@ def parse_instant(text: str, field: str = "as_of") -> datetime:
                 )
             ]
         ) from None
+
+
+def parse_day(text: str, field: str = "day") -> date:
+    """A day as typed (``2026-11-03``), or a problem naming ``field``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    field,
+                    f"日期“{text[:20]}”无效，请写成 2026-11-03",
+                    f"{text[:20]!r} is not YYYY-MM-DD",
+                )
+            ]
+        ) from None
+
+
+def today(archive: Archive) -> date:
+    """Today on the dealership's calendar."""
+    return archive.now().astimezone(archive.settings.tz).date()
 
 
 def local(archive: Archive, moment: datetime | None) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from archive import commands, queries
-from archive.errors import BadInput, NotFound
+from archive.errors import NotFound
 from archive.kinds.registry import REPAIR_TYPES, get_kind
 from archive.staff.permissions import FILE, require
 from web.auth import PageUser, archive_of
@@ -21,17 +21,6 @@ from web.pages.filing import document_url, form_page
 router = APIRouter()
 
 REPAIR_LABELS = dict(REPAIR_TYPES)
-
-
-def parse_day(text: str, today: date) -> date:
-    if not text.strip():
-        return today
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(
-            "bad_day", f"日期“{text[:20]}”无效，请写成 2026-11-03", f"{text!r} is not YYYY-MM-DD"
-        ) from None
 
 
 def draft_summary(day: date, draft: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +45,7 @@ def draft_page(request: Request, user: PageUser, day: str = "") -> Response:
     archive = archive_of(request)
     kind = get_kind("daily_report")
     require(user, FILE, kind)
-    chosen = parse_day(day, archive.now().astimezone(archive.settings.tz).date())
+    chosen = queries.parse_day(day) if day.strip() else queries.today(archive)
     models_of(request).runner.wait_for(timeout=2)
     draft = commands.draft_daily_report(archive, chosen)
     summary = draft_summary(chosen, draft)
