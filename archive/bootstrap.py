@@ -9,7 +9,6 @@ anything or ``archive.queries`` to read.
 
 from __future__ import annotations
 
-import fcntl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from archive.blobs import BlobStore
-from archive.config import Layout, Settings
+from archive.config import Layout, Settings, exclusive
 from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
@@ -185,14 +184,12 @@ def opening(layout: Layout) -> Iterator[None]:
         finally:
             _opening_depth.value = depth
         return
-    with layout.opening_lock.open("a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with exclusive(layout.opening_lock):
         _opening_depth.value = 1
         try:
             yield
         finally:
             _opening_depth.value = 0
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def open_read_models(archive: Archive) -> ReadModels:

@@ -4,9 +4,11 @@ and nowhere else."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -102,6 +104,20 @@ class Layout:
     def bundles(self) -> Path:
         """Bundles made by the web's background jobs, waiting to be downloaded."""
         return self.home / "bundles"
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on one of the home's lock files (``Layout``) until the block
+    ends: the processes of this machine take turns, and the lock goes with a process that
+    dies holding it."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ second sees the first's.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +25,7 @@ from archive.commands.common import (
 )
 from archive.commands.daily_report import check_lines
 from archive.commands.link_index import live_documents_naming
+from archive.config import exclusive
 from archive.errors import BadInput, Conflict, FieldProblem, ValidationFailed
 from archive.kinds.links import (
     FURTHER,
@@ -58,12 +58,8 @@ def link_guard(archive: Archive, kind: Kind) -> Iterator[None]:
         with advisory_lock(archive.app.recorder, "archive:claims"):
             yield
         return
-    with archive.layout.claims_lock.open("a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive(archive.layout.claims_lock):
+        yield
 
 
 def check_links(

@@ -10,7 +10,6 @@ demand; sealing a month makes one too.
 from __future__ import annotations
 
 import base64
-import fcntl
 import os
 import re
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.bootstrap import Archive
-from archive.config import Settings
+from archive.config import Settings, exclusive
 from archive.errors import ArchiveError
 from archive.integrity.files import durable_draft
 from archive.integrity.keys import VerifierKey, ensure_key, load_signer
@@ -78,13 +77,8 @@ class StoredCheckpoint:
 def _signing(settings: Settings) -> Iterator[None]:
     """One process at a time finds or signs checkpoints (an advisory lock on a file beside
     their folder), so that two bundles made at once agree on which checkpoint covers them."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with settings.layout.checkpoints_lock.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive(settings.layout.checkpoints_lock):
+        yield
 
 
 def make_checkpoint(archive: Archive) -> StoredCheckpoint:
