@@ -178,14 +178,17 @@ def test_cli_demo_months_until_and_refusals(tmp_path: Path) -> None:
         archive.close()
 
 
-@pytest.mark.slow
 def test_two_months_load_and_verify(tmp_path: Path) -> None:
+    """Two small months through the command line, then the whole log verified (the full-size
+    month is test_demo's test_default_month: two of them would only double the minutes)."""
     runner = CliRunner()
     env = {"ARCHIVE_HOME": str(tmp_path / "home")}
-    done = runner.invoke(app, ["demo", "--months", "2", "--until", "2026-11-30", "--json"], env=env)
+    command = ["demo", "--months", "2", "--until", "2026-11-30", "--work-orders", "30", "--json"]
+    done = runner.invoke(app, command, env=env)
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout)
-    assert summary["documents"]["work_order"] >= 1150  # 30 Nov's last ones filed next day
+    assert summary["documents"]["work_order"] == 60
+    assert summary["documents"]["daily_report"] >= 50  # every working day of both months
     verified = runner.invoke(app, ["verify"], env=env)
     assert verified.exit_code == 0, verified.output
 

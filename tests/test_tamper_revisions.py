@@ -268,3 +268,80 @@ def test_exit_codes_on_the_command_line(signed: Signed, tmp_path: Path) -> None:
     refused = runner.invoke(app, ["verify-bundle", str(bad), "--key", str(signed.vkey)])
     assert refused.exit_code == 1, refused.output
     assert "签名之后加上了批注" in refused.output
+
+
+def wrapped(pdf: bytes, page_index: int, drawing: bytes) -> bytes:
+    """A signature-wrapping forgery (found in review): from the signed file's last cross-
+    reference section on, a new section gives a page one more content stream
+    (``drawing``) and moves the signature dictionary, whose byte range now points at a copy of
+    the original signed tail appended after. Every signed byte is still there, so the digest
+    and the CMS hold, nothing follows the byte range, and the page draws ``drawing`` too."""
+    end = pdf.rindex(b"startxref")
+    section_at = int(pdf[end:].split()[1])
+    byte_range = re.search(rb"/ByteRange \[0 (\d+) (\d+) (\d+)\s*\]", pdf)
+    assert byte_range is not None
+    length1, start2, length2 = (int(n) for n in byte_range.groups())
+    section = pdf[section_at:end]
+    trailer = section[section.index(b"trailer") :]
+    entries: dict[int, bytes] = {}
+    rows = section[: section.index(b"trailer")].split(b"\n")[1:]
+    index = 0
+    while index < len(rows):
+        if not rows[index].strip():
+            index += 1
+            continue
+        first, count = (int(n) for n in rows[index].split())
+        entries.update({first + n: rows[index + 1 + n] for n in range(count)})
+        index += 1 + count
+    signature = int(re.findall(rb"(\d+) 0 obj\s*<<\s*/Contents <", pdf[: length1 + 1])[-1])
+
+    def object_text(number: int, at: int) -> bytes:
+        return pdf[at : pdf.index(b"endobj", at) + 6]
+
+    page = PdfWriter(io.BytesIO(pdf)).pages[page_index]
+    page_number = page.indirect_reference.idnum
+    page_text = object_text(page_number, int(pdf.rindex(b"\n%d 0 obj" % page_number)) + 1)
+    contents = page.get_object().raw_get("/Contents")
+    old = b" ".join(
+        b"%d 0 R" % c.idnum for c in (contents if isinstance(contents, list) else [contents])
+    )
+    new = int(re.search(rb"/Size (\d+)", trailer).group(1))
+    page_text = re.sub(
+        rb"/Contents\s+(\[[^\]]*\]|\d+ 0 R)", b"/Contents [" + old + b" %d 0 R]" % new, page_text
+    )
+    stream = b"%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
+        new, len(drawing), drawing,
+    )  # fmt: skip
+    signature_text = object_text(signature, int(entries[signature].split()[0]))
+
+    def layout(tail_at: int) -> bytes:
+        moved = signature_text.replace(
+            byte_range.group(0), b"/ByteRange [0 %d %010d %d]" % (length1, tail_at, length2)
+        )
+        bodies = ((page_number, page_text + b"\n"), (new, stream), (signature, moved + b"\n"))
+
+        def xref(offsets: dict[int, int]) -> bytes:
+            rows = dict(entries) | {n: b"%010d 00000 n " % at for n, at in offsets.items()}
+            text = b"xref\n" + b"".join(b"%d 1\n%s\n" % (n, rows[n]) for n in sorted(rows))
+            size = re.sub(rb"/Size \d+", b"/Size %d" % (new + 1), trailer.split(b"startxref")[0])
+            return text + size
+
+        at = section_at + len(xref({n: 0 for n, _ in bodies}))
+        offsets, objects = {}, b""
+        for number, text in bodies:
+            offsets[number] = at + len(objects)
+            objects += text
+        return pdf[:section_at] + xref(offsets) + objects
+
+    tail_at = len(layout(0))
+    return layout(tail_at) + pdf[start2:]
+
+
+def test_a_signature_wrapped_around_a_new_drawing(signed: Signed) -> None:
+    """A white box over an amount of the fee summary, drawn in a section the signature was
+    moved around: the signed bytes are all there, the layout is not the file's. (Without the
+    layout check this file verified: the box is no text, the digest holds.)"""
+    last = len(PdfWriter(io.BytesIO(signed.pdf)).pages) - 1
+    forged = wrapped(signed.pdf, last, b"q 1 1 1 rg 300 600 120 20 re f Q")
+    codes = found(forged, signed.key)
+    assert set(codes) == {"signature_layout"}, codes

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,7 +73,53 @@ def check_signature(
                 "the archive, or the signature was taken out",
             )
             return None
+        stream.seek(0)
+        _check_layout(stream.read(), ours[0], report)
         return _validate(reader, ours[0], key, report)
+
+
+# The byte range as pyHanko writes it, in the signed bytes just after the signature value.
+_BYTE_RANGE = re.compile(rb"\s*/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+_HEX = re.compile(rb"[0-9A-Fa-f]*")
+
+
+def _check_layout(data: bytes, signature: EmbeddedPdfSignature, report: BundleReport) -> None:
+    """The signed bytes are the file, in place: the byte range starts at 0 and ends at the end,
+    the one gap is the signature value written as a hex string, and the byte range the
+    validator used is the one written in the signed bytes just after that gap.
+
+    pyHanko checks the digest over whatever byte range the signature dictionary names, and
+    judges its coverage by sizes only. A forger can append a new cross-reference section that
+    moves the dictionary and points its byte range at a copy of the original tail: every
+    signed byte is still there, the digest holds, and the pages draw something else
+    (signature wrapping). Checked against the bytes themselves, that layout cannot pass."""
+    try:
+        start1, length1, start2, length2 = (int(n) for n in signature.byte_range)
+    except (TypeError, ValueError):
+        start1 = length1 = start2 = length2 = -1
+    # pyHanko writes /ByteRange right after /Contents: the first one in the signed tail.
+    written = _BYTE_RANGE.match(data, start2 + 1) if 0 < start2 < len(data) else None
+    gap = data[length1 + 1 : start2 - 1] if 0 < length1 < start2 <= len(data) else b""
+    sound = (
+        start1 == 0
+        and start2 + length2 == len(data)
+        and written is not None
+        and tuple(int(n) for n in written.groups()) == (0, length1, start2, length2)
+        and data[length1 : length1 + 1] == b"<"
+        and data[start2 - 1 : start2] == b">"
+        and _HEX.fullmatch(gap) is not None
+        and len(gap) % 2 == 0
+        and bytes.fromhex(gap.decode()).rstrip(b"\0")
+        == bytes(signature.pkcs7_content).rstrip(b"\0")
+    )
+    if not sound:
+        report.add(
+            "signature_layout",
+            "PDF 数字签名覆盖的范围与文件实际内容不一致：签名后文件被重新排列（签名包装），"
+            "页面显示的内容未必是签过名的内容",
+            "the PDF signature's byte range is not the file as it stands (the signed bytes were "
+            "rearranged after signing: signature wrapping); the pages may show unsigned content",
+        )
 
 
 def _validate(
