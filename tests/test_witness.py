@@ -240,12 +240,16 @@ def test_export_cosign_and_verify_from_the_command_line(
         home=elsewhere / "none",
     )  # fmt: skip
     assert cosigned.exit_code == 0, cosigned.output
+    assert "未核对与此前副签的检查点是否一致" in cosigned.stderr  # no --state: forks pass
     assert not (elsewhere / "none").exists()  # no archive was opened or made
     assert len(parse_note(monthly.read_text()).signatures) == 2
 
     checked = run("verify", "--witness", str(monthly), "--witness-key", str(vkey))
     assert checked.exit_code == 0, checked.output
     assert "一致 / consistent" in checked.output and "sc.example/witness" in checked.output
+    assert "未核对见证人副签" not in checked.output
+    unkeyed = run("verify", "--witness", str(monthly))
+    assert unkeyed.exit_code == 0 and "未核对见证人副签" in unkeyed.output
 
     rewrite_consistently(sealed)
     failed = run("verify", "--witness", str(monthly), "--witness-key", str(vkey), "--json")
@@ -268,17 +272,28 @@ def test_refusals_of_the_commands_change_nothing(run, sealed: Archive, tmp_path:
     again = run("witness", "keygen", "w.example/w", "-o", str(key), "--json")
     assert again.exit_code == 1 and json.loads(again.output)["error"] == "key_exists"
     before = taken.read_bytes()
-    bad = run("witness", "cosign", "--key", str(key), str(taken), "--json")
-    assert bad.exit_code == 2 and json.loads(bad.output)["error"] == "bad_checkpoint"
-    assert taken.read_bytes() == before
     other_log = tmp_path / "other.vkey"
     other_log.write_text(SignerKey.generate("x.example/log").verifier().text())
+    bad = run(
+        "witness", "cosign", "--key", str(key), "--log-key", str(other_log), str(taken), "--json"
+    )  # fmt: skip
+    assert bad.exit_code == 2 and json.loads(bad.stdout)["error"] == "bad_checkpoint"
+    assert taken.read_bytes() == before
+    blind = run("witness", "cosign", "--key", str(key), str(taken))  # a witness checks the log
+    assert blind.exit_code == 2 and "--log-key" in blind.output and taken.read_bytes() == before
+    assert "KEYFILE" not in run("witness", "keygen", "--help").output
     note = tmp_path / "n.checkpoint"
     run("checkpoints", "export", "-o", str(note))
     exported = note.read_bytes()
     wrong = run("witness", "cosign", "--key", str(key), "--log-key", str(other_log), str(note))
     assert wrong.exit_code == 1 and note.read_bytes() == exported
     assert run("verify", "--witness-key", str(tmp_path / "w.vkey")).exit_code == 2
+    folder = tmp_path / "cosigned"  # files cosigned -o under other names: none is checked
+    folder.mkdir()
+    (folder / "2026-11.txt").write_bytes(exported)
+    empty = run("verify", "--witness", str(folder))
+    assert empty.exit_code == 2 and "文件夹" in empty.output and "*.checkpoint" in empty.output
+    assert "None" not in empty.output and "篡改" not in empty.output
 
 
 # -- Go's sumdb/note reads a cosigned checkpoint -----------------------------------------------

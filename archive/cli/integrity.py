@@ -125,8 +125,8 @@ WitnessOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--witness",
-        help="A checkpoint file kept outside the archive, or a folder of them (repeat for "
-        "more): the log must extend each.",
+        help="A checkpoint file kept outside the archive, or a folder of them (each "
+        "*.checkpoint file in it; repeat for more): the log must extend each.",
     ),
 ]
 WitnessKeyOpt = Annotated[
@@ -148,6 +148,7 @@ def verify_command(
     """Recompute the Merkle tree from the event store and check every checkpoint (核验档案),
     each month seal's checkpoint, and checkpoints kept outside (--witness)."""
     from archive.integrity import verify
+    from archive.integrity.witness import witness_files
 
     witnesses = [witness.witness_key(k, as_json) for k in witness_keys or []]
     if witnesses and not witnessed:
@@ -159,12 +160,16 @@ def verify_command(
             ),
             as_json,
         )
+    try:
+        witness_files(witnessed or [])  # a folder with no checkpoint in it: before any work
+    except BadInput as error:
+        fail(error, as_json)
     with opened(as_json) as archive:
         report = verify(archive, witnessed=witnessed or [], witnesses=witnesses)
     if as_json:
         emit_json(report.as_dict())
     else:
-        typer.echo("\n".join(describe(report)))
+        typer.echo("\n".join(describe(report) + witness.unchecked_cosignatures(report, witnesses)))
     raise typer.Exit(0 if report.intact else 1)
 
 
@@ -308,10 +313,11 @@ def describe_bundle(report: BundleReport, name: str, key: VerifierKey | None = N
         lines += [
             f"{what} {zh}：{report.documents} 份单据、{report.events} 个事件均已证明包含在"
             f"签名检查点（{report.tree_size} 个事件）中，"
-            f"{report.printed} 份表单所印内容摘要与清单一致",
+            f"{report.printed} 份表单逐格与由事件重排的版面一致（含内容摘要、文字说明和人名）",
             f"{name} {en}: {report.documents} documents and {report.events} events are proved "
-            f"in the signed checkpoint of {report.tree_size} events; the content hashes printed "
-            f"on {report.printed} forms match the manifest",
+            f"in the signed checkpoint of {report.tree_size} events; every cell of the "
+            f"{report.printed} printed forms (content hashes, free text and names included) "
+            "matches the forms laid out again from the events",
         ]
     else:
         lines += [
@@ -339,8 +345,8 @@ def describe_bundle(report: BundleReport, name: str, key: VerifierKey | None = N
         ]
     lines.append(
         f"读取 {report.pages} 页，用时 {report.seconds:.1f} 秒"
-        "（表单中的文字说明和人名未逐字比对）/ "
-        f"{report.pages} pages read in {report.seconds:.1f} s (free text and names on the forms "
-        "are not compared)"
+        "（每页页码和表单的每一格均已比对，文字说明和人名也逐字比对）/ "
+        f"{report.pages} pages read in {report.seconds:.1f} s (page numbers and every cell of "
+        "the forms compared, free text and names included)"
     )
     return lines

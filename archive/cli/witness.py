@@ -34,7 +34,13 @@ def export(
         Path | None, typer.Argument(help="Copy every signed checkpoint into this folder.")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the newest checkpoint here.")
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the newest checkpoint here (name it *.checkpoint: a folder given to "
+            "verify --witness is searched for that suffix).",
+        ),
     ] = None,
     since: Annotated[
         Path | None,
@@ -98,8 +104,9 @@ def keygen(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the private key.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Make a witness key (生成见证人密钥): the private key in KEYFILE (mode 0600), the
-    public key beside it as KEYFILE's name with .vkey, to give to the archive's auditors."""
+    """Make a witness key named NAME (生成见证人密钥): the private key in the -o file (mode
+    0600), the public key beside it (.key replaced by .vkey, else .vkey added), to give to the
+    archive's auditors."""
     from archive.integrity.cosignature import WitnessSigner
     from archive.integrity.files import durable_draft
 
@@ -146,13 +153,13 @@ def cosign_command(
     ],
     key: Annotated[Path, typer.Option("--key", help="The witness's private key file.")],
     log_key: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--log-key",
-            help="The archive's public key (checkpoint.vkey or its text): cosign only what "
-            "it signed.",
+            help="The archive's public key (checkpoint.vkey or its text), required: cosign "
+            "only what it signed.",
         ),
-    ] = None,
+    ],
     state: Annotated[
         Path | None,
         typer.Option(
@@ -163,19 +170,31 @@ def cosign_command(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Write the cosigned note here (default: in place)."),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the cosigned note here (default: in place; keep the .checkpoint "
+            "suffix for verify --witness DIR).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cosign a checkpoint with the witness key (见证人副签): adds one cosignature/v1 line
-    with the time now; an earlier cosignature of the same key is replaced. With --state (and
-    --log-key), the C2SP tlog-witness checks first: signed by the archive, and consistent with
-    the checkpoint this witness cosigned last."""
+    with the time now; an earlier cosignature of the same key is replaced. The C2SP
+    tlog-witness checks first: signed by the archive (--log-key), and with --state consistent
+    with the checkpoint this witness cosigned last (without it, a fork is not noticed)."""
     from archive.integrity.cosignature import cosign
     from archive.integrity.notes import BadNote
 
-    signer, data, known = _read_inputs(key, checkpoint, state, log_key is not None, as_json)
+    signer, data, known = _read_inputs(key, checkpoint, state, as_json)
     parsed = _checked(data, log_key, state is not None, known, as_json)
+    if state is None:
+        typer.echo(
+            "注意：未给出 --state（见证记录），未核对与此前副签的检查点是否一致，分叉的历史也会"
+            "被副签 / warning: no --state, so consistency with earlier checkpoints is not "
+            "checked (a forked history would be cosigned too)",
+            err=True,
+        )
     try:
         cosigned = cosign(parsed.note.render(), signer, datetime.now(UTC))
     except BadNote as error:  # already 100 signatures: no room for one more
@@ -195,21 +214,12 @@ def cosign_command(
 
 
 def _read_inputs(
-    key: Path, checkpoint: Path, state: Path | None, has_log_key: bool, as_json: bool
+    key: Path, checkpoint: Path, state: Path | None, as_json: bool
 ) -> tuple[WitnessSigner, bytes, Checkpoint | None]:
     """The witness key, the file to cosign, and the witness's record (None the first time)."""
     from archive.integrity.cosignature import WitnessSigner
     from archive.integrity.notes import parse_checkpoint
 
-    if state is not None and not has_log_key:
-        fail(
-            BadInput(
-                "state_needs_log_key",
-                "--state 需要同时给出 --log-key（档案库公钥）",
-                "--state needs --log-key",
-            ),
-            as_json,
-        )
     try:
         signer = WitnessSigner.parse(key.read_text(encoding="utf-8"))
         data = checkpoint.read_bytes()
@@ -227,7 +237,7 @@ def _read_inputs(
 
 
 def _checked(
-    data: bytes, log_key: str | None, stateful: bool, known: Checkpoint | None, as_json: bool
+    data: bytes, log_key: str, stateful: bool, known: Checkpoint | None, as_json: bool
 ) -> Checkpoint:
     """The checkpoint in ``data``, after the checks a witness makes before cosigning."""
     from archive.integrity.cosigner import (
@@ -242,8 +252,6 @@ def _checked(
     try:
         request = parse_request(data) if is_request(data) else None
         parsed = parse_checkpoint(request.note if request else data)
-        if log_key is None:
-            return parsed
         verifier = _log_verifier(log_key, as_json)
         if not stateful:  # only the archive's signature can be checked
             return check_request(AddCheckpoint(0, [], parsed.note.render()), verifier, None)
@@ -302,6 +310,9 @@ def _log_verifier(text: str, as_json: bool) -> VerifierKey:
 def witnessed_lines(report: VerifyReport) -> list[str]:
     lines = []
     for check in report.witnessed:
+        if check.error is not None:  # its finding says why; it has no size to show
+            lines.append(f"外部检查点 / witnessed {check.file}: 无法读取 / unreadable")
+            continue
         cosigned = "，".join(
             f"{c.name} {c.time:%Y-%m-%d %H:%M} UTC{'' if c.valid else ' 无效/INVALID'}"
             for c in check.cosignatures
@@ -314,6 +325,18 @@ def witnessed_lines(report: VerifyReport) -> list[str]:
             + (f"；副签 / cosigned: {cosigned}" if cosigned else "")
         )
     return lines
+
+
+def unchecked_cosignatures(report: VerifyReport, witnesses: list[WitnessVerifier]) -> list[str]:
+    """Without --witness-key a witnessed file's cosignatures are not looked at: say so, lest
+    "consistent" be read as "cosigned"."""
+    if not report.witnessed or witnesses:
+        return []
+    return [
+        "注意：未给出 --witness-key，只核对了档案库签名和一致性，未核对见证人副签 / "
+        "note: no --witness-key given: the archive's signature and consistency were checked, "
+        "cosignatures were not"
+    ]
 
 
 def witness_key(text: str, as_json: bool) -> WitnessVerifier:

@@ -179,7 +179,7 @@ def check_witnessed(
     keys and the tree recomputed from the store."""
     checks: list[WitnessCheck] = []
     found: list[Finding] = []
-    for path in _files(paths):
+    for path in witness_files(paths):
         name = str(path)
         try:
             parsed = parse_checkpoint(path.read_bytes())
@@ -200,13 +200,26 @@ def check_witnessed(
     return checks, found
 
 
-def _files(paths: Sequence[Path]) -> list[Path]:
-    """The files named, each folder replaced by its checkpoint files (a folder without any
-    stays, to be reported as unreadable rather than silently checking nothing)."""
+def witness_files(paths: Sequence[Path]) -> list[Path]:
+    """The files named, each folder replaced by its ``*.checkpoint`` files (the names ``export``
+    writes; name ``-o`` files so too). A folder without any is a mistake in the command, not
+    evidence of tampering: refused rather than silently checking nothing. A file named that is
+    missing stays, to be reported: a kept checkpoint that is gone is a finding."""
     files = []
     for path in paths:
-        inside = sorted(path.glob(f"*{SUFFIX}")) if path.is_dir() else []
-        files += inside or [path]
+        if not path.is_dir():
+            files.append(path)
+            continue
+        inside = sorted(p for p in path.glob(f"*{SUFFIX}") if p.is_file())
+        if not inside:
+            raise BadInput(
+                "witness_folder_empty",
+                f"文件夹 {path} 中没有检查点文件（*{SUFFIX}）：请给出检查点文件本身，"
+                f"或把它们改名为 *{SUFFIX}",
+                f"folder {path} holds no checkpoint files (*{SUFFIX}): name the files "
+                f"themselves, or rename them *{SUFFIX}",
+            )
+        files += inside
     return files
 
 

@@ -26,6 +26,7 @@ from pyhanko_certvalidator import ValidationContext
 from archive.bundle.check.report import BundleReport
 from archive.bundle.signing import SIGNATURE_FIELD
 from archive.integrity.certificate import is_archive_root, organisation
+from archive.integrity.key_label import KeyLabel
 from archive.integrity.keys import VerifierKey
 
 
@@ -137,11 +138,13 @@ def _validate(
         else []
     )
     if key is not None and not roots:
+        label = KeyLabel.of(key.name, key.public_key)  # the dealer, not its punycode
         report.add(
             "signature_untrusted",
-            f"PDF 签名所用的证书不是由本档案的密钥（{key.name}）签发的：文件可能被他人重签",
-            f"the PDF's signing certificate was not issued by the archive's key {key.name}: "
-            "it may have been re-signed by someone else",
+            f"PDF 签名所用的证书不是由本档案的密钥（{label.text()}）签发的：文件可能被他人重签",
+            f"the PDF's signing certificate was not issued by the archive's key "
+            f"({label.dealer}, fingerprint {label.fingerprint}): it may have been re-signed by "
+            "someone else",
         )
     try:
         context = ValidationContext(
