@@ -294,6 +294,9 @@ def test_refusals_of_the_commands_change_nothing(run, sealed: Archive, tmp_path:
     empty = run("verify", "--witness", str(folder))
     assert empty.exit_code == 2 and "文件夹" in empty.output and "*.checkpoint" in empty.output
     assert "None" not in empty.output and "篡改" not in empty.output
+    gone = run("verify", "--witness", str(folder / "gone.checkpoint"))  # a kept copy is lost
+    assert gone.exit_code == 1 and "无法读取 / unreadable" in gone.output
+    assert "None" not in gone.output
 
 
 # -- Go's sumdb/note reads a cosigned checkpoint -----------------------------------------------
