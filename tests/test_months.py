@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from archive import commands
 from archive.bootstrap import Archive, open_archive
 from archive.cli.months import register
+from archive.commands.common import load_document
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.errors import ValidationFailed
@@ -316,3 +317,68 @@ def test_month_and_seal_on_the_command_line(tmp_path, monkeypatch) -> None:
     human = runner.invoke(app, ["month", "2026-10"])
     assert "已封存 2026-10：2 份" in human.output and "强制封存：厂家催收" in human.output
     assert runner.invoke(app, ["month", "2026-13"]).exit_code == 2
+
+
+# -- the snapshot: taken after the scans are read, again if the month moved meanwhile -------
+
+
+def amend_work(archive: Archive, number: str, work_done: str) -> None:
+    """The desk at work while a seal runs: an amendment of a work order."""
+    doc = load_document(archive, "work_order", number)[1]
+    commands.amend_document(
+        archive, "work_order", number, {"work_done": work_done}, "补记", doc.version, "admin"
+    )
+
+
+def sealed_as_it_stands(archive: Archive, volume: MonthVolume) -> bool:
+    for entry in volume.entries:
+        doc: Document = archive.app.repository.get(UUID(entry["id"]))
+        if (entry["version"], entry["content_hash"]) != (doc.version, doc.content_hash):
+            return False
+    return True
+
+
+def test_the_seal_snapshot_is_taken_after_the_scans_are_read(team: Archive) -> None:
+    file_work_order(team, "WO-0001")
+    file_work_order(team, "WO-0002")
+    stages: list[str] = []
+
+    def desk_works_on(stage: str, done: int, total: int) -> None:
+        if stage == "ocr" and "ocr" not in stages:
+            amend_work(team, "WO-0001", "更换前刹车片并试车")  # while scans are read (minutes)
+        stages.append(stage)
+
+    volume = commands.seal_month(team, "2026-10", "sun", "厂家催收", progress=desk_works_on)
+    assert stages[-1] == "load" and "ocr" in stages  # documents loaded again after reading
+    assert sealed_as_it_stands(team, volume)
+    # the amendment took the signatures off: the seal records that it was forced over it
+    assert [b["number"] for b in volume.open_blockers] == ["WO-0001"]
+    assert overview(team)["changed_since_seal"] == []
+
+
+def test_a_seal_whose_documents_change_after_its_snapshot_retakes_it_or_refuses(
+    team: Archive,
+) -> None:
+    file_work_order(team, "WO-0001")
+    finished_loads, changes, moving = 0, 1, "WO-0001"  # changed during the first snapshot
+
+    def desk_works_on(stage: str, done: int, total: int) -> None:
+        nonlocal finished_loads
+        if stage == "load" and done == total:
+            finished_loads += 1
+            # the first load is the look before reading scans; the snapshots come after it
+            if 1 < finished_loads <= 1 + changes:
+                amend_work(team, moving, f"第 {finished_loads} 次修改")
+
+    volume = commands.seal_month(team, "2026-10", "sun", "厂家催收", progress=desk_works_on)
+    assert finished_loads == 3 and sealed_as_it_stands(team, volume)
+
+    file_work_order(team, "WO-0002")  # into the supplement, which never holds still
+    finished_loads, changes, moving = 0, 99, "WO-0002"
+    before = event_count(team)
+    with pytest.raises(commands.Conflict) as refused:
+        commands.seal_month(team, "2026-10", "sun", "厂家催收", progress=desk_works_on)
+    assert refused.value.code == "month_kept_changing"
+    assert "2026-10 补1" in refused.value.message_zh and "稍后再封存" in refused.value.message_zh
+    assert [v.label for v in sealed_volumes(team, "2026-10")] == ["2026-10"]
+    assert event_count(team) == before + finished_loads - 1  # only the desk's amendments

@@ -80,10 +80,19 @@ def seal(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Seal the month's next volume (the main volume, then supplements 补1, 补2, ...)."""
+    """Seal the month's next volume (the main volume, then supplements 补1, 补2, ...).
+    Its scans still waiting are read first (OCR: minutes for a month), with progress shown."""
+    from archive.commands.sealing import SEAL_STAGE_LABELS
+
     with opened(as_json) as archive:
         try:
-            volume = commands.seal_month(archive, month, staff, force_reason)
+            volume = commands.seal_month(
+                archive,
+                month,
+                staff,
+                force_reason,
+                progress=progress_bar(as_json, SEAL_STAGE_LABELS),
+            )
         except commands.SealBlocked as blocked:
             _refuse_seal(blocked, as_json)
     info = {
