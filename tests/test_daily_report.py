@@ -14,7 +14,7 @@ from archive import commands
 from archive.bootstrap import Archive, open_archive
 from archive.cli import app
 from archive.config import Settings
-from archive.errors import ValidationFailed
+from archive.errors import Conflict, ValidationFailed
 from tests.support import OTHER_VIN, event_count, register_team, work_order
 
 DAY = date(2026, 11, 3)
@@ -115,3 +115,37 @@ def test_draft_and_file_the_report_on_the_command_line(tmp_path: Path) -> None:
     assert "已存档：日报 DR20261103" in filed.output
     bad = runner.invoke(app, ["draft", "daily-report", "--day", "11/3"], env=env)
     assert bad.exit_code == 2 and "请写成 2026-11-03" in bad.output
+
+
+def test_a_report_covers_its_day_once_and_nothing_after_today(team: Archive) -> None:
+    """Every order of the day filed by now, each line with its amount, one live report a day,
+    no day to come; an order a live report lists is voided only after the report."""
+    file_orders(team)
+    report = commands.draft_daily_report(team, DAY)
+    first = {k: v for k, v in report["lines"][0].items() if k != "amount"}
+    partial = {**report, "lines": [first], "work_order_count": 1, "revenue": "570.50"}
+    before = event_count(team)
+    with pytest.raises(ValidationFailed) as caught:
+        commands.file_document(team, "daily_report", partial, "admin")
+    messages = {p.field: p.message_zh for p in caught.value.problems}
+    assert messages["lines"] == "漏报委托书 WO-2（共 1 份）；请按系统草稿补上"
+    assert messages["lines.1.amount"].startswith("第 1 行：请填写金额")
+    later = commands.draft_daily_report(team, date(2099, 1, 1))
+    with pytest.raises(ValidationFailed) as caught:
+        commands.file_document(team, "daily_report", later, "admin")
+    assert [p.field for p in caught.value.problems] == ["business_date"]
+    assert "还没到" in caught.value.problems[0].message_zh
+    assert event_count(team) == before
+    commands.file_document(team, "daily_report", report, "admin")
+    before = event_count(team)
+    with pytest.raises(Conflict) as conflict:
+        commands.file_document(team, "daily_report", {**report, "number": "DR-2"}, "admin")
+    assert "2026-11-03 已有日报 DR20261103" in conflict.value.message_zh
+    with pytest.raises(Conflict) as conflict:
+        commands.void_document(team, "work_order", "WO-2", "重复开单", "admin")
+    assert "先作废或更正以下单据：日报 DR20261103" in conflict.value.message_zh
+    assert event_count(team) == before
+    commands.void_document(team, "daily_report", "DR20261103", "重报", "admin")
+    commands.void_document(team, "work_order", "WO-2", "重复开单", "admin")
+    redone = commands.draft_daily_report(team, DAY)
+    commands.file_document(team, "daily_report", {**redone, "number": "DR-2"}, "admin")

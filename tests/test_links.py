@@ -14,7 +14,7 @@ from archive import commands
 from archive.bootstrap import Archive, open_archive
 from archive.cli import app
 from archive.config import Settings
-from archive.errors import BadInput, ValidationFailed
+from archive.errors import BadInput, Conflict, ValidationFailed
 from tests.support import OTHER_VIN, event_count, register_team, warranty_claim, work_order
 
 
@@ -72,6 +72,14 @@ def test_vin_date_and_voided_orders_are_refused_mileage_is_flagged(team: Archive
     link = doc.links["work_order_no"]
     assert link["state"] == "mileage_differs"
     assert link["detail"] == "维修委托书里程 23456 km，本单 1000 km"
+    # A live claim names the order: voiding it is refused, naming the claim, until the claim
+    # is voided first (a voided order never shows 已关联 in its case file).
+    before = event_count(team)
+    with pytest.raises(Conflict) as caught:
+        commands.void_document(team, "work_order", "WO-0001", "重复开单", "sun")
+    assert "先作废或更正以下单据：三包索赔单 WC-0001" in caught.value.message_zh
+    assert event_count(team) == before
+    commands.void_document(team, "warranty_claim", "WC-0001", "随委托书作废", "sun")
     commands.void_document(team, "work_order", "WO-0001", "重复开单", "sun")
     sheet = {
         "number": "WZ-1",

@@ -16,12 +16,15 @@ from typing import Any
 
 from archive.bootstrap import Archive
 from archive.commands.common import UNLINKED_HINT, caught_up_worklists, load_target
-from archive.errors import FieldProblem
+from archive.errors import Conflict, FieldProblem
 from archive.kinds.links import OK, UNLINKED, Link, link_record
-from archive.kinds.registry import REPAIR_TYPES
+from archive.kinds.registry import REPAIR_TYPES, get_kind
+from archive.queries.documents import today
 from events.document import Document
 
 _REPAIR_LABELS = dict(REPAIR_TYPES)
+# A day of more orders than one report holds is reported in parts (the demo's long days).
+_MAX_LINES = get_kind("daily_report").field("lines").type.max_lines  # type: ignore[union-attr]
 
 
 def report_number(day: date) -> str:
@@ -78,14 +81,21 @@ def _problem(index: int, column: str, zh: str, en: str) -> FieldProblem:
 
 
 def check_lines(
-    archive: Archive, link: Link, values: Mapping[str, Any], unlinked: str
+    archive: Archive,
+    link: Link,
+    values: Mapping[str, Any],
+    unlinked: str,
+    own_number: str | None = None,
 ) -> tuple[dict[str, Any] | None, list[FieldProblem]]:
     """Each line against its work order (exists, live, of the report's day, same plate, type
-    and amount) and the totals against the lines. A line naming no order in the system is
-    accepted only with the unlinked reason (a report from before the system)."""
+    and amount), the totals against the lines, and the report against its day (not after
+    today, the only live report, every order of the day on it). A line naming no order in the
+    system is accepted only with the unlinked reason (a report from before the system)."""
     lines = values.get(link.field) or []
     day = values.get("business_date")
     problems: list[FieldProblem] = []
+    if isinstance(day, date):
+        problems.extend(_against_day(archive, day, lines, own_number))
     missing: list[str] = []
     seen: dict[str, int] = {}
     for index, line in enumerate(lines, start=1):
@@ -101,6 +111,10 @@ def check_lines(
             )
             continue
         seen[number] = index
+        if line.get("amount") is None:
+            problems.append(
+                _problem(index, "amount", "请填写金额（工时加配件合计）", "amount is required")
+            )
         order = load_target(archive, "work_order", number)
         if order is None:
             missing.append(number)
@@ -120,6 +134,74 @@ def check_lines(
         detail = f"{len(missing)} 行在系统中没有委托书：{'、'.join(missing[:10])}"
         return link_record(link, "work_order", None, UNLINKED, unlinked, detail), problems
     return link_record(link, "work_order", None, OK, detail=f"{len(lines)} 张委托书"), problems
+
+
+def _against_day(
+    archive: Archive, day: date, lines: list[Mapping[str, Any]], own_number: str | None
+) -> list[FieldProblem]:
+    """A report for a day to come is refused; so is a second live report of a day (unless the
+    day's orders fill more than one report, when it is filed in parts) and one leaving out an
+    order of the day filed by now (voided orders excluded). Refusals name what to do."""
+    if day > today(archive):
+        return [
+            FieldProblem(
+                "business_date",
+                f"日期 {day.isoformat()} 还没到，不能报日报；请核对日期",
+                f"{day.isoformat()} is after today",
+            )
+        ]
+    others = [r for r in day_reports(archive, day) if r.number != own_number]
+    orders = [o.number for o in day_orders(archive, day)]
+    one_report = len(orders) <= _MAX_LINES
+    if others and one_report:
+        names = "、".join(r.number for r in others)
+        raise Conflict(
+            "daily_report_exists",
+            f"{day.isoformat()} 已有日报 {names}，一天只报一份；"
+            "如需更正请修改该日报，或先作废再重新存档",
+            f"{day.isoformat()} already has daily report {', '.join(r.number for r in others)}",
+        )
+    listed = {str(line.get("work_order_no") or "") for line in lines}
+    problems = []
+    elsewhere = {n: r.number for r in others for n in _numbers(r)}
+    for index, line in enumerate(lines, start=1):
+        number = str(line.get("work_order_no") or "")
+        if number in elsewhere:
+            problems.append(
+                _problem(
+                    index,
+                    "work_order_no",
+                    f"委托书 {number} 已在日报 {elsewhere[number]} 中",
+                    f"{number} is on daily report {elsewhere[number]}",
+                )
+            )
+    missing = [n for n in orders if n not in listed and n not in elsewhere]
+    if missing and one_report:
+        shown = "、".join(missing[:20]) + ("等" if len(missing) > 20 else "")
+        problems.append(
+            FieldProblem(
+                "lines",
+                f"漏报委托书 {shown}（共 {len(missing)} 份）；请按系统草稿补上",
+                f"work orders of the day missing: {', '.join(missing[:20])}",
+            )
+        )
+    return problems
+
+
+def _numbers(report: Document) -> set[str]:
+    return {str(line.get("work_order_no") or "") for line in report.fields.get("lines") or []}
+
+
+def day_reports(archive: Archive, day: date) -> list[Document]:
+    """The live daily reports of ``day``, from the event store."""
+    with caught_up_worklists(archive) as worklists:
+        rows = worklists.query(
+            "SELECT number FROM wl_docs WHERE kind = 'daily_report' AND business_date = ?"
+            " AND voided = 0 ORDER BY number",
+            (day.isoformat(),),
+        )
+    reports = [load_target(archive, "daily_report", r["number"]) for r in rows]
+    return [r for r in reports if r is not None and r.voided is None]
 
 
 def _line_against_order(

@@ -16,6 +16,7 @@ from archive.commands.common import (
     require_actor,
     require_reason,
 )
+from archive.commands.link_index import live_papers_naming
 from archive.commands.links import check_links, link_guard, links_to_check
 from archive.commands.media import scan_check
 from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -218,4 +219,12 @@ def void_document(
     text = require_reason(reason)
     kind, doc = load_document(archive, kind_code, number)
     require(person, VOID, kind)
+    # A voided paper named by a live one would show as linked (已关联) in its case file.
+    if doc.voided is None and (naming := live_papers_naming(archive, kind.code, doc.number)):
+        raise Conflict(
+            "named_by_live_documents",
+            f"{kind.label} {doc.number} 仍被以下单据关联，不能作废；"
+            f"先作废或更正以下单据：{'、'.join(naming)}",
+            f"{kind.code} {doc.number} is named by live documents: {', '.join(naming)}",
+        )
     return apply_change(archive, doc, lambda: doc.void(text, actor, archive.now()))

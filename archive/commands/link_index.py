@@ -107,3 +107,24 @@ def live_documents_naming(
         if doc.kind == kind_code and doc.voided is None and doc.fields.get(field_code) == number:
             found.append(doc.number)
     return sorted(found)
+
+
+def live_papers_naming(archive: Archive, kind_code: str, number: str) -> list[str]:
+    """The live documents that name ``kind_code`` ``number`` in any link (a claim's work
+    order, a daily report's line), as "label number", for refusing to void what they name.
+    Found through the worklists' links (caught up), each confirmed live from the event store."""
+    with caught_up_worklists(archive) as worklists:
+        rows = [r for r in worklists.naming(kind_code, number) if not r["voided"]]
+    found = []
+    for row in rows:
+        doc: Document = archive.app.repository.get(UUID(row["doc_id"]))
+        if doc.voided is None and _names(doc, row["field"], number):
+            found.append(f"{KINDS[doc.kind].label} {doc.number}")
+    return sorted(set(found))
+
+
+def _names(doc: Document, field_code: str, number: str) -> bool:
+    value = doc.fields.get(field_code)
+    if isinstance(value, list):  # a line table: a daily report's lines
+        return any(number in row.values() for row in value if isinstance(row, dict))
+    return value == number

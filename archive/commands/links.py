@@ -86,7 +86,7 @@ def check_links(
             continue
         gone, more = _reasons(recorded, link, values, unlinked, further)
         if link.column is not None:
-            record, found = check_lines(archive, link, values, gone)
+            record, found = check_lines(archive, link, values, gone, own_number)
         else:
             record, found = _check_link(archive, kind, link, values, gone, more, own_number)
         problems.extend(found)

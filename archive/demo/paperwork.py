@@ -94,7 +94,7 @@ class Paperwork(WarrantyPapers):
                 self._voided_work_order(visit, fields, number)
             else:
                 self._settled_work_order(visit, fields, number)
-            if visit.void in (None, "cancelled"):
+            if not visit.void:  # a live sheet would keep its order from being voided
                 self._diagnostic_sheet(visit)
             if visit.repair_type == "first_service" and not visit.void:
                 self._first_service_voucher(visit)
@@ -121,7 +121,11 @@ class Paperwork(WarrantyPapers):
             reason = f"重复开单，与{visit.duplicate_of.number}重复"
         else:
             reason = VOID_REASONS[visit.void or ""]
-        paper.void(self.later(filed, 10, 120), clerk, reason)
+        voided = self.later(filed, 10, 120)
+        drafted = self.desk.at(visit.day, 18)  # the day's report would list it: void it before
+        if filed < drafted <= voided:
+            voided = filed + (drafted - filed) / 2
+        paper.void(voided, clerk, reason)
 
     def _diagnostic_sheet(self, visit: Visit) -> None:
         assert visit.advisor is not None
