@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.canonical import content_hash
-from events.document_state import Scan, Signature, document_status
+from events.document_state import Refusal, Scan, Signature, document_status, paper_scan_hashes
 
 
 class DocumentReading:
@@ -18,6 +18,7 @@ class DocumentReading:
     fields: dict[str, Any]
     scans: list[Scan]
     signatures: list[Signature]
+    refusals: list[Refusal]
     content_version: int
     voided: dict[str, Any] | None
     submission: dict[str, Any] | None
@@ -32,13 +33,29 @@ class DocumentReading:
     def active_scans(self) -> list[Scan]:
         return [s for s in self.scans if s.active]
 
+    def paper_scans(self) -> list[Scan]:
+        """The active scans of the paper original (not a signature's image): what a
+        submission and a month's closing need."""
+        active = self.active_scans()
+        paper = set(
+            paper_scan_hashes(
+                ((s.sha256, s.label) for s in active), (g.image_sha256 for g in self.signatures)
+            )
+        )
+        return [s for s in active if s.sha256 in paper]
+
     def current_signatures(self) -> list[Signature]:
-        """Signatures made on the current content (after the last filing or amendment)."""
+        """Signatures made on the current content (after the last filing or amendment) and
+        not refused since in their role: a refusal takes back the role's earlier signature
+        until someone signs after it."""
         current = self.content_hash
+        refused = getattr(self, "refusals", [])
         return [
             s
             for s in self.signatures
-            if s.version > self.content_version and s.content_hash == current
+            if s.version > self.content_version
+            and s.content_hash == current
+            and not any(r.role == s.role and r.version > s.version for r in refused)
         ]
 
     def signed_roles(self) -> set[str]:

@@ -4,7 +4,7 @@ aggregates)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,3 +61,22 @@ def document_status(voided: bool, missing_roles: Sequence[str], submitted: bool)
     if submitted:
         return "submitted"
     return "complete"
+
+
+# The label of the scan a signature pad's drawing is attached as, in the commit that records
+# the customer's signature.
+SIGNATURE_SCAN_LABEL = "客户签名"
+
+
+def paper_scan_hashes(
+    active_scans: Iterable[tuple[str, str]], signature_images: Iterable[str | None]
+) -> list[str]:
+    """The active scans (``(sha256, label)``) that are scans of the paper: a drawn
+    signature's image (attached as :data:`SIGNATURE_SCAN_LABEL` and named by a signature) is
+    evidence of that signature, not the paper original a submission and a month's closing
+    need. A scan of the paper the customer signed, given as his signature's evidence, still
+    is the paper's scan."""
+    images = set(signature_images)
+    return [
+        sha for sha, label in active_scans if not (label == SIGNATURE_SCAN_LABEL and sha in images)
+    ]

@@ -3,9 +3,10 @@ month from closing; the volumes sealed so far and which documents changed after 
 
 One row per document, kept current from the document's own events (no aggregate is loaded):
 who has signed the current version, which scans are active, submission, voiding. A signature
-counts for the current version when it came after the last filing or amendment: a ``Signed``
-event records the hash of the content it signed, and until the next amendment that is the
-current content (the rule ``Document.current_signatures`` applies).
+counts for the current version when it came after the last filing or amendment and no refusal
+in its role came after it: a ``Signed`` event records the hash of the content it signed, and
+until the next amendment that is the current content (the rule ``Document.current_signatures``
+applies). A drawn signature's image is not the paper's scan (``paper_scan_hashes``).
 
 A document belongs to one volume at most. When it changes after its volume was sealed, the
 sealed volume keeps the sealed version and hash, and the row says what changed since.
@@ -21,6 +22,7 @@ from typing import Any
 
 from events.canonical import plain
 from events.document import Document, document_status
+from events.document_state import paper_scan_hashes
 from events.volume import MonthVolume
 from projections.closing import Blocker, ClosingCatalog, document_blockers
 from projections.sqlstore import SqliteProjection
@@ -82,8 +84,9 @@ class SealedVolumeRow:
 
 class MonthVolumes(SqliteProjection):
     name = "months"
-    # 2: whether a submission was late, and submissions withdrawn (issue 12)
-    shape = 2
+    # 2: whether a submission was late, and submissions withdrawn (issue 12); 3: a refusal
+    # takes back its role's signature, and signatures' images are not the paper's scan
+    shape = 3
     tables = {  # noqa: RUF012
         "month_documents": (
             "CREATE TABLE IF NOT EXISTS month_documents ("
@@ -94,7 +97,9 @@ class MonthVolumes(SqliteProjection):
             " voided_version INTEGER, status TEXT NOT NULL, missing_roles TEXT NOT NULL,"
             " blockers TEXT NOT NULL, sealed_month TEXT, supplement INTEGER,"
             " sealed_version INTEGER, sealed_hash TEXT,"
-            " late_submission INTEGER NOT NULL DEFAULT 0)"
+            " late_submission INTEGER NOT NULL DEFAULT 0,"
+            " signature_images TEXT NOT NULL DEFAULT '[]',"
+            " scan_labels TEXT NOT NULL DEFAULT '{}')"
         ),
         "month_volumes": (
             "CREATE TABLE IF NOT EXISTS month_volumes ("
@@ -129,6 +134,8 @@ class MonthVolumes(SqliteProjection):
                 "content_version": event.originator_version,
                 "signed_roles": [],
                 "active_scans": [],
+                "signature_images": [],
+                "scan_labels": {},
                 "submitted": False,
                 "late_submission": False,
                 "voided_version": None,
@@ -156,8 +163,14 @@ class MonthVolumes(SqliteProjection):
             row["signed_roles"] = []
         elif isinstance(event, Document.Signed):
             row["signed_roles"].append(event.role)
+            if event.image_sha256:
+                row["signature_images"].append(event.image_sha256)
+        elif isinstance(event, Document.SignatureRefused):
+            # The role's earlier signature no longer counts; one made after the refusal will.
+            row["signed_roles"] = [r for r in row["signed_roles"] if r != event.role]
         elif isinstance(event, Document.ScanAttached):
             row["active_scans"].append(event.sha256)
+            row["scan_labels"][event.sha256] = event.label
         elif isinstance(event, Document.ScanWithdrawn):
             row["active_scans"].remove(event.sha256)
         elif isinstance(event, Document.Submitted):
@@ -171,8 +184,8 @@ class MonthVolumes(SqliteProjection):
     def _load(self, conn: sqlite3.Connection, doc_id: str) -> dict[str, Any] | None:
         found = conn.execute(
             "SELECT doc_id, kind, number, month, business_date, content_version, signed_roles,"
-            " active_scans, submitted, late_submission, voided_version FROM month_documents"
-            " WHERE doc_id = ?",
+            " active_scans, signature_images, scan_labels, submitted, late_submission,"
+            " voided_version FROM month_documents WHERE doc_id = ?",
             (doc_id,),
         ).fetchone()
         if found is None:
@@ -180,6 +193,8 @@ class MonthVolumes(SqliteProjection):
         row = dict(found)
         row["signed_roles"] = json.loads(row["signed_roles"])
         row["active_scans"] = json.loads(row["active_scans"])
+        row["signature_images"] = json.loads(row["signature_images"])
+        row["scan_labels"] = json.loads(row["scan_labels"])
         row["submitted"] = bool(row["submitted"])
         row["late_submission"] = bool(row["late_submission"])
         return row
@@ -195,21 +210,28 @@ class MonthVolumes(SqliteProjection):
             number=row["number"],
             voided=voided,
             missing_roles=missing,
-            has_active_scan=bool(row["active_scans"]),
+            has_active_scan=bool(
+                paper_scan_hashes(
+                    [(sha, row["scan_labels"].get(sha, "")) for sha in row["active_scans"]],
+                    row["signature_images"],
+                )
+            ),
             submitted=row["submitted"],
         )
         conn.execute(
             "INSERT INTO month_documents (doc_id, kind, number, month, business_date, version,"
             " content_version, signed_roles, active_scans, submitted, voided_version, status,"
-            " missing_roles, blockers, late_submission)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " missing_roles, blockers, late_submission, signature_images, scan_labels)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (doc_id) DO UPDATE SET month = excluded.month,"
             " business_date = excluded.business_date, version = excluded.version,"
             " content_version = excluded.content_version, signed_roles = excluded.signed_roles,"
             " active_scans = excluded.active_scans, submitted = excluded.submitted,"
             " voided_version = excluded.voided_version, status = excluded.status,"
             " missing_roles = excluded.missing_roles, blockers = excluded.blockers,"
-            " late_submission = excluded.late_submission",
+            " late_submission = excluded.late_submission,"
+            " signature_images = excluded.signature_images,"
+            " scan_labels = excluded.scan_labels",
             (
                 row["doc_id"],
                 row["kind"],
@@ -226,6 +248,8 @@ class MonthVolumes(SqliteProjection):
                 json.dumps(missing),
                 json.dumps([[b.code, list(b.roles)] for b in blockers]),
                 int(row["late_submission"]),
+                json.dumps(row["signature_images"]),
+                json.dumps(row["scan_labels"], ensure_ascii=False),
             ),
         )
 

@@ -33,8 +33,9 @@ class Worklists(SqliteProjection):
     name = "worklists"
     # 2: filed_date on the dealership's clock (1 had the UTC date); 3: the customer's phone and
     # the plate, which the clerk needs on the callback list to make the call; 4: flags, the
-    # callback's problem, a late submission, and the links between documents (issue 12)
-    shape = 4
+    # callback's problem, a late submission, and the links between documents (issue 12); 5: a
+    # refusal takes back its role's earlier signature (owed again, on the refusals list)
+    shape = 5
     tables = {  # noqa: RUF012
         "wl_docs": (
             "CREATE TABLE IF NOT EXISTS wl_docs ("

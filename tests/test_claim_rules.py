@@ -4,6 +4,7 @@ recorded with their deadline, a corrected claim submitted again; old events stil
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -19,10 +20,13 @@ from archive.bootstrap import Archive, open_archive
 from archive.commands import links
 from archive.errors import ArchiveError, Conflict, ValidationFailed
 from events.document import Document
+from projections.runner import LogReader, catch_up
 from tests.support import (
     FakeClock,
     event_count,
     file_claim,
+    pdf_bytes,
+    png_bytes,
     sign_and_scan_claim,
     warranty_claim,
 )
@@ -225,3 +229,41 @@ def test_amending_a_further_or_unlinked_claim_keeps_its_reason(team: Archive) ->
     )
     assert moved.links["work_order_no"]["state"] == "unlinked"
     assert moved.links["work_order_no"]["reason"] == "旧单"
+
+
+def test_a_drawn_signature_is_not_the_papers_scan(team: Archive) -> None:
+    """The customer's pad drawing is attached as a scan (客户签名) but is not the paper
+    original: submission and the month's blockers wait for the paper's scan. A scan of the
+    paper the customer signed, given as his signature's evidence, is the paper's scan."""
+    file_claim(team)
+    for role, who in (("technician", "li"), ("claims_clerk", "zhou"), ("service_manager", "sun")):
+        commands.sign_document(team, "warranty_claim", "WC-0001", role, who)
+    doc = commands.sign_document(
+        team,
+        "warranty_claim",
+        "WC-0001",
+        "customer",
+        "admin",
+        signature_image=io.BytesIO(png_bytes(3)),
+    )
+    assert len(doc.active_scans()) == 1 and doc.paper_scans() == []
+    with pytest.raises(Conflict) as caught:
+        commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1", "admin")
+    assert "尚未附纸质单据的扫描件" in caught.value.message_zh
+    months = team.open_month_volumes()
+    try:
+        catch_up(months, LogReader(team.app))
+        row = next(d for d in months.documents("2026-11") if d.number == "WC-0001")
+        assert [b.code for b in row.blockers] == ["unscanned", "unsubmitted"]
+    finally:
+        months.close()
+    # The slip path: the customer signed the paper claim, its scan is his signature's evidence.
+    file_claim(team, "WC-2", work_order_no="WO-2")
+    for role, who in (("technician", "li"), ("claims_clerk", "zhou"), ("service_manager", "sun")):
+        commands.sign_document(team, "warranty_claim", "WC-2", role, who)
+    paper = commands.attach_scan(
+        team, "warranty_claim", "WC-2", io.BytesIO(pdf_bytes("WC-2")), "admin", "claim.pdf"
+    )
+    slip = paper.active_scans()[0].sha256
+    commands.sign_document(team, "warranty_claim", "WC-2", "customer", "admin", image_sha256=slip)
+    commands.submit_claim(team, "warranty_claim", "WC-2", "SVW-2", "admin")

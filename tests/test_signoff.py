@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -119,8 +120,10 @@ def test_refusing_needs_a_reason_and_the_role(team: Archive, models: ReadModels)
     assert [(e["number"], e["refused_by"], e["reason"]) for e in refused] == [
         ("WC-0001", "周建", "旧件编号与系统不符")
     ]
-    # Once the claims clerk signs after all, the refusal leaves the manager's list.
-    commands.sign_document(team, "warranty_claim", "WC-0001", "claims_clerk", "zhou")
+    # Once the claims clerk signs after all, the refusal leaves the manager's list (a
+    # refusal before a signature in the same role leaves that signature counting).
+    doc = commands.sign_document(team, "warranty_claim", "WC-0001", "claims_clerk", "zhou")
+    assert "claims_clerk" in doc.signed_roles()
     assert todo(team, models, "sun")["refused_signatures"] == []
 
 
@@ -333,3 +336,36 @@ def test_a_projection_of_another_shape_is_emptied_and_followed_again(tmp_path) -
         batch.position = 3
     new.close()
     assert New(path).position() == 3  # the new shape is remembered: no second reset
+
+
+def test_a_refusal_takes_back_the_roles_earlier_signature(
+    team: Archive, models: ReadModels
+) -> None:
+    """Refusing after signing (issue 12 review): the role is owed again everywhere, and the
+    claim cannot be submitted until someone in the role signs after the refusal."""
+    file_claim(team)
+    sign_and_scan_claim(team)
+    commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-1", "admin")
+    doc = commands.refuse_signature(
+        team, "warranty_claim", "WC-0001", "claims_clerk", "旧件编号不符", "zhou"
+    )
+    assert doc.missing_roles(["technician", "claims_clerk"]) == ["claims_clerk"]
+    assert doc.status(["claims_clerk"]) == "awaiting_signatures"
+    with pytest.raises(Conflict) as caught:
+        commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-2", "admin")
+    assert "索赔员尚未在当前版本上签字" in caught.value.message_zh
+    refused = todo(team, models, "sun")["refused_signatures"]
+    assert [(e["number"], e["reason"]) for e in refused] == [("WC-0001", "旧件编号不符")]
+    row = claim_row(models)
+    assert row.missing_roles == ("claims_clerk",) and row.status == "awaiting_signatures"
+    assert [b.code for b in row.blockers] == ["unsigned", "unsubmitted"]
+    # Signing after the refusal counts again.
+    commands.sign_document(team, "warranty_claim", "WC-0001", "claims_clerk", "zhou")
+    commands.submit_claim(team, "warranty_claim", "WC-0001", "SVW-2", "admin")
+    assert todo(team, models, "sun")["refused_signatures"] == []
+    row = claim_row(models)
+    assert row.missing_roles == () and row.blockers == ()
+
+
+def claim_row(models: ReadModels) -> Any:
+    return next(d for d in models.months.documents("2026-11") if d.number == "WC-0001")

@@ -216,6 +216,6 @@ def _blockers(catalog: RegistryClosingCatalog, doc: Document) -> list[Blocker]:
         number=doc.number,
         voided=doc.voided is not None,
         missing_roles=doc.missing_roles(list(catalog.signers(doc.kind))),
-        has_active_scan=bool(doc.active_scans()),
+        has_active_scan=bool(doc.paper_scans()),
         submitted=doc.submission is not None,
     )

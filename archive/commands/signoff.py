@@ -30,6 +30,7 @@ from archive.staff.permissions import (
     require,
 )
 from events.document import Document
+from events.document_state import SIGNATURE_SCAN_LABEL
 
 
 def _signable_role(kind: Kind, role: str) -> None:
@@ -179,7 +180,9 @@ def sign_document(
 
         def attach_and_sign() -> None:
             if doc.active_scan(blob.sha256) is None:
-                doc.attach_scan(blob.sha256, blob.media_type, blob.size, "", "客户签名", actor, at)
+                doc.attach_scan(
+                    blob.sha256, blob.media_type, blob.size, "", SIGNATURE_SCAN_LABEL, actor, at
+                )
             doc.sign(role, signer, actor, at, image_sha256=blob.sha256)
 
         return apply_change(archive, doc, attach_and_sign)
@@ -257,7 +260,7 @@ def ready_to_submit(kind: Kind, doc: Document) -> None:
     parts = []
     if missing:
         parts.append(f"{'、'.join(ROLE_LABELS[r] for r in missing)}尚未在当前版本上签字")
-    if kind.scan_required and not doc.active_scans():
+    if kind.scan_required and not doc.paper_scans():
         parts.append("尚未附纸质单据的扫描件")
     if parts:
         raise Conflict(
@@ -265,7 +268,7 @@ def ready_to_submit(kind: Kind, doc: Document) -> None:
             f"{kind.label} {doc.number} 还不能上报服务中心：{'；'.join(parts)}。请补齐后再上报",
             f"{doc.number} cannot be submitted yet: missing signatures "
             f"{', '.join(missing) or 'none'}"
-            + ("; no scan" if kind.scan_required and not doc.active_scans() else ""),
+            + ("; no scan" if kind.scan_required and not doc.paper_scans() else ""),
         )
 
 

@@ -67,6 +67,6 @@ def submission_gaps(
                 else f"任一{ROLE_LABELS.get(role, role)}"
             )
             owed.append({"role_label": ROLE_LABELS.get(role, role), "who": who})
-        scan = kind.scan_required and not doc.active_scans()
+        scan = kind.scan_required and not doc.paper_scans()
         return {"message": error.message_zh, "owed": owed, "scan_missing": scan}
     return None
