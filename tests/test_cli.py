@@ -224,7 +224,7 @@ def test_signoff_commands_and_todo(staffed, tmp_path: Path) -> None:
     assert refused.exit_code == 0
     manager = json.loads(staffed("todo", "--staff", "孙经理", "--json").output)
     assert [e["reason"] for e in manager["refused_signatures"]] == ["工时不符"]
-    assert "缺签 · 客户 张三" not in staffed("todo", "--staff", "admin").output  # signed
+    assert "客户 张三 · 客户" not in staffed("todo", "--staff", "admin").output  # signed
     table = json.loads(staffed("permissions", "--json").output)
     assert {"action": "seal", "label": "封存月度卷", "kind": None, "roles": ["service_manager"],
             "registered_clerk": False} in table  # fmt: skip
@@ -256,3 +256,46 @@ def test_deadline_days_from_settings_file_and_environment(tmp_path: Path) -> Non
     assert Settings.from_env(env).deadline_days == {"warranty_claim_days": 5, "callback_days": 2}
     with pytest.raises(ValueError, match="days"):
         Settings.from_env({"ARCHIVE_HOME": str(home), "ARCHIVE_DEADLINE_CALLBACK_DAYS": "soon"})
+
+
+def test_show_history_and_todo_say_it_in_words(staffed) -> None:
+    """Staff changes read as names, 代签 and link checks show, every worklist has its heading."""
+    staffed("staff", "add", "liu", "--name", "刘师傅", "--role", "technician")
+    staffed("staff", "add", "lead", "--name", "郑组长", "--role", "workshop_lead")
+    staffed("file", "work_order", "--data", "-", input=json.dumps(work_order()))
+    amended = staffed(
+        "amend", "work_order", "WO-0001", "--data", "-", "--reason", "补技师",
+        "--expected-version", "1", input='{"technicians": ["li", "liu"]}',
+    )  # fmt: skip
+    assert amended.exit_code == 0, amended.output
+    signed = staffed(
+        "sign", "work_order", "WO-0001", "--as", "technician", "--staff", "lead",
+        "--on-behalf-of", "li", "--reason", "李师傅休假",
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    history = staffed("history", "work_order", "WO-0001").output
+    assert "维修技师：李师傅 → 李师傅、刘师傅" in history
+    assert "维修技师 郑组长（签署内容" in history and "（代 李师傅 签：李师傅休假）" in history
+    shown = staffed("show", "work_order", "WO-0001")
+    assert "✔ 维修技师：郑组长" in shown.output and "（代 李师傅 签：李师傅休假）" in shown.output
+    assert "标记：" in shown.output and "代签" in shown.output.split("标记：")[1]
+    view = json.loads(staffed("show", "work_order", "WO-0001", "--json").output)
+    assert "on_behalf" in view["flags"] and view["links"] == []
+    (sig,) = view["signatures"]
+    assert (sig["signer"], sig["on_behalf_of"], sig["on_behalf_reason"]) == (
+        "lead",
+        "li",
+        "李师傅休假",
+    )
+    assert (
+        json.loads(staffed("show", "work_order", "WO-0001", "--version", "1", "--json").output)[
+            "flags"
+        ]
+        is None
+    )
+    clerk = staffed("todo", "--staff", "admin").output
+    for heading in ("等我签字：", "三包索赔单上报：", "逾期上报的三包索赔单：", "客户问题待处理："):
+        assert heading in clerk, heading
+    manager = staffed("todo", "--staff", "sun").output
+    for heading in ("客户问题待处理：", "拒签：0 份", "返修：0 份", "外出里程差异：0 份"):
+        assert heading in manager, heading

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -64,9 +65,9 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a document now, at an earlier version, or as it was at a time."""
-    with opened(as_json) as archive:
+    with opened(as_json) as archive, read_models(archive) as models:
         instant = queries.parse_instant(as_of) if as_of else None
-        view = queries.show(archive, kind, number, version=version, as_of=instant)
+        view = queries.show(archive, kind, number, version=version, as_of=instant, models=models)
         if as_json:
             emit_json(view)
         else:
@@ -132,42 +133,50 @@ def todo(
             print_worklist(result)
 
 
-def print_worklist(result: dict[str, Any]) -> None:
-    def line(entry: dict[str, Any], extra: str = "") -> str:
-        return f"    {entry['business_date']}  {entry['kind_label']} {entry['number']}  {extra}"
+# What each worklist entry says after its date and number, by section (the dashboard's notes).
+NOTES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "waiting": lambda e: f"{e.get('customer') or ''} {e['role_label']}".strip(),
+    "claims": lambda e: (
+        f"截止 {e['due']}"
+        + ("（已逾期）" if e["days_left"] < 0 else f"（还剩 {e['days_left']} 天）")
+    ),
+    "claims_late": lambda e: f"逾期上报（截止 {e['due']}）",
+    "callbacks": lambda e: " ".join(
+        [str(e[k]) for k in ("label", "customer", "phone", "plate") if e.get(k)]
+        + [f"应于 {e['due']} 前回访"]
+    ),
+    "customer_problems": lambda e: " ".join(
+        [e.get("customer") or "", e.get("phone") or ""]
+        + [f"快速处理表 {qh}（未结案）" for qh in e.get("quick_handling", [])]
+        + ([] if e.get("quick_handling") else ["尚无快速处理表"])
+    ).strip(),
+    "offsite": lambda e: f"外出未归（{e['departed_at'][:16]} 出发）",
+    "missing": lambda e: (
+        f"{e['owner_label']}"
+        + ("（已停用，需另行处理）" if e.get("inactive") else "")
+        + f" · {e['role_label']}"
+    ),
+    "filed_late": lambda e: f"应于 {e['due']} 前存档，实际 {e['filed']}",
+    "refused": lambda e: f"{e['refused_by']} 拒签（{e['role_label']}）：{e['reason']}",
+    "return_repairs": lambda e: "返修",
+    "mileage": lambda e: f"外出里程申报与核实相差 {e['difference_km']} km",
+}
+assert set(NOTES) == set(worklists.SECTIONS), "every worklist section needs its note"
 
+
+def print_worklist(result: dict[str, Any], shown: int = 50) -> None:
+    """Every list of the worklist this person has, under its heading, as the dashboard."""
     say(f"{result['name']} 的待办（{result['today']}）")
-    waiting = result["waiting_for_my_signature"]
-    say(f"  等我签字：{len(waiting)} 份")
-    for e in waiting[:50]:
-        say(line(e, e["role_label"]))
-    for group in result.get("missing_signatures", []):
-        gone = "（已停用，需另行处理）" if group.get("inactive") else ""
-        say(f"  缺签 · {group['owner_label']}{gone}：{len(group['documents'])} 份")
-        for e in group["documents"][:10]:
-            say(line(e, e["role_label"]))
-    claims = result.get("warranty_claims")
-    if claims:
-        say(f"  三包索赔单 已逾期 {len(claims['overdue'])}，待上报 {len(claims['due'])}")
-        for e in claims["overdue"]:
-            say(line(e, f"截止 {e['due']}（已逾期）"))
-        for e in claims["due"]:
-            say(line(e, f"截止 {e['due']}（还剩 {e['days_left']} 天）"))
-    callbacks = result.get("callbacks")
-    if callbacks:
-        say(f"  今日应回访 {len(callbacks['due_today'])}，回访逾期 {len(callbacks['overdue'])}")
-        for e in callbacks["due_today"]:
-            say(line(e, e.get("customer") or ""))
-    for e in result.get("offsite_out", []):
-        say(line(e, f"外出未归（{e['departed_at'][:16]} 出发）"))
-    for e in result.get("filed_late", []):
-        say(line(e, f"应于 {e['due']} 前存档，实际 {e['filed']}"))
-    for e in result.get("refused_signatures", []):
-        say(line(e, f"{e['refused_by']} 拒签（{e['role_label']}）：{e['reason']}"))
-    for e in result.get("return_repairs", []):
-        say(line(e, "返修"))
-    for e in result.get("mileage_differences", []):
-        say(line(e, f"外出里程申报与核实相差 {e['difference_km']} km"))
+    for section, (label, entries_of) in worklists.SECTIONS.items():
+        try:
+            entries = entries_of(result)
+        except KeyError:  # a list this person's worklist does not have
+            continue
+        say(f"  {label}：{len(entries)} 份")
+        for e in entries[:shown]:
+            say(f"    {e['business_date']}  {e['kind_label']} {e['number']}  {NOTES[section](e)}")
+        if len(entries) > shown:
+            say(f"    ……还有 {len(entries) - shown} 份（--json 列出全部）")
 
 
 @app.command()
@@ -203,9 +212,13 @@ def print_document(view: dict[str, Any], names: dict[str, str]) -> None:
             say(f"  {spec.label}：{value_text(spec.type, value, names)}")
     signed = [s for s in view["signatures"] if s["current"]]
     for s in signed:
-        say(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}")
+        say(f"  ✔ {s['role_label']}：{s['signer_name']} {s['signed_at']}{on_behalf_text(s)}")
     for role in view["missing_roles"]:
         say(f"  ✘ {ROLE_LABELS.get(role, role)}：未签")
+    for link in view["links"]:
+        say(f"  关联 {link_text(kind, link)}")
+    if view.get("flags"):
+        say(f"  标记：{'、'.join(view['flag_labels'])}")
     for scan in view["scans"]:
         state = f"已撤回（{scan['withdrawn_reason']}）" if scan["withdrawn"] else ""
         say(
@@ -230,16 +243,15 @@ def print_history(kind_code: str, entries: list[dict[str, Any]], names: dict[str
             say(f"    原因：{e['reason']}")
         if e["event"] == "Amended":
             for c in e["changes"]:
-                spec = kind.field(c["field"])
-                before, after = (
-                    value_text(spec.type, v, names) if spec else str(v)
-                    for v in (c["before"], c["after"])
-                )
-                say(f"    {c['label']}：{before} → {after}")
+                say(f"    {c['label']}：{c['before_text']} → {c['after_text']}")
         detail = e.get("detail") or {}
         if e["event"] == "Signed":
             signed = detail["content_hash"][:12]
-            say(f"    {detail['role_label']} {detail['signer']}（签署内容 {signed}）")
+            signer = names.get(detail["signer"], detail["signer"])
+            say(f"    {detail['role_label']} {signer}（签署内容 {signed}）{on_behalf_text(detail)}")
+        elif e["event"] == "LinksRecorded":
+            for link in detail["links"]:
+                say(f"    {link_text(kind, link)}")
         elif "sha256" in detail:
             say(f"    扫描件 {detail['sha256'][:12]}")
         elif "claim_no" in detail:
@@ -248,6 +260,29 @@ def print_history(kind_code: str, entries: list[dict[str, Any]], names: dict[str
             key = "departure" if e["event"] == "Departed" else "return_trip"
             for line in trip_lines({key: detail}):
                 say(f"    {line}")
+
+
+def on_behalf_text(signature: dict[str, Any]) -> str:
+    """代签: for whom the signer signed, and why ('' when the person the form names signed)."""
+    if not signature.get("on_behalf_of"):
+        return ""
+    return f"（代 {signature['on_behalf_of_name']} 签：{signature['on_behalf_reason']}）"
+
+
+def link_text(kind: Any, link: dict[str, Any]) -> str:
+    """One link field's check: the paper it names, its state, why, and what differs."""
+    spec = kind.field(link["field"])
+    target = (
+        f"{get_kind(link['target_kind']).label} {link['target_number']}"
+        if link.get("target_kind") in KINDS and link.get("target_number")
+        else "—"
+    )
+    text = f"{spec.label if spec else link['field']}：{target}  [{link['state_label']}]"
+    if link.get("reason"):
+        text += f" 原因：{link['reason']}"
+    if link.get("detail"):
+        text += f"（{link['detail']}）"
+    return text
 
 
 def trip_lines(view: dict[str, Any]) -> list[str]:

@@ -12,10 +12,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from archive.bootstrap import Archive
+from archive.bootstrap import Archive, ReadModels
 from archive.errors import BadInput, FieldProblem, NotFound, ValidationFailed
+from archive.kinds.display import value_text
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.roles import ROLE_LABELS
+from archive.queries.search import FLAG_LABELS
 from archive.queries.volumes import bound_document
 from events.application import states
 from events.canonical import plain
@@ -186,9 +188,11 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
                 "content_hash": s.content_hash,
                 "image_sha256": s.image_sha256,
                 "current": (s.role, s.signer, s.version) in current,
+                **_on_behalf(s.on_behalf_of, s.on_behalf_reason, names),
             }
             for s in doc.signatures
         ],
+        "links": _links(list(doc.links.values())),
         "refusals": [
             {
                 "role": r.role,
@@ -222,6 +226,25 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
     }
 
 
+def _on_behalf(on_behalf_of: str | None, reason: str, names: dict[str, str]) -> dict[str, Any]:
+    """代签: the signer signed for the person the form names (``on_behalf_of``), saying why."""
+    return {
+        "on_behalf_of": on_behalf_of or None,
+        "on_behalf_of_name": names.get(on_behalf_of, on_behalf_of) if on_behalf_of else None,
+        "on_behalf_reason": reason if on_behalf_of else None,
+    }
+
+
+def _links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each link field's check (state, reason, detail), with the state as the pages word it."""
+    from archive.queries.cases import LINK_STATE_LABELS  # cases imports this module
+
+    return [
+        {**plain(link), "state_label": LINK_STATE_LABELS.get(link["state"], link["state"])}
+        for link in links
+    ]
+
+
 def view_of(archive: Archive, doc: Document) -> dict[str, Any]:
     """:func:`document_view` of a document just loaded or changed."""
     return document_view(archive, get_kind(doc.kind), doc)
@@ -240,9 +263,20 @@ def show(
     *,
     version: int | None = None,
     as_of: datetime | None = None,
+    models: ReadModels | None = None,
 ) -> dict[str, Any]:
+    """The document's view; with ``models``, the current document's flags as search and the
+    case file give them (an earlier state has no flags of its own: ``flags`` is None)."""
+    from archive.queries.cases import flags_of  # cases imports this module
+
     kind, doc = get_document(archive, kind_code, number, version=version, as_of=as_of)
-    return document_view(archive, kind, doc)
+    view = document_view(archive, kind, doc)
+    if models is not None:
+        earlier = version is not None or as_of is not None
+        flags = None if earlier else flags_of(models, kind.code, doc.number, today(archive))
+        view["flags"] = flags
+        view["flag_labels"] = None if flags is None else [FLAG_LABELS.get(f, f) for f in flags]
+    return view
 
 
 def history(archive: Archive, kind_code: str, number: str) -> list[dict[str, Any]]:
@@ -278,11 +312,15 @@ def history_of(
             entry["changes"] = [
                 {
                     "field": code,
-                    "label": spec.label if (spec := kind.field(code)) else code,
+                    "label": spec.label if spec else code,
                     "before": plain(before.get(code)),
                     "after": plain(doc.fields.get(code)),
+                    # as people read them: staff by name, choices by label
+                    "before_text": _text(spec, before.get(code), names, tz),
+                    "after_text": _text(spec, doc.fields.get(code), names, tz),
                 }
                 for code in codes
+                for spec in [kind.field(code)]
             ]
             entry["content_hash"] = doc.content_hash
         elif name == "Signed":
@@ -292,7 +330,10 @@ def history_of(
                 "signer": event.signer,
                 "content_hash": event.content_hash,
                 "image_sha256": event.image_sha256,
+                **_on_behalf(event.on_behalf_of, event.on_behalf_reason, names),
             }
+        elif name == "LinksRecorded":
+            entry["detail"] = {"links": _links(event.links)}
         elif name == "SignatureRefused":
             entry["detail"] = {"role": event.role}
         elif name in ("ScanAttached", "ScanWithdrawn"):
@@ -313,6 +354,12 @@ def history_of(
         entries.append(entry)
         before = dict(doc.fields)  # taken before the next event changes the document
     return entries
+
+
+def _text(spec: Any, value: Any, names: dict[str, str], tz: tzinfo) -> str:
+    if spec is None:  # a field the kind no longer has
+        return "—" if value is None else str(plain(value))
+    return value_text(spec.type, value, names, tz)
 
 
 def changes_since(

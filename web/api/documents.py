@@ -14,7 +14,7 @@ from archive import commands, queries
 from archive.bootstrap import Archive
 from archive.errors import FieldProblem, ValidationFailed
 from web.api.cases import Source, parse_source
-from web.api.deps import ArchiveDep
+from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.models import (
     MAX_VERSION,
     Amendment,
@@ -116,16 +116,23 @@ def file_document(
     return view(archive, doc)
 
 
-@router.get(DOC, summary="查看单据 / a document now, at a version, or as of a time")
+@router.get(
+    DOC,
+    summary="查看单据 / a document now, at a version, or as of a time",
+    description="With its signatures (`on_behalf_of`: 代签, who signed for whom and why), its "
+    "link checks (`links`: state, reason, detail) and, for the document now, its `flags` "
+    "(null for an earlier state).",
+)
 def show_document(
     kind: KindCode,
     number: str,
     archive: ArchiveDep,
+    models: ReadModelsDep,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     instant = queries.parse_instant(as_of) if as_of else None
-    return queries.show(archive, kind, number, version=version, as_of=instant)
+    return queries.show(archive, kind, number, version=version, as_of=instant, models=models)
 
 
 @router.get(DOC + "/history", summary="修改记录 / every change: who, when, what, why")
