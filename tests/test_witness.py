@@ -448,9 +448,16 @@ def test_a_witness_with_a_record_refuses_a_rewritten_history(
     made = run("checkpoints", "export", "-o", str(second), "--since", str(first))
     assert made.exit_code == 0, made.output
     assert second.read_text().startswith(f"old {parse_checkpoint(first.read_bytes()).body.size}\n")
+    assert verify(sealed, witnessed=[second]).intact  # a request not yet cosigned is read too
     assert cosign_at_desk(second).exit_code == 0
     cosigned = parse_checkpoint(second.read_bytes())  # the request became the cosigned note
     assert record.read_text() == second.read_text() and cosigned.body.size == sealed.app.head()
+    returned = tmp_path / "returned"  # the files the service centre sent back, kept together
+    returned.mkdir()
+    shutil.copy(first, returned)
+    shutil.copy(second, returned)
+    back = run("verify", "--witness", str(returned), "--witness-key", str(vkey), "--json")
+    assert back.exit_code == 0 and len(json.loads(back.stdout)["witnessed"]) == 2
 
     # An insider rewrites store and ledger, deletes the checkpoints and signs anew: the archive
     # alone now looks intact; the witness, and the witnessed copies, do not agree.

@@ -126,7 +126,7 @@ WitnessOpt = Annotated[
     typer.Option(
         "--witness",
         help="A checkpoint file kept outside the archive, or a folder of them (each "
-        "*.checkpoint file in it; repeat for more): the log must extend each.",
+        "*.checkpoint and *.request file in it; repeat for more): the log must extend each.",
     ),
 ]
 WitnessKeyOpt = Annotated[

@@ -38,8 +38,8 @@ def export(
         typer.Option(
             "-o",
             "--output",
-            help="Write the newest checkpoint here (name it *.checkpoint: a folder given to "
-            "verify --witness is searched for that suffix).",
+            help="Write the newest checkpoint here (name it *.checkpoint, or *.request with "
+            "--since: a folder given to verify --witness is searched for those).",
         ),
     ] = None,
     since: Annotated[
@@ -173,8 +173,8 @@ def cosign_command(
         typer.Option(
             "-o",
             "--output",
-            help="Write the cosigned note here (default: in place; keep the .checkpoint "
-            "suffix for verify --witness DIR).",
+            help="Write the cosigned note here (default: in place; keep the suffix "
+            ".checkpoint or .request for verify --witness DIR).",
         ),
     ] = None,
     as_json: JsonOpt = False,

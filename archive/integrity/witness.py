@@ -26,12 +26,17 @@ from archive.config import Settings
 from archive.errors import BadInput, Conflict, NotFound
 from archive.integrity.checkpoints import SUFFIX, StoredCheckpoint, list_checkpoints
 from archive.integrity.cosignature import Cosignature, WitnessVerifier
-from archive.integrity.cosigner import AddCheckpoint
+from archive.integrity.cosigner import AddCheckpoint, is_request, parse_request
 from archive.integrity.files import durable_draft
 from archive.integrity.findings import Finding
 from archive.integrity.keys import VerifierKey
 from archive.integrity.notes import BadNote, Checkpoint, parse_checkpoint
 from projections.merkle import MerkleTree, verify_consistency
+
+# What a folder given to ``verify --witness`` is searched for: the names ``export`` writes, and
+# a request (``export -o X.request --since``) sent back cosigned in place, as the README's
+# monthly round does. A request not yet cosigned is read too: it carries the signed note.
+WITNESSED_SUFFIXES = (SUFFIX, ".request")
 
 
 class ExportRefused(Conflict):
@@ -174,15 +179,16 @@ def check_witnessed(
     witnesses: Sequence[WitnessVerifier],
     tree: MerkleTree,
 ) -> tuple[list[WitnessCheck], list[Finding]]:
-    """Check each witnessed checkpoint file (a folder: each ``*.checkpoint`` in it, as
-    ``archive checkpoints export DIR`` writes them) against the archive's key, the witnesses'
+    """Check each witnessed checkpoint file (a folder: each ``*.checkpoint`` and ``*.request``
+    in it, see :func:`witness_files`) against the archive's key, the witnesses'
     keys and the tree recomputed from the store."""
     checks: list[WitnessCheck] = []
     found: list[Finding] = []
     for path in witness_files(paths):
         name = str(path)
         try:
-            parsed = parse_checkpoint(path.read_bytes())
+            data = path.read_bytes()
+            parsed = parse_checkpoint(parse_request(data).note if is_request(data) else data)
         except (OSError, BadNote) as error:
             checks.append(WitnessCheck(name, error=str(error)))
             found.append(
@@ -201,23 +207,23 @@ def check_witnessed(
 
 
 def witness_files(paths: Sequence[Path]) -> list[Path]:
-    """The files named, each folder replaced by its ``*.checkpoint`` files (the names ``export``
-    writes; name ``-o`` files so too). A folder without any is a mistake in the command, not
-    evidence of tampering: refused rather than silently checking nothing. A file named that is
-    missing stays, to be reported: a kept checkpoint that is gone is a finding."""
+    """The files named, each folder replaced by its ``*.checkpoint`` and ``*.request`` files.
+    A folder without any is a mistake in the command, not evidence of tampering: refused
+    rather than silently checking nothing. A file named that is missing stays, to be reported:
+    a kept checkpoint that is gone is a finding."""
     files = []
     for path in paths:
         if not path.is_dir():
             files.append(path)
             continue
-        inside = sorted(p for p in path.glob(f"*{SUFFIX}") if p.is_file())
+        inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in WITNESSED_SUFFIXES)
         if not inside:
             raise BadInput(
                 "witness_folder_empty",
-                f"文件夹 {path} 中没有检查点文件（*{SUFFIX}）：请给出检查点文件本身，"
-                f"或把它们改名为 *{SUFFIX}",
-                f"folder {path} holds no checkpoint files (*{SUFFIX}): name the files "
-                f"themselves, or rename them *{SUFFIX}",
+                f"文件夹 {path} 中没有检查点文件（*{SUFFIX} 或 *.request）：请给出检查点文件"
+                f"本身，或把它们改名为 *{SUFFIX}",
+                f"folder {path} holds no checkpoint files (*{SUFFIX} or *.request): name the "
+                f"files themselves, or rename them *{SUFFIX}",
             )
         files += inside
     return files
