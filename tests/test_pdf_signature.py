@@ -57,6 +57,7 @@ from archive.integrity.certificate import (
     make_certificates,
     organisation,
 )
+from archive.integrity.key_label import KeyLabel
 from archive.integrity.keys import SignerKey, VerifierKey, load_signer
 from archive.integrity.notes import parse_checkpoint, sign_checkpoint
 from archive.queries.volumes import get_volume
@@ -213,11 +214,15 @@ def test_a_bundle_resigned_by_another_key_is_refused_with_the_archives_key(
     dealer = signed.archive.settings.dealer_name
     certificates = make_certificates(intruder, dealer, datetime(2026, 1, 1, tzinfo=UTC))
     forged = sign_pdf(stripped, certificates, signed.volume.sealed_at, "伪造")
-    assert codes(forged, signed.key) == {
+    findings = check_bundle(forged, signed.key).findings
+    assert {f.code for f in findings} == {
         "signature_untrusted",
         "key_mismatch",
         "checkpoint_signature",
     }
+    untrusted = next(f for f in findings if f.code == "signature_untrusted")
+    assert KeyLabel.of(signed.key.name, signed.key.public_key).text() in untrusted.message_zh
+    assert "xn--" not in untrusted.message_zh + untrusted.message_en  # the dealer, not punycode
     alone = check_bundle(forged)
     assert alone.intact and not alone.authenticated and alone.key_source == "embedded"
 
