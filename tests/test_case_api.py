@@ -70,17 +70,27 @@ def test_unlinked_drafts_and_refusals_in_the_api(api: Api, team: Archive) -> Non
         json=paper,
     )
     assert filed["number"] == "WC-0001"
+    shown = api.ok("GET", "/documents/warranty_claim/WC-0001")
+    ((link),) = shown["links"]
+    assert (link["field"], link["state"], link["state_label"], link["reason"]) == (
+        "work_order_no", "unlinked", "未关联", "旧系统纸质单补录"
+    )  # fmt: skip
+    assert "unlinked" in shown["flags"] and "未关联" in shown["flag_labels"]
+    history = api.ok("GET", "/documents/warranty_claim/WC-0001/history")
+    (recorded,) = [e for e in history if e["event"] == "LinksRecorded"]
+    assert recorded["detail"]["links"][0]["reason"] == "旧系统纸质单补录"
     refused(api("GET", "/drafts/warranty_claim"), 422, "no_source")
     refused(api("GET", "/drafts/warranty_claim?from=work_order:WO-9"), 404, "document_not_found")
     refused(api("GET", "/drafts/work_order?from=callback:CB-1"), 422, "cannot_create_from")
     report = api.ok("GET", "/drafts/daily_report", params={"day": "2026-11-03"})
     assert report["number"] == "DR20261103" and report["work_order_count"] == 1
     assert report["revenue"] == "570.50" and report["lines"][0]["work_order_no"] == "WO-0001"
-    filed = api.ok("POST", "/documents/daily_report", json=report)
-    assert filed["status"] == "awaiting_signatures"
+    # (before the day's report: a second one the same day is refused as a conflict first)
     wrong = {**report, "number": "DR-X", "revenue": "99999"}
     body = refused(api("POST", "/documents/daily_report", json=wrong), 422, "invalid")
     assert [p["field"] for p in body["problems"]] == ["revenue"]
+    filed = api.ok("POST", "/documents/daily_report", json=report)
+    assert filed["status"] == "awaiting_signatures"
 
 
 @SQLITE
@@ -102,6 +112,15 @@ def test_sign_on_behalf_and_submission_gaps_in_the_api(api: Api, team: Archive) 
     signed = api.ok("POST", url + "/signatures", "lead", json=behalf)
     (sig,) = [s for s in signed["signatures"] if s["role"] == "technician"]
     assert sig["signer"] == "lead"
+    shown = api.ok("GET", url)
+    (sig,) = [s for s in shown["signatures"] if s["role"] == "technician"]
+    assert (sig["on_behalf_of"], sig["on_behalf_of_name"], sig["on_behalf_reason"]) == (
+        "li", "李师傅", "休假"
+    )  # fmt: skip
+    assert "on_behalf" in shown["flags"]
+    assert api.ok("GET", url, params={"version": 1})["flags"] is None  # an earlier state
+    (entry,) = [e for e in api.ok("GET", url + "/history") if e["event"] == "Signed"]
+    assert entry["detail"]["on_behalf_of"] == "li"
     flags = api.ok("GET", "/search", params={"q": "flag:on_behalf"})["hits"]
     assert [h["number"] for h in flags] == ["WC-0001"]
 
