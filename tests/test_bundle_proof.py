@@ -173,6 +173,7 @@ def test_verify_bundle_on_the_command_line(bound: Bound, tmp_path: Path, monkeyp
     assert ok.exit_code == 0, ok.output
     assert "return.pdf（2026-10 退回服务中心卷） 核验通过" in ok.output
     assert "return.pdf verified" in ok.output
+    assert "文字说明和人名也逐字比对" in ok.output and "not compared" not in ok.output
     assert "未指定 --key" not in ok.output
     assert not (tmp_path / "no-archive-here").exists()  # nothing but the PDF was opened
 

@@ -221,6 +221,7 @@ def test_an_auditor_checks_a_bundle_on_the_verify_page(
     assert good.status_code == 200
     assert 'data-verdict="intact"' in good.text and "WC-100.pdf 核验通过" in good.text
     assert "已用本档案室的公钥核对" in good.text
+    assert "文字说明和人名也逐字比对" in good.text and "未逐字" not in good.text
     assert "此后均无变动" in good.text
 
     # Amended after it was printed: the printout still verifies, and the page says what changed.
