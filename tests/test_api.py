@@ -289,6 +289,8 @@ def test_sign_refuse_submit_and_void(api: Api, team: Archive) -> None:
     assert customer["signer"] == "张三" and customer["image_sha256"] == drawn["scans"][0]["sha256"]
     unregistered = api("POST", claim + "/submission", "clerk2", json={"claim_no": "SVW1"})
     refused(unregistered, 403, "clerk_not_registered")
+    # The pad's drawing is the customer's signature, not the paper's scan (issue 12 review).
+    api.ok("POST", claim + "/scans", files={"file": ("claim.pdf", pdf_bytes("WC-0001"))})
     submitted = api.ok("POST", claim + "/submission", json={"claim_no": "SVW2026110001"})
     assert submitted["status"] == "submitted"
     assert submitted["submission"]["claim_no"] == "SVW2026110001"
