@@ -19,6 +19,10 @@ from typing import Any
 VISIT_KINDS = frozenset({"work_order"})
 # The paper that records a car's delivery to its buyer.
 DELIVERY_KIND = "warranty_registration"
+# The papers that establish who a customer is: the order he signs when he brings the car in,
+# the registration made when he takes delivery. A later paper naming his phone (a callback, a
+# quick-handling form) copies a name or is typed by someone else; it must not rename him.
+ESTABLISHING_KINDS = frozenset({"work_order", DELIVERY_KIND})
 
 TABLES = {
     "vehicle_summaries": (
@@ -64,6 +68,12 @@ def _latest(rows: list[dict[str, Any]], code: str) -> Any:
     return next((r["fields"][code] for r in reversed(rows) if r["fields"].get(code)), None)
 
 
+def _establishing(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows whose papers say who the customer is; all rows when none does (a customer
+    known only from a paper filed before his order was: better his name there than none)."""
+    return [r for r in rows if r["kind"] in ESTABLISHING_KINDS] or rows
+
+
 def _visit_facts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     visits = [r for r in rows if r["kind"] in VISIT_KINDS]
     last = visits[-1] if visits else None
@@ -87,8 +97,10 @@ def refresh_vehicles(conn: sqlite3.Connection, vins: Iterable[str]) -> None:
         if not rows:
             continue
         facts = _visit_facts(rows)
-        # The owner now: the latest document that names a customer by phone.
-        owner = next((r["fields"] for r in reversed(rows) if customer_key(r["fields"])), {})
+        # The owner now: the latest establishing paper that names a customer by phone.
+        owner = next(
+            (r["fields"] for r in reversed(_establishing(rows)) if customer_key(r["fields"])), {}
+        )
         delivery = next(
             (
                 r["fields"].get("delivery_date")
@@ -131,7 +143,7 @@ def refresh_customers(conn: sqlite3.Connection, keys: Iterable[str]) -> None:
             "INSERT INTO customer_summaries VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 key,
-                _latest(rows, "customer_name"),
+                _latest(_establishing(rows), "customer_name"),
                 key,
                 len({r["vin"] for r in rows if r["vin"]}),
                 facts["documents"],

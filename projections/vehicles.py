@@ -60,8 +60,9 @@ class Visit:
 
 class VehicleHistory(SqliteProjection):
     name = "vehicles"
-    # 2: the plate keys, the customer key, and the vehicle and customer summaries
-    shape = 2
+    # 2: the plate keys, the customer key, and the vehicle and customer summaries; 3: names and
+    # owners from work orders and warranty registrations only (projections/customers.py)
+    shape = 3
     tables = {  # noqa: RUF012
         "vehicle_records": (
             "CREATE TABLE IF NOT EXISTS vehicle_records ("

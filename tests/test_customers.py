@@ -114,3 +114,21 @@ def _summaries(models) -> tuple[list, list, list]:
         sorted(tuple(r) for r in models.vehicles.query(f"SELECT * FROM {table}"))
         for table in ("vehicle_records", "vehicle_summaries", "customer_summaries")
     )
+
+
+def test_a_later_paper_naming_the_phone_does_not_rename_the_customer(team: Archive) -> None:
+    commands.file_document(team, "work_order", work_order(business_date="2026-10-31"), "admin")
+    commands.file_document(
+        team,
+        "quick_handling",
+        {
+            "number": "QH-0001", "business_date": "2026-11-02", "source": "complaint",
+            "work_order_no": "WO-0001", "customer_name": "别人",
+            "customer_phone": "13800138000", "description": "电话投诉", "action": "回电",
+        },
+        "admin",
+    )  # fmt: skip
+    with team.read_models() as models:
+        models.runner.catch_up()
+        assert q.customer(models, "13800138000")["name"] == "张三"
+        assert q.vehicle_card(models, VALID_VIN)["vehicle"]["customer_name"] == "张三"

@@ -22,7 +22,7 @@ from archive.commands.media import scan_check
 from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.text import check_text
-from archive.kinds.validation import parse_fields, validate_document
+from archive.kinds.validation import date_order_problems, parse_fields, validate_document
 from archive.staff.permissions import (
     AMEND,
     ATTACH,
@@ -137,11 +137,13 @@ def amend_document(
             "请刷新后再改",
             f"version conflict: the document is at version {doc.version}, not {expected_version}",
         )
+    merged = {**doc.fields, **values}
+    if dates := date_order_problems(kind, merged, ctx.tz):
+        raise ValidationFailed(dates)
     with link_guard(archive, kind):
         changed = {k for k, v in values.items() if doc.fields.get(k) != v}
         records: list[dict[str, Any]] = []
         if only := links_to_check(kind, changed):
-            merged = {**doc.fields, **values}
             records = check_links(
                 archive,
                 kind,

@@ -172,7 +172,10 @@ def _check_link(
                 f"{target_kind} {number} is voided",
             )
         ]
-    problems, detail = compare_with_target(link, values, target_label, number, target.fields)
+    agreeing = {code: spec.label for code in link.agrees if (spec := kind.field(code))}
+    problems, detail = compare_with_target(
+        link, values, target_label, number, target.fields, agreeing
+    )
     if problems:
         return None, problems
     state = MILEAGE_DIFFERS if detail else OK

@@ -58,6 +58,9 @@ class Link:
     one_per_target: bool = False  # a further one needs a reason (warranty claims)
     column: str | None = None
     copies: tuple[str, ...] = ()
+    # Fields that must hold the target's value when both papers have one (a quick-handling
+    # form from a callback names the callback's work order, not another).
+    agrees: tuple[str, ...] = ()
 
     def target_kinds_for(self, values: Mapping[str, Any]) -> tuple[str, ...]:
         """The kinds this link may name, given the document's values (``()``: unchecked)."""
@@ -79,7 +82,7 @@ class Link:
         for extra in (self.kind_field, self.unless):
             if extra:
                 watched.add(extra)
-        return watched
+        return watched | set(self.agrees)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -119,9 +122,11 @@ def compare_with_target(
     target_label: str,
     target_number: str,
     target_fields: Mapping[str, Any],
+    field_labels: Mapping[str, str] | None = None,
 ) -> tuple[list[FieldProblem], str]:
     """What is wrong between a document and the target it names, and the mileage detail
-    (``""`` when they agree). VIN and date disagreements are refused; mileage is flagged."""
+    (``""`` when they agree). VIN, date and ``agrees`` disagreements are refused; mileage is
+    flagged. ``field_labels``: the Chinese labels of the ``agrees`` fields, for the message."""
     problems: list[FieldProblem] = []
     name = f"{target_label} {target_number}"
     vin, target_vin = values.get("vin"), target_fields.get("vin")
@@ -144,6 +149,17 @@ def compare_with_target(
                 f"the date is before {target_number}'s ({target_day.isoformat()})",
             )
         )
+    for code in link.agrees:
+        mine, theirs = values.get(code), target_fields.get(code)
+        if mine not in (None, "") and theirs not in (None, "") and mine != theirs:
+            problems.append(
+                FieldProblem(
+                    code,
+                    f"{(field_labels or {}).get(code, code)} {mine} 与{name}的"
+                    f"（{theirs}）不一致，请核对单号",
+                    f"{code} {mine} differs from {target_number}'s ({theirs})",
+                )
+            )
     detail = ""
     km, target_km = values.get("mileage_km"), target_fields.get("mileage_km")
     if link.mileage == "equal" and km is not None and target_km is not None and km != target_km:

@@ -71,6 +71,9 @@ class Kind:
     deadlines: tuple[Deadline, ...] = ()
     # The papers this kind refers to (kinds/links.py), checked when filed or amended.
     links: tuple[Link, ...] = ()
+    # Date or time fields that cannot fall before the paper's business date (a form is not
+    # closed before it was opened); checked when filed and when amended (kinds/validation.py).
+    not_before_business_date: tuple[str, ...] = ()
     print_template: str = "print/document.html"
     field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
 
@@ -632,13 +635,16 @@ KINDS: dict[str, Kind] = {
             ),
             signers=("service_manager",),
             filers=("clerk", "service_manager"),
+            not_before_business_date=("closed_at",),
             links=(
-                # A complaint is not a kind yet: its number is kept as text, unchecked.
+                # A complaint is not a kind yet: its number is kept as text, unchecked. A form
+                # from a callback handles that callback's order, not another one.
                 Link(
                     "source_no",
                     ("callback",),
                     kind_field="source",
                     copies=("work_order_no", "customer_name", "customer_phone"),
+                    agrees=("work_order_no",),
                 ),
                 Link(
                     "work_order_no",

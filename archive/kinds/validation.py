@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from archive.errors import FieldProblem, ValidationFailed
@@ -116,6 +117,30 @@ def validate_document(
         problems.append(problem)
     values, field_problems = parse_fields(kind, data, ctx)
     problems.extend(field_problems)
+    problems.extend(date_order_problems(kind, values, ctx.tz))
     if problems:
         raise ValidationFailed(problems)
     return str(number).strip(), values
+
+
+def date_order_problems(kind: Kind, values: Mapping[str, Any], tz: tzinfo) -> list[FieldProblem]:
+    """The kind's ``not_before_business_date`` fields that fall before the business date
+    (``values``: all the document's fields; a time counts by the dealership's clock)."""
+    day = values.get("business_date")
+    if not isinstance(day, date):
+        return []
+    problems = []
+    for code in kind.not_before_business_date:
+        value = values.get(code)
+        when = value.astimezone(tz).date() if isinstance(value, datetime) else value
+        spec = kind.field(code)
+        if isinstance(when, date) and when < day and spec is not None:
+            problems.append(
+                FieldProblem(
+                    code,
+                    f"{spec.label}（{when.isoformat()}）早于单据日期 {day.isoformat()}，请核对",
+                    f"{spec.label_en} ({when.isoformat()}) is before the business date "
+                    f"({day.isoformat()})",
+                )
+            )
+    return problems

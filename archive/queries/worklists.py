@@ -165,7 +165,8 @@ def follow_ups(models: Worklists, settings: Settings, today: date) -> dict[str, 
 
 def problems_open(models: Worklists) -> list[dict[str, Any]]:
     """Callbacks where the customer had a problem, until a quick-handling form naming the
-    callback is filed and closed: the clerk and the service manager follow them up."""
+    callback is closed and signed (its one signer is the service manager: ``complete``):
+    the clerk and the service manager follow them up."""
     forms: dict[str, list[dict[str, Any]]] = defaultdict(list)
     # The registry says which field of a quick-handling form names its callback.
     for link in get_kind("quick_handling").links:
@@ -175,14 +176,14 @@ def problems_open(models: Worklists) -> list[dict[str, Any]]:
     open_ = []
     for row in models.documents("callback"):
         linked = forms.get(row["number"], [])
-        if not row["problem"] or any(f["closed"] for f in linked):
+        if not row["problem"] or any(f["closed"] and f["status"] == "complete" for f in linked):
             continue
         open_.append(
             _entry(
                 row,
                 customer=row["customer_name"],
                 phone=row.get("customer_phone"),
-                quick_handling=[f["number"] for f in linked],  # filed, not yet closed
+                quick_handling=[f["number"] for f in linked],  # not yet closed and signed
             )
         )
     return open_
