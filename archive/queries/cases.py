@@ -15,28 +15,18 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import NotFound
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries.documents import STATUS_LABELS
-from archive.queries.search import FLAG_LABELS
-from projections.flags import with_overdue
+from archive.queries.marks import LINK_STATE_LABELS, flag_labels, row_flags
 
 if TYPE_CHECKING:
     from archive.bootstrap import ReadModels
 
-LINK_STATE_LABELS = {
-    "ok": "已关联",
-    "unlinked": "未关联",
-    "mileage_differs": "里程不符",
-    "further": "再次索赔",
-    "unchecked": "未核对",  # filed before links were checked
-}
 # How far a case file follows documents naming documents: the order, the callback naming it,
 # the quick-handling form naming the callback, and one more in case a kind is added.
 MAX_DEPTH = 3
 
 
 def _entry(row: dict[str, Any], catalog: Any, today: date) -> dict[str, Any]:
-    flags = with_overdue(
-        tuple(row["flags"].split()), row["kind"], row["business_date"] or "", catalog, today
-    )
+    flags = row_flags(row, catalog, today)
     return {
         "kind": row["kind"],
         "kind_label": get_kind(row["kind"]).label,
@@ -45,15 +35,9 @@ def _entry(row: dict[str, Any], catalog: Any, today: date) -> dict[str, Any]:
         "status_label": STATUS_LABELS.get(row["status"], row["status"]),
         "business_date": row["business_date"],
         "voided": bool(row["voided"]),
-        "flags": list(flags),
-        "flag_labels": [FLAG_LABELS.get(f, f) for f in flags],
+        "flags": flags,
+        "flag_labels": flag_labels(flags),
     }
-
-
-def flags_of(models: ReadModels, kind: str, number: str, today: date) -> list[str]:
-    """A document's flags now, as the case file and search give them (the document page)."""
-    row = models.worklists.document(kind, number)
-    return [] if row is None else _entry(row, models.worklists.catalog, today)["flags"]
 
 
 def created_from(kind: str) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ from archive.errors import BadInput, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.display import value_text
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.roles import ROLE_LABELS
-from archive.queries.search import FLAG_LABELS
+from archive.queries.marks import flag_labels, flags_of, link_checks
 from archive.queries.volumes import bound_document
 from events.application import states
 from events.canonical import plain
@@ -192,7 +192,7 @@ def document_view(archive: Archive, kind: Kind, doc: Document) -> dict[str, Any]
             }
             for s in doc.signatures
         ],
-        "links": _links(list(doc.links.values())),
+        "links": link_checks(list(doc.links.values())),
         "refusals": [
             {
                 "role": r.role,
@@ -235,16 +235,6 @@ def _on_behalf(on_behalf_of: str | None, reason: str, names: dict[str, str]) -> 
     }
 
 
-def _links(links: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each link field's check (state, reason, detail), with the state as the pages word it."""
-    from archive.queries.cases import LINK_STATE_LABELS  # cases imports this module
-
-    return [
-        {**plain(link), "state_label": LINK_STATE_LABELS.get(link["state"], link["state"])}
-        for link in links
-    ]
-
-
 def view_of(archive: Archive, doc: Document) -> dict[str, Any]:
     """:func:`document_view` of a document just loaded or changed."""
     return document_view(archive, get_kind(doc.kind), doc)
@@ -267,15 +257,13 @@ def show(
 ) -> dict[str, Any]:
     """The document's view; with ``models``, the current document's flags as search and the
     case file give them (an earlier state has no flags of its own: ``flags`` is None)."""
-    from archive.queries.cases import flags_of  # cases imports this module
-
     kind, doc = get_document(archive, kind_code, number, version=version, as_of=as_of)
     view = document_view(archive, kind, doc)
     if models is not None:
         earlier = version is not None or as_of is not None
         flags = None if earlier else flags_of(models, kind.code, doc.number, today(archive))
         view["flags"] = flags
-        view["flag_labels"] = None if flags is None else [FLAG_LABELS.get(f, f) for f in flags]
+        view["flag_labels"] = None if flags is None else flag_labels(flags)
     return view
 
 
@@ -333,7 +321,7 @@ def history_of(
                 **_on_behalf(event.on_behalf_of, event.on_behalf_reason, names),
             }
         elif name == "LinksRecorded":
-            entry["detail"] = {"links": _links(event.links)}
+            entry["detail"] = {"links": link_checks(event.links)}
         elif name == "SignatureRefused":
             entry["detail"] = {"role": event.role}
         elif name in ("ScanAttached", "ScanWithdrawn"):

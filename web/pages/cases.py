@@ -13,7 +13,8 @@ from archive.errors import NotFound
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.registry import Kind, get_kind
 from archive.kinds.roles import ROLE_LABELS
-from archive.queries.cases import case_file, created_from, flags_of
+from archive.queries.cases import case_file, created_from
+from archive.queries.marks import flags_of
 from archive.queries.search import FLAG_LABELS
 from archive.staff.permissions import FILE
 from web.navigation import can
