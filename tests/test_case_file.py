@@ -75,7 +75,10 @@ def file_case(team: Archive) -> None:
             {
                 "number": "DR-20261103",
                 "business_date": "2026-11-03",
-                "lines": [{"work_order_no": "WO-0001"}, {"work_order_no": "WO-0002"}],
+                "lines": [
+                    {"work_order_no": "WO-0001", "amount": "570.50"},
+                    {"work_order_no": "WO-0002", "amount": "570.50"},
+                ],
             },
         ),
     ]
