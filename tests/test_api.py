@@ -300,6 +300,11 @@ def test_sign_refuse_submit_and_void(api: Api, team: Archive) -> None:
     by_scan = {"role": "customer", "image_sha256": slip["scans"][0]["sha256"]}
     assert "customer" not in api.ok("POST", WO + "/signatures", json=by_scan)["missing_roles"]
     assert fields(api("POST", WO + "/void", "sun", json={"reason": " "})) == {"reason"}
+    # The live claim names the order: void the claim first (issue 12 review).
+    named = api("POST", WO + "/void", "sun", json={"reason": "重复开单"})
+    refused(named, 409, "named_by_live_documents")
+    assert "先作废或更正以下单据：三包索赔单 WC-0001" in named.json()["message_zh"]
+    api.ok("POST", claim + "/void", "sun", json={"reason": "随委托书作废"})
     voided = api.ok("POST", WO + "/void", "sun", json={"reason": "重复开单"})
     assert voided["status"] == "voided" and voided["voided"]["reason"] == "重复开单"
     refused(api("POST", WO + "/void", "sun", json={"reason": "again"}), 409, "voided")
