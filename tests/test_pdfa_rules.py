@@ -301,7 +301,9 @@ def test_a_volume_sealed_before_scans_were_read_still_binds_and_verifies(
     """Volumes sealed before this change hold no ``ScanRead``: their bundles show the original
     scans, proved by the originals' own pages, and stay the same bytes once ``archive ocr``
     reads those scans later (the sealed versions do not change)."""
-    monkeypatch.setattr(sealing, "read_scans_before_binding", lambda archive, documents: documents)
+    # Sealing as it was before scans were read: it neither reads nor waits for readings.
+    monkeypatch.setattr(sealing, "_read_scans", lambda archive, documents, report: None)
+    monkeypatch.setattr(sealing, "unread_scans", lambda doc: [])
     archive = open_archive(Settings(home=tmp_path / "home"), clock=FakeClock())
     try:
         load(archive, generate(DemoSpec(month=MONTH, work_orders=12)))

@@ -135,7 +135,14 @@ def test_amend_records_only_changes_with_reason_and_refuses_stale_version(
     assert amended["reason"] == "抄错里程"
     assert amended["actor"] == "admin"
     assert amended["changes"] == [
-        {"field": "mileage_km", "label": "行驶里程（km）", "before": 12345, "after": 12400}
+        {
+            "field": "mileage_km",
+            "label": "行驶里程（km）",
+            "before": 12345,
+            "after": 12400,
+            "before_text": "12345",
+            "after_text": "12400",
+        }
     ]
 
     before = event_count(team)
@@ -179,6 +186,8 @@ def test_optional_field_can_be_cleared_by_amendment(team: Archive) -> None:
         "label": "维修内容",
         "before": "更换前刹车片",
         "after": None,
+        "before_text": "更换前刹车片",
+        "after_text": "—",
     }
 
 

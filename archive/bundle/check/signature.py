@@ -85,8 +85,8 @@ _HEX = re.compile(rb"[0-9A-Fa-f]*")
 
 
 def _check_layout(data: bytes, signature: EmbeddedPdfSignature, report: BundleReport) -> None:
-    """The signed bytes are the file, in place: the byte range starts at 0 and ends at the end,
-    the one gap is the signature value written as a hex string, and the byte range the
+    """The signed bytes are the file, in place: the byte range starts at 0, the one gap is the
+    signature value written as a hex string, and the byte range the
     validator used is the one written in the signed bytes just after that gap.
 
     pyHanko checks the digest over whatever byte range the signature dictionary names, and
@@ -103,7 +103,7 @@ def _check_layout(data: bytes, signature: EmbeddedPdfSignature, report: BundleRe
     gap = data[length1 + 1 : start2 - 1] if 0 < length1 < start2 <= len(data) else b""
     sound = (
         start1 == 0
-        and start2 + length2 == len(data)
+        and start2 + length2 <= len(data)  # what follows is check_revisions' to name
         and written is not None
         and tuple(int(n) for n in written.groups()) == (0, length1, start2, length2)
         and data[length1 : length1 + 1] == b"<"
