@@ -11,14 +11,17 @@ VKEY`` checks the result on the archive's side.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from archive.cli._shared import JsonOpt, emit_json, fail, opened, unreadable
 from archive.errors import BadInput, Conflict
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from archive.integrity import VerifyReport
@@ -293,18 +296,14 @@ def _replace(target: Path, text: str, as_json: bool) -> None:
 def _log_verifier(text: str, as_json: bool) -> VerifierKey:
     from archive.integrity.keys import VerifierKey
 
-    path = Path(text)
-    try:
-        return VerifierKey.parse(path.read_text(encoding="utf-8") if path.is_file() else text)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        fail(
-            BadInput(
-                "bad_key",
-                f"--log-key 不是有效的档案库公钥：{error}",
-                f"--log-key is not the archive's public key: {error}",
-            ),
-            as_json,
-        )
+    return _public_key(
+        VerifierKey.parse,
+        text,
+        as_json,
+        "bad_key",
+        "--log-key 不是有效的档案库公钥",
+        "--log-key is not the archive's public key",
+    )
 
 
 def witnessed_lines(report: VerifyReport) -> list[str]:
@@ -343,15 +342,22 @@ def witness_key(text: str, as_json: bool) -> WitnessVerifier:
     """``--witness-key``: a file holding a witness's public key, else the key's text."""
     from archive.integrity.cosignature import WitnessVerifier
 
+    return _public_key(
+        WitnessVerifier.parse,
+        text,
+        as_json,
+        "bad_witness_key",
+        "--witness-key 不是有效的见证人公钥（应为 .vkey 文件或其内容）",
+        "--witness-key is not a witness public key (a .vkey file or its text)",
+    )
+
+
+def _public_key(
+    parse: Callable[[str], T], text: str, as_json: bool, code: str, zh: str, en: str
+) -> T:
+    """A public key from the file named ``text``, else from ``text`` itself."""
     path = Path(text)
     try:
-        return WitnessVerifier.parse(path.read_text(encoding="utf-8") if path.is_file() else text)
+        return parse(path.read_text(encoding="utf-8") if path.is_file() else text)
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        fail(
-            BadInput(
-                "bad_witness_key",
-                f"--witness-key 不是有效的见证人公钥（应为 .vkey 文件或其内容）：{error}",
-                f"--witness-key is not a witness public key (a .vkey file or its text): {error}",
-            ),
-            as_json,
-        )
+        fail(BadInput(code, f"{zh}：{error}", f"{en}: {error}"), as_json)

@@ -41,16 +41,21 @@ def order_amount(fields: Mapping[str, Any]) -> Decimal:
 
 
 def day_orders(archive: Archive, day: date) -> list[Document]:
-    """The live work orders of ``day`` (business date), by number, from the event store; the
-    worklists read model (caught up first) only says which they are."""
+    """The live work orders of ``day`` (business date), by number."""
+    return _live_of_day(archive, "work_order", day)
+
+
+def _live_of_day(archive: Archive, kind: str, day: date) -> list[Document]:
+    """The live documents of ``kind`` with business date ``day``, by number, from the event
+    store; the worklists read model (caught up first) only says which they are."""
     with caught_up_worklists(archive) as worklists:
         rows = worklists.query(
-            "SELECT number FROM wl_docs WHERE kind = 'work_order' AND business_date = ?"
+            "SELECT number FROM wl_docs WHERE kind = ? AND business_date = ?"
             " AND voided = 0 ORDER BY number",
-            (day.isoformat(),),
+            (kind, day.isoformat()),
         )
-    orders = [load_target(archive, "work_order", r["number"]) for r in rows]
-    return [o for o in orders if o is not None and o.voided is None]
+    documents = [load_target(archive, kind, r["number"]) for r in rows]
+    return [d for d in documents if d is not None and d.voided is None]
 
 
 def draft_daily_report(archive: Archive, day: date) -> dict[str, Any]:
@@ -193,15 +198,8 @@ def _numbers(report: Document) -> set[str]:
 
 
 def day_reports(archive: Archive, day: date) -> list[Document]:
-    """The live daily reports of ``day``, from the event store."""
-    with caught_up_worklists(archive) as worklists:
-        rows = worklists.query(
-            "SELECT number FROM wl_docs WHERE kind = 'daily_report' AND business_date = ?"
-            " AND voided = 0 ORDER BY number",
-            (day.isoformat(),),
-        )
-    reports = [load_target(archive, "daily_report", r["number"]) for r in rows]
-    return [r for r in reports if r is not None and r.voided is None]
+    """The live daily reports of ``day``."""
+    return _live_of_day(archive, "daily_report", day)
 
 
 def _line_against_order(
