@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pypdf import PdfWriter
 
 from archive import commands
-from archive.bootstrap import Archive
+from archive.bootstrap import Archive, ReadModels, open_read_models
+from archive.config import SEARCH_ENGINES
 
 VALID_VIN = "1M8GDM9AXKP042788"
 OTHER_VIN = "LSVAM4188C2184825"
@@ -212,3 +215,19 @@ def edit_manifest(
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@contextmanager
+def each_engine(archive: Archive) -> Iterator[dict[str, ReadModels]]:
+    """The read models of ``archive`` once per search engine, each caught up (the engines'
+    conformance tests ask every query of both)."""
+    opened: dict[str, ReadModels] = {}
+    try:
+        for engine in SEARCH_ENGINES:
+            archive.settings = replace(archive.settings, search_engine=engine)
+            opened[engine] = models = open_read_models(archive)
+            models.runner.catch_up()
+        yield opened
+    finally:
+        for models in opened.values():
+            models.close()

@@ -11,11 +11,11 @@ from datetime import date
 import pytest
 
 from archive import commands
-from archive.bootstrap import Archive, ReadModels, open_read_models
+from archive.bootstrap import Archive, ReadModels
 from archive.config import SEARCH_ENGINES
 from archive.queries.search import FLAG_LABELS
 from events.document import Document
-from tests.support import warranty_claim, work_order
+from tests.support import each_engine, warranty_claim, work_order
 
 SQLITE_ONLY = pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
 
@@ -100,16 +100,8 @@ def _sheet(number: str, **overrides: object) -> dict[str, object]:
 
 @pytest.fixture
 def engines(flagged: Archive) -> Iterator[dict[str, ReadModels]]:
-    opened = {}
-    for engine in SEARCH_ENGINES:
-        flagged.settings = replace(flagged.settings, search_engine=engine)
-        opened[engine] = models = open_read_models(flagged)
-        models.runner.catch_up()
-    try:
+    with each_engine(flagged) as opened:
         yield opened
-    finally:
-        for models in opened.values():
-            models.close()
 
 
 EXPECTED = {

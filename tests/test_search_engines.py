@@ -5,14 +5,13 @@ gives what following the log gave."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
-from archive.bootstrap import Archive, ReadModels, open_archive, open_read_models
+from archive.bootstrap import Archive, ReadModels, open_archive
 from archive.config import SEARCH_ENGINES, Settings
 from archive.demo import DemoSpec, generate, load
-from tests.support import FakeClock
+from tests.support import FakeClock, each_engine
 
 QUERIES = [
     "刹车",
@@ -56,16 +55,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
 
 @pytest.fixture(scope="module")
 def engines(demo: Archive) -> Iterator[dict[str, ReadModels]]:
-    opened = {}
-    for engine in SEARCH_ENGINES:
-        demo.settings = replace(demo.settings, search_engine=engine)
-        opened[engine] = models = open_read_models(demo)
-        models.runner.catch_up()
-    try:
+    with each_engine(demo) as opened:
         yield opened
-    finally:
-        for models in opened.values():
-            models.close()
 
 
 def answer(models: ReadModels, query: str) -> tuple[int, set[tuple[str, str, int]], list[str]]:
