@@ -21,6 +21,7 @@ from archive.config import Layout, Settings, exclusive
 from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
+from projections.callbacks import CallbackReports
 from projections.ledger import Ledger
 from projections.months import MonthVolumes
 from projections.runner import LogReader, ProjectionRunner, catch_up
@@ -127,10 +128,21 @@ class ReadModels:
             )
             self.months = archive.open_month_volumes()
             self.scans = ScanIndex(layout.projections_db)
+            self.callbacks = CallbackReports(
+                layout.projections_db, archive.app, archive.settings.tz
+            )
             self.ledger = archive.open_ledger()  # its own file: the integrity witness
         self.runner = ProjectionRunner(
             archive.app,
-            [self.search, self.vehicles, self.worklists, self.months, self.scans, self.ledger],
+            [
+                self.search,
+                self.vehicles,
+                self.worklists,
+                self.months,
+                self.scans,
+                self.ledger,
+                self.callbacks,
+            ],
         )
 
     def close(self) -> None:

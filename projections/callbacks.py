@@ -1,0 +1,238 @@
+"""Callbacks and quick-handling forms as the callback reports read them.
+
+One row per callback (回访记录): its outcome, whether the customer had a problem, his words and
+each questionnaire score (one row per answered item in ``cb_scores``, so an average counts
+exactly the callbacks that answered that item). One row per quick-handling form (快速处理表):
+source, department at fault, action, result, when it closed and whether the service manager's
+signature is on its current version. One row per paper a callback answers (work orders,
+warranty registrations): the date its callback is due from and the person who served the
+customer (the order's service advisor; the registration's sales consultant). A callback's
+advisor is read through the paper it names when a report asks, so an amended order's advisor is
+the one reports show. Voided papers keep their row, marked ``voided = 1``; reports skip them.
+
+Each touched paper is rewritten from its aggregate once per batch (the signature on the current
+version needs the aggregate's own reading of signatures and refusals).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from events.application import ArchiveApplication
+from events.document import Document
+from projections.runner import Batch
+from projections.sqlstore import SqlBatch, SqliteProjection
+
+CALLBACK = "callback"
+QUICK_HANDLING = "quick_handling"
+# The papers a callback names (work_order_no, registration_no) and the person each names.
+ANSWERED_KINDS = {"work_order": "service_advisor", "warranty_registration": "sales_consultant"}
+MANAGER = "service_manager"  # the quick-handling form's signer
+SCORE_PREFIX = "score_"  # the questionnaire's 1-5 items (archive/kinds/registry.py)
+
+_CALLBACK_COLUMNS = (
+    "number",
+    "business_date",
+    "called_at",
+    "outcome",
+    "advisor_explained",
+    "customer_name",
+    "customer_phone",
+    "customer_words",
+    "problem",
+    "quick_handling_no",
+    "work_order_no",
+    "registration_no",
+    "voided",
+)
+_FORM_COLUMNS = (
+    "number",
+    "business_date",
+    "source",
+    "source_no",
+    "work_order_no",
+    "customer_name",
+    "customer_phone",
+    "department_at_fault",
+    "description",
+    "action",
+    "result",
+    "customer_reaction",
+    "return_repair",
+    "closed_at",
+    "manager_signed",
+    "voided",
+)
+_PAPER_COLUMNS = (
+    "kind",
+    "number",
+    "business_date",
+    "delivery_date",
+    "person",
+    "customer_name",
+    "customer_phone",
+    "plate",
+    "voided",
+)
+
+
+def _create(table: str, columns: Sequence[str], types: dict[str, str]) -> str:
+    body = ", ".join(f"{c} {types.get(c, 'TEXT')}" for c in columns)
+    return f"CREATE TABLE IF NOT EXISTS {table} (doc_id TEXT PRIMARY KEY, {body})"
+
+
+_INTS = {"voided": "INTEGER NOT NULL", "problem": "INTEGER NOT NULL"}
+
+
+class CallbackReports(SqliteProjection):
+    name = "callbacks"
+    shape = 1
+    tables = {  # noqa: RUF012
+        "cb_callbacks": _create(
+            "cb_callbacks", _CALLBACK_COLUMNS, {**_INTS, "advisor_explained": "INTEGER"}
+        ),
+        "cb_scores": (
+            "CREATE TABLE IF NOT EXISTS cb_scores (doc_id TEXT NOT NULL, item TEXT NOT NULL,"
+            " score INTEGER NOT NULL, PRIMARY KEY (doc_id, item))"
+        ),
+        "cb_forms": _create(
+            "cb_forms",
+            _FORM_COLUMNS,
+            {
+                "voided": "INTEGER NOT NULL",
+                "return_repair": "INTEGER NOT NULL",
+                "manager_signed": "INTEGER NOT NULL",
+            },
+        ),
+        "cb_papers": _create("cb_papers", _PAPER_COLUMNS, {"voided": "INTEGER NOT NULL"}),
+    }
+    indexes = (
+        "CREATE INDEX IF NOT EXISTS cb_callbacks_date ON cb_callbacks (business_date)",
+        "CREATE INDEX IF NOT EXISTS cb_callbacks_order ON cb_callbacks (work_order_no)",
+        "CREATE INDEX IF NOT EXISTS cb_callbacks_registration ON cb_callbacks (registration_no)",
+        "CREATE INDEX IF NOT EXISTS cb_forms_date ON cb_forms (business_date)",
+        "CREATE INDEX IF NOT EXISTS cb_forms_source ON cb_forms (source_no)",
+        "CREATE INDEX IF NOT EXISTS cb_papers_number ON cb_papers (kind, number)",
+        "CREATE INDEX IF NOT EXISTS cb_papers_date ON cb_papers (kind, business_date)",
+        "CREATE INDEX IF NOT EXISTS cb_papers_delivery ON cb_papers (kind, delivery_date)",
+    )
+
+    def __init__(self, path: Path, app: ArchiveApplication, tz: tzinfo) -> None:
+        super().__init__(path)
+        self.app = app
+        self.tz = tz  # a form closed at 00:30 Beijing time closed that day
+        self._touched: dict[UUID, int] = {}
+
+    def apply(self, conn: sqlite3.Connection, notification_id: int, event: Any) -> None:
+        """Note the papers of the four kinds this batch touched; ``finish_batch`` rewrites
+        each once."""
+        if not isinstance(event, Document.Event):
+            return
+        if isinstance(event, Document.Filed):
+            ours = event.kind in (CALLBACK, QUICK_HANDLING, *ANSWERED_KINDS)
+        else:
+            ours = event.originator_id in self._touched or self._known(conn, event.originator_id)
+        if ours:
+            self._touched[event.originator_id] = event.originator_version
+
+    def _known(self, conn: sqlite3.Connection, doc_id: UUID) -> bool:
+        key = (str(doc_id),)
+        return any(
+            conn.execute(f"SELECT 1 FROM {table} WHERE doc_id = ?", key).fetchone()
+            for table in ("cb_callbacks", "cb_forms", "cb_papers")
+        )
+
+    def finish_batch(self, batch: Batch, events: Sequence[tuple[int, Any]]) -> None:
+        assert isinstance(batch, SqlBatch)
+        touched, self._touched = self._touched, {}
+        for doc_id, version in touched.items():
+            self._rewrite(batch.conn, self.app.repository.get(doc_id, version=version))
+
+    def reset(self) -> None:
+        self._touched = {}
+        super().reset()
+
+    def _rewrite(self, conn: sqlite3.Connection, doc: Document) -> None:
+        key = str(doc.id)
+        fields = doc.fields
+        voided = int(doc.voided is not None)
+        if doc.kind == CALLBACK:
+            values = {
+                **{c: _text(fields.get(c), self.tz) for c in _CALLBACK_COLUMNS},
+                "number": doc.number,
+                "advisor_explained": _flag(fields.get("advisor_explained")),
+                "problem": int(bool(fields.get("problem"))),
+                "voided": voided,
+            }
+            _upsert(conn, "cb_callbacks", key, _CALLBACK_COLUMNS, values)
+            conn.execute("DELETE FROM cb_scores WHERE doc_id = ?", (key,))
+            conn.executemany(
+                "INSERT INTO cb_scores (doc_id, item, score) VALUES (?, ?, ?)",
+                [
+                    (key, code, int(value))
+                    for code, value in sorted(fields.items())
+                    if code.startswith(SCORE_PREFIX) and isinstance(value, int)
+                ],
+            )
+        elif doc.kind == QUICK_HANDLING:
+            values = {
+                **{c: _text(fields.get(c), self.tz) for c in _FORM_COLUMNS},
+                "number": doc.number,
+                "return_repair": int(bool(fields.get("return_repair"))),
+                "manager_signed": int(MANAGER in doc.signed_roles()),
+                "voided": voided,
+            }
+            _upsert(conn, "cb_forms", key, _FORM_COLUMNS, values)
+        else:
+            values = {
+                **{c: _text(fields.get(c), self.tz) for c in _PAPER_COLUMNS},
+                "kind": doc.kind,
+                "number": doc.number,
+                "person": fields.get(ANSWERED_KINDS[doc.kind]),
+                "voided": voided,
+            }
+            _upsert(conn, "cb_papers", key, _PAPER_COLUMNS, values)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a report's query over these tables, as dicts by column name."""
+        return [dict(r) for r in self.query(sql, tuple(params))]
+
+
+def _upsert(
+    conn: sqlite3.Connection,
+    table: str,
+    key: str,
+    columns: Sequence[str],
+    values: dict[str, Any],
+) -> None:
+    names = ", ".join(columns)
+    marks = ", ".join("?" * (len(columns) + 1))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    conn.execute(
+        f"INSERT INTO {table} (doc_id, {names}) VALUES ({marks})"
+        f" ON CONFLICT (doc_id) DO UPDATE SET {updates}",
+        (key, *(values[c] for c in columns)),
+    )
+
+
+def _flag(value: Any) -> int | None:
+    """A yes/no answer: 1, 0, or None when the question was not answered."""
+    return None if value is None else int(bool(value))
+
+
+def _text(value: Any, tz: tzinfo) -> Any:
+    """Dates as 'YYYY-MM-DD', moments as local 'YYYY-MM-DD HH:MM' (sorts and slices as text)."""
+    if isinstance(value, datetime):
+        return f"{value.astimezone(tz):%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
