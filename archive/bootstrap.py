@@ -22,6 +22,7 @@ from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
 from projections.callbacks import CallbackReports
+from projections.fees import ServiceFees
 from projections.ledger import Ledger
 from projections.months import MonthVolumes
 from projections.runner import LogReader, ProjectionRunner, catch_up
@@ -128,6 +129,7 @@ class ReadModels:
             )
             self.months = archive.open_month_volumes()
             self.scans = ScanIndex(layout.projections_db)
+            self.fees = ServiceFees(layout.projections_db, archive.settings.tz)
             self.callbacks = CallbackReports(
                 layout.projections_db, archive.app, archive.settings.tz
             )
@@ -142,6 +144,7 @@ class ReadModels:
                 self.scans,
                 self.ledger,
                 self.callbacks,
+                self.fees,
             ],
         )
 

@@ -19,13 +19,13 @@ from typing import Any
 
 from archive.errors import BadInput
 from archive.queries.volumes import BoundDocument, registry_order
+from projections.fees import FEE_KIND, claim_fee
 
 RETURN = "return"
 FULL = "full"
 BINDING_LABELS = {RETURN: "退回服务中心卷", FULL: "全月卷"}
 # The paperwork the service centre takes back (DOMAIN.md, processes 1-3).
 RETURN_KINDS = ("warranty_claim", "offsite_service")
-FEE_KIND = "warranty_claim"
 
 
 def check_binding(binding: str) -> str:
@@ -95,7 +95,7 @@ def fee_summary(documents: list[BoundDocument]) -> FeeSummary:
         if bound.kind.code != FEE_KIND:
             continue
         doc = bound.doc
-        fee = Decimal(str(doc.fields.get("service_fee") or "0"))
+        fee = claim_fee(doc.fields)
         row = {
             "number": doc.number,
             "date": str(doc.fields.get("business_date", "")),
