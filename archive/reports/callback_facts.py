@@ -1,0 +1,159 @@
+"""What the three callback reports (weekly callbacks, satisfaction, complaints) share: the
+questionnaire's items and the choices' Chinese labels as the registry declares them, the
+callbacks of a period with the person each one is about, and exact averages and rates.
+
+A callback's person: a repair callback names a work order, whose service advisor (as the order
+reads now, amendments included) served the customer; a delivery callback names a warranty
+registration, whose sales consultant sold the car. A callback naming neither has no person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from archive.kinds.fieldtypes import Choice
+from archive.kinds.registry import get_kind
+from archive.reports.model import Period, ReportSource
+from projections.callbacks import SCORE_PREFIX, CallbackReports
+
+REACHED = "reached"
+NO_PERSON = "未关联顾问"
+
+
+def _choice_labels(kind: str, code: str) -> dict[str, str]:
+    field_type = get_kind(kind).field_map[code].type
+    assert isinstance(field_type, Choice)
+    return dict(field_type.options)
+
+
+def score_items() -> list[tuple[str, str]]:
+    """The questionnaire's 1-5 items, (code, Chinese label), in the registry's order."""
+    return [
+        (f.code, f.label) for f in get_kind("callback").fields if f.code.startswith(SCORE_PREFIX)
+    ]
+
+
+EXPLAINED = "advisor_explained"  # the yes/no item, averaged as a yes-rate
+EXPLAINED_LABEL = get_kind("callback").field_map[EXPLAINED].label
+OUTCOME_LABELS = _choice_labels("callback", "outcome")
+DEPARTMENT_LABELS = _choice_labels("quick_handling", "department_at_fault")
+SOURCE_LABELS = _choice_labels("quick_handling", "source")
+
+# A callback's person: the username (``who``) and role (``who_role``) of the service advisor
+# of the order it names, or of the sales consultant of the registration.
+WHO = (
+    "CASE WHEN c.registration_no IS NOT NULL THEN r.person ELSE w.person END AS who,"
+    " CASE WHEN c.registration_no IS NOT NULL THEN 'sales_consultant'"
+    " ELSE 'service_advisor' END AS who_role"
+)
+
+
+def from_callbacks(join: str = "") -> str:
+    """Live callbacks of business dates [?, ?), with the papers naming their person; ``join``
+    adds a table (the scores)."""
+    return (
+        " FROM cb_callbacks c"
+        + join
+        + " LEFT JOIN cb_papers w ON w.kind = 'work_order' AND w.number = c.work_order_no"
+        " LEFT JOIN cb_papers r ON r.kind = 'warranty_registration'"
+        " AND r.number = c.registration_no"
+        " WHERE c.voided = 0 AND c.business_date >= ? AND c.business_date < ?"
+    )
+
+
+SCORES_JOIN = " JOIN cb_scores s ON s.doc_id = c.doc_id"
+CALLBACKS_SQL = "SELECT c.*, " + WHO + from_callbacks()
+
+
+def callbacks_model(source: ReportSource) -> CallbackReports:
+    found: CallbackReports = source.models.callbacks
+    return found
+
+
+def period_bounds(period: Period) -> tuple[str, str]:
+    return period.start.isoformat(), period.end.isoformat()
+
+
+def callbacks_in(source: ReportSource, period: Period) -> list[dict[str, Any]]:
+    """The period's live callbacks with their person, by date and number."""
+    return callbacks_model(source).rows(
+        CALLBACKS_SQL + " ORDER BY c.business_date, c.number", period_bounds(period)
+    )
+
+
+def staff_names(source: ReportSource) -> dict[str, str]:
+    return {u: info.name for u, info in source.archive.staff.refresh().items()}
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whom a row of the satisfaction table is about."""
+
+    username: str | None
+    role: str
+
+    def label(self, names: dict[str, str]) -> str:
+        if self.username is None:
+            return NO_PERSON
+        name = names.get(self.username, self.username)
+        return f"{name}（销售顾问·交车回访）" if self.role == "sales_consultant" else name
+
+
+def person_of(row: dict[str, Any]) -> Person:
+    return Person(row.get("who") or None, row["who_role"])
+
+
+def average(total: int, count: int) -> Decimal | None:
+    """An exact average shown as it is stored: two decimals, halves rounded up."""
+    if not count:
+        return None
+    return (Decimal(total) / Decimal(count)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """A fraction with 3 decimals (0.867: 86.7%), so every rendering shows the same figure."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.001"), ROUND_HALF_UP)
+
+
+@dataclass
+class Tally:
+    """Counts and sums of the questionnaire for one group of callbacks."""
+
+    made: int = 0
+    reached: int = 0
+    explained_yes: int = 0
+    explained_answered: int = 0
+
+    def __post_init__(self) -> None:
+        self.sums: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+
+    def add_callbacks(self, outcome: str, explained: int | None, count: int) -> None:
+        """``count`` callbacks of this outcome and yes/no answer (None: not answered)."""
+        self.made += count
+        if outcome != REACHED:
+            return
+        self.reached += count
+        if explained is not None:
+            self.explained_answered += count
+            self.explained_yes += count * int(explained)
+
+    def add_scores(self, item: str, total: int, count: int) -> None:
+        self.sums[item] = self.sums.get(item, 0) + int(total)
+        self.counts[item] = self.counts.get(item, 0) + int(count)
+
+    def item_average(self, item: str) -> Decimal | None:
+        return average(self.sums.get(item, 0), self.counts.get(item, 0))
+
+    def all_items_average(self) -> Decimal | None:
+        return average(sum(self.sums.values()), sum(self.counts.values()))
+
+    def explained_rate(self) -> Decimal | None:
+        return rate(self.explained_yes, self.explained_answered)
+
+    def reached_rate(self) -> Decimal | None:
+        return rate(self.reached, self.made)
