@@ -84,7 +84,7 @@ def export(
                 written = [output]
             elif output is not None:
                 newest = latest_checkpoint(archive.settings, key)
-                write_once(output, newest.path.read_bytes())
+                write_once(output, newest.note)
                 written = [output]
             else:
                 assert folder is not None

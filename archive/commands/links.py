@@ -25,7 +25,6 @@ from archive.commands.common import (
 )
 from archive.commands.daily_report import check_lines
 from archive.commands.link_index import live_documents_naming
-from archive.config import exclusive
 from archive.errors import BadInput, Conflict, FieldProblem, ValidationFailed
 from archive.kinds.links import (
     FURTHER,
@@ -38,6 +37,7 @@ from archive.kinds.links import (
     prefill_values,
 )
 from archive.kinds.registry import Kind, get_kind
+from archive.locks import one_at_a_time
 
 
 def optional_reason(reason: str | None, field: str) -> str:
@@ -52,13 +52,7 @@ def link_guard(archive: Archive, kind: Kind) -> Iterator[None]:
     if not any(link.one_per_target for link in kind.links):
         yield
         return
-    if archive.settings.database_url:
-        from events.pg_recorder import advisory_lock  # psycopg only when PostgreSQL is set
-
-        with advisory_lock(archive.app.recorder, "archive:claims"):
-            yield
-        return
-    with exclusive(archive.layout.claims_lock):
+    with one_at_a_time(archive.settings, "claims", archive.app.recorder):
         yield
 
 

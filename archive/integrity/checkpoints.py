@@ -1,10 +1,18 @@
-"""Signed checkpoints of the ledger, kept as files under ``$ARCHIVE_HOME/checkpoints/``.
+"""Signed checkpoints of the ledger: files under ``$ARCHIVE_HOME/checkpoints/`` on SQLite, rows
+of the database's ``archive_checkpoints`` table on PostgreSQL (:mod:`checkpoint_table`).
 
 :func:`make_checkpoint` brings the ledger up to the log's head and signs the root of everything
-it has witnessed. Every checkpoint is kept: a file named by tree size and UTC time
+it has witnessed. Every checkpoint is kept, named by tree size and UTC time
 (``000000001234-20261103T010000Z.checkpoint``), written once and never overwritten, so that the
 chain of checkpoints shows the archive only ever grew. ``archive checkpoint`` makes one on
 demand; sealing a month makes one too.
+
+One signer: a checkpoint is chosen or signed under the ``checkpoints`` lock
+(:mod:`archive.locks`), a file lock on one machine and an advisory lock in the database when
+several servers share it; under it the signer reads every checkpoint already kept and refuses
+to sign a tree they contradict, so no two checkpoints of one size ever name different roots.
+Servers on PostgreSQL keep their checkpoints in the shared table, because each server's home
+is its own: a file in one would not be seen by the others.
 """
 
 from __future__ import annotations
@@ -20,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from archive.bootstrap import Archive
-from archive.config import Settings, exclusive
+from archive.config import Settings
 from archive.errors import ArchiveError
+from archive.integrity import checkpoint_table
 from archive.integrity.files import durable_draft
 from archive.integrity.keys import VerifierKey, ensure_key, load_signer
 from archive.integrity.notes import (
@@ -31,6 +40,7 @@ from archive.integrity.notes import (
     parse_checkpoint,
     sign_checkpoint,
 )
+from archive.locks import one_at_a_time
 from projections.merkle import MerkleTree
 
 SUFFIX = ".checkpoint"
@@ -43,16 +53,15 @@ class CheckpointRefused(ArchiveError):
 
 @dataclass(frozen=True)
 class StoredCheckpoint:
-    """One checkpoint file: its note, or why it cannot be read."""
+    """One checkpoint kept: its name, its note as kept, and the note read (or why it cannot
+    be read). ``path`` is its file, for one kept as a file."""
 
-    path: Path
+    name: str
     created: datetime | None
     parsed: Checkpoint | None
     error: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path.name
+    note: bytes = b""
+    path: Path | None = None
 
     def sort_key(self) -> tuple[int, datetime, int]:
         size = self.parsed.body.size if self.parsed else -1
@@ -75,9 +84,9 @@ class StoredCheckpoint:
 
 @contextmanager
 def _signing(settings: Settings) -> Iterator[None]:
-    """One process at a time finds or signs checkpoints (an advisory lock on a file beside
-    their folder), so that two bundles made at once agree on which checkpoint covers them."""
-    with exclusive(settings.layout.checkpoints_lock):
+    """One process at a time finds or signs checkpoints, so that two bundles made at once
+    agree on which checkpoint covers them and two servers never sign different trees."""
+    with one_at_a_time(settings, "checkpoints"):
         yield
 
 
@@ -96,15 +105,23 @@ def covering_checkpoint(archive: Archive, key: VerifierKey, size: int) -> Stored
     now if none is. Checkpoints only grow, so once one covers a set of events the answer
     never changes: the same volume always gets the same proof."""
     with _signing(archive.settings):
-        # Only files whose name says they are big enough are read, smallest first.
-        for named_size, path in _named_sizes(archive.settings):
-            if named_size < size:
-                continue
-            stored = _read(path)
+        for stored in _at_least(archive.settings, size):
             parsed = stored.parsed
             if parsed and parsed.body.size >= size and parsed.signed_by(key):
                 return stored
         return _make_checkpoint(archive)
+
+
+def _at_least(settings: Settings, size: int) -> Iterator[StoredCheckpoint]:
+    """The checkpoints whose name says they hold ``size`` events or more, smallest first:
+    only those are read."""
+    if settings.database_url:
+        for name, note in checkpoint_table.at_least(settings.database_url, size):
+            yield _parse(name, note)
+        return
+    for named_size, path in _named_sizes(settings):
+        if named_size >= size:
+            yield _read(path)
 
 
 def _named_sizes(settings: Settings) -> list[tuple[int, Path]]:
@@ -127,7 +144,18 @@ def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
     with archive.ledger() as ledger:
         tree = MerkleTree(ledger.leaf_hashes())
     verifier = signer.verifier()
+    shared = archive.settings.database_url
     for earlier in list_checkpoints(archive.settings):
+        if shared and earlier.parsed is not None and not earlier.parsed.signed_by(verifier):
+            # Servers sharing a database sign with one key (copies of it): a server that made
+            # a key of its own would start a second, unrelated chain of checkpoints.
+            raise CheckpointRefused(
+                "foreign_checkpoint_key",
+                f"数据库里的检查点 {earlier.name} 不是用本机的私钥签的：请把签发它的服务器的 "
+                f"keys/ 目录复制到本机 {archive.layout.keys}，不要另造新钥",
+                f"checkpoint {earlier.name} in the database was signed by another key; copy "
+                f"keys/ from the server that signed it to {archive.layout.keys}",
+            )
         if earlier.parsed is None or not earlier.parsed.signed_by(verifier):
             continue
         size = earlier.parsed.body.size
@@ -138,13 +166,23 @@ def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
                 f"the ledger contradicts checkpoint {earlier.name}; run `archive verify`",
             )
     created = archive.now().astimezone(UTC)
-    note = sign_checkpoint(CheckpointBody(signer.name, tree.size, tree.root()), signer)
-    path = _write_new(archive.layout.checkpoints, tree.size, created, note)
-    return StoredCheckpoint(path, created.replace(microsecond=0), parse_checkpoint(note))
+    body = CheckpointBody(signer.name, tree.size, tree.root())
+    note = sign_checkpoint(body, signer)
+    stem = f"{tree.size:012d}-{created:%Y%m%dT%H%M%SZ}"
+    if archive.settings.database_url:
+        name = checkpoint_table.add(archive.settings.database_url, stem, SUFFIX, body, note)
+        path = None
+    else:
+        path = _write_new(archive.layout.checkpoints, stem, note)
+        name = path.name
+    parsed = parse_checkpoint(note)
+    return StoredCheckpoint(name, created.replace(microsecond=0), parsed, None, note.encode(), path)
 
 
 def list_checkpoints(settings: Settings) -> list[StoredCheckpoint]:
-    """Every checkpoint file, by tree size and time (unreadable files first, with the error)."""
+    """Every checkpoint kept, by tree size and time (unreadable ones first, with the error)."""
+    if settings.database_url:
+        return [_parse(name, note) for name, note in checkpoint_table.every(settings.database_url)]
     folder = settings.layout.checkpoints
     if not folder.is_dir():
         return []
@@ -152,20 +190,32 @@ def list_checkpoints(settings: Settings) -> list[StoredCheckpoint]:
     return sorted(found, key=StoredCheckpoint.sort_key)
 
 
+def _created(name: str) -> datetime | None:
+    """The UTC time a checkpoint's name gives (to the second)."""
+    match = _NAME.fullmatch(name)
+    if not match:
+        return None
+    return datetime.strptime(match.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
 def _read(path: Path) -> StoredCheckpoint:
-    match = _NAME.fullmatch(path.name)
-    created = (
-        datetime.strptime(match.group(2), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if match else None
-    )
     try:
-        return StoredCheckpoint(path, created, parse_checkpoint(path.read_bytes()))
-    except (OSError, BadNote) as error:
-        return StoredCheckpoint(path, created, None, str(error))
+        note = path.read_bytes()
+    except OSError as error:
+        return StoredCheckpoint(path.name, _created(path.name), None, str(error), path=path)
+    return _parse(path.name, note, path)
 
 
-def _write_new(folder: Path, size: int, created: datetime, note: str) -> Path:
+def _parse(name: str, note: bytes, path: Path | None = None) -> StoredCheckpoint:
+    created = _created(name)
+    try:
+        return StoredCheckpoint(name, created, parse_checkpoint(note), None, note, path)
+    except BadNote as error:
+        return StoredCheckpoint(name, created, None, str(error), note, path)
+
+
+def _write_new(folder: Path, stem: str, note: str) -> Path:
     """Write ``note`` under a name no file has yet: the first free of ``…Z``, ``…Z-2``, …"""
-    stem = f"{size:012d}-{created:%Y%m%dT%H%M%SZ}"
     with durable_draft(folder, stem, note) as draft:
         again = 1
         while True:

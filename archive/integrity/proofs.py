@@ -81,7 +81,7 @@ class Proofs:
         assert self.checkpoint.parsed is not None
         body = self.checkpoint.parsed.body
         return {
-            "checkpoint": self.checkpoint.path.read_text(encoding="utf-8"),
+            "checkpoint": self.checkpoint.note.decode("utf-8"),
             "origin": body.origin,
             "tree_size": body.size,
             "root": _b64(body.root),

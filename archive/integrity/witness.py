@@ -77,7 +77,7 @@ def export_to_folder(settings: Settings, key: VerifierKey | None, folder: Path) 
         latest_checkpoint(settings, key)  # raises: nothing to export
     written = []
     for checkpoint in found:
-        if write_once(folder / checkpoint.name, checkpoint.path.read_bytes()):
+        if write_once(folder / checkpoint.name, checkpoint.note):
             written.append(folder / checkpoint.name)
     return written
 
@@ -119,7 +119,7 @@ def witness_request(archive: Archive, key: VerifierKey | None, since: bytes) -> 
             "the ledger contradicts a checkpoint; run `archive verify --witness`",
         )
     proof = tree.consistency_proof(old.body.size, new.size) if old.body.size else []
-    note = newest.path.read_text(encoding="utf-8")
+    note = newest.note.decode("utf-8")
     return AddCheckpoint(old.body.size, proof, note).text()
 
 
