@@ -157,3 +157,55 @@ class Tally:
 
     def reached_rate(self) -> Decimal | None:
         return rate(self.reached, self.made)
+
+
+# Where a customer's problem stands, from the quick-handling forms that handle it: none yet; a
+# form still open; closed but not yet signed by the service manager; closed and signed (only
+# then is it off the worklists: archive.queries.worklists.problems_open).
+STATE_LABELS = {
+    "no_form": "未建快速处理表",
+    "handling": "处理中",
+    "awaiting_signature": "已关闭，待服务经理签字",
+    "resolved": "已解决",
+}
+STATES = tuple(STATE_LABELS)  # open ones first
+
+
+def form_state(form: dict[str, Any]) -> str:
+    if not form["closed_at"]:
+        return "handling"
+    return "resolved" if form["manager_signed"] else "awaiting_signature"
+
+
+def leading_form(forms: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The form that says where a problem stands: the furthest along, the latest of those."""
+    if not forms:
+        return None
+    return max(forms, key=lambda f: (STATES.index(form_state(f)), f["business_date"], f["number"]))
+
+
+def problem_state(forms: list[dict[str, Any]]) -> str:
+    lead = leading_form(forms)
+    return "no_form" if lead is None else form_state(lead)
+
+
+def problems_in(source: ReportSource, period: Period) -> list[dict[str, Any]]:
+    """The period's live callbacks where the customer had a problem, each with ``forms``: the
+    live quick-handling forms naming it (``source_no``) or named by it (``quick_handling_no``)."""
+    model = callbacks_model(source)
+    problems = model.rows(
+        "SELECT c.*, " + WHO + from_callbacks() + " AND c.problem = 1"
+        " ORDER BY c.business_date, c.number",
+        period_bounds(period),
+    )
+    forms: dict[str, list[dict[str, Any]]] = {p["number"]: [] for p in problems}
+    for form in model.rows(
+        "SELECT c.number AS callback_no, f.* FROM cb_callbacks c JOIN cb_forms f"
+        " ON f.voided = 0 AND ((f.source = 'callback' AND f.source_no = c.number)"
+        " OR f.number = c.quick_handling_no)"
+        " WHERE c.voided = 0 AND c.problem = 1 AND c.business_date >= ? AND c.business_date < ?"
+        " ORDER BY f.business_date, f.number",
+        period_bounds(period),
+    ):
+        forms[form.pop("callback_no")].append(form)
+    return [{**p, "forms": forms[p["number"]]} for p in problems]
