@@ -22,6 +22,8 @@ from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
 from projections.callbacks import CallbackReports
+from projections.contacts import Contacts
+from projections.database import Location, PostgresSchema
 from projections.fees import ServiceFees
 from projections.ledger import Ledger
 from projections.months import MonthVolumes
@@ -33,6 +35,11 @@ from projections.worklists import Worklists
 if TYPE_CHECKING:
     from projections.search.backend import SearchBackend
     from projections.search.projection import SearchProjection
+
+
+# The PostgreSQL schemas of the read models and of the integrity ledger.
+READ_MODELS_SCHEMA = "read_models"
+LEDGER_SCHEMA = "ledger"
 
 
 def utc_now() -> datetime:
@@ -62,11 +69,30 @@ class Archive:
     def log(self) -> LogReader:
         return LogReader(self.app)
 
+    @property
+    def read_models_location(self) -> Location:
+        """Where the SQL read models keep their rows: ``projections.db`` under the home, or
+        with PostgreSQL the database's ``read_models`` schema, shared by every server."""
+        if self.settings.database_url:
+            return PostgresSchema(self.settings.database_url, READ_MODELS_SCHEMA)
+        return self.layout.projections_db
+
+    @property
+    def ledger_location(self) -> Location:
+        """The integrity ledger's: its own file, or its own schema of the shared database.
+        Apart from the read models so that a rebuild or a shape change never touches it;
+        in the same database as the events, it is a witness against a damaged or altered
+        row, not against whoever may alter both: signed checkpoints and their cosigners are
+        the defence against that."""
+        if self.settings.database_url:
+            return PostgresSchema(self.settings.database_url, LEDGER_SCHEMA)
+        return self.layout.ledger_db
+
     def open_ledger(self) -> Ledger:
         """The integrity ledger as it stands (not caught up: ``archive verify`` reads the
         witness as it is); the caller closes it."""
         with opening(self.layout):
-            return Ledger(self.layout.ledger_db, self.app)
+            return Ledger(self.ledger_location, self.app)
 
     @contextmanager
     def ledger(self) -> Iterator[Ledger]:
@@ -80,7 +106,7 @@ class Archive:
 
     def open_month_volumes(self) -> MonthVolumes:
         with opening(self.layout):
-            return MonthVolumes(self.layout.projections_db, RegistryClosingCatalog())
+            return MonthVolumes(self.read_models_location, RegistryClosingCatalog())
 
     @contextmanager
     def month_volumes(self) -> Iterator[MonthVolumes]:
@@ -113,7 +139,9 @@ class ReadModels:
         # search.
         from projections.search.projection import SearchProjection
 
+        self.settings = archive.settings
         layout = archive.layout
+        where = archive.read_models_location  # each SQL read model's rows
         catalog = RegistryCatalog(archive.settings.deadline_days)
         with opening(layout):
             self.search: SearchProjection = SearchProjection(
@@ -123,17 +151,19 @@ class ReadModels:
                 archive.settings.tz,
                 clock=archive.now,  # whether a claim's deadline has passed is asked of today
             )
-            self.vehicles = VehicleHistory(layout.projections_db)
+            self.vehicles = VehicleHistory(where)
             self.worklists = Worklists(
-                layout.projections_db, archive.app, catalog, archive.settings.tz
+                where, archive.app, catalog, archive.settings.tz
             )
             self.months = archive.open_month_volumes()
-            self.scans = ScanIndex(layout.projections_db)
-            self.fees = ServiceFees(layout.projections_db, archive.settings.tz)
+            self.scans = ScanIndex(where)
+            self.contacts = Contacts(where)  # reminders, greetings, churn calls
+            self.fees = ServiceFees(where, archive.settings.tz)
             self.callbacks = CallbackReports(
-                layout.projections_db, archive.app, archive.settings.tz
+                where, archive.app, archive.settings.tz
             )
-            self.ledger = archive.open_ledger()  # its own file: the integrity witness
+            self.ledger = archive.open_ledger()  # its own file (schema): the integrity witness
+        self.search.shared = archive.settings.search_engine == "postgres"
         self.runner = ProjectionRunner(
             archive.app,
             [
@@ -145,16 +175,31 @@ class ReadModels:
                 self.ledger,
                 self.callbacks,
                 self.fees,
+                self.contacts,
             ],
         )
+
+    def follow(self, interval: float = 0.5) -> None:
+        """Follow the log in a background thread: every read model, or when the settings
+        leave the shared ones to `archive worker` (``follow_log`` off), only this machine's
+        (a search index in files)."""
+        local = [p.name for p in self.runner if not p.shared]
+        self.runner.start(interval, None if self.settings.follow_log else local)
 
     def close(self) -> None:
         self.runner.close()
 
 
 def search_backend(settings: Settings) -> SearchBackend:
-    """The search engine the settings choose, on its index under ``$ARCHIVE_HOME``."""
+    """The search engine the settings choose, on its index under ``$ARCHIVE_HOME`` (or in
+    the database, for postgres)."""
     engine = settings.search_engine
+    if engine == "postgres":
+        from projections.search.pg_backend import PgSearchBackend
+
+        if not settings.database_url:
+            raise ValueError("the postgres search engine needs ARCHIVE_DATABASE_URL")
+        return PgSearchBackend(settings.database_url)
     if engine == "tantivy":
         from projections.search.tantivy_backend import TantivyBackend
 

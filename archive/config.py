@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+from archive.reports.settings import ReportSettings, read_report_settings
+
 DEFAULT_MAX_SCAN_BYTES = 20 * 1024 * 1024
 # Every page of a scan is printed in each bundle of its month: a scan of a whole box of paper
 # belongs in several uploads.
@@ -131,7 +133,17 @@ class Settings:
     search_engine: str = "whoosh"
     # Deadline days by rule setting (e.g. "warranty_claim_days"), overriding the registry's.
     deadline_days: dict[str, int] = field(default_factory=dict)
+    # Churn period, maintenance intervals, holiday calendar (archive/reports/settings.py).
+    reports: ReportSettings = field(default_factory=ReportSettings)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Where scans are kept (archive/blobs/choice.py): "files" (``scans_dir``, else the home's
+    # blobs/) or "database"; empty: the database with PostgreSQL, files otherwise.
+    scans: str = ""
+    scans_dir: Path | None = None
+    # Whether a server follows the log in-process for the shared read models too (safe beside
+    # `archive worker`: whoever holds a projection's lock applies, the others skip); false
+    # (ARCHIVE_FOLLOW_LOG=0, `archive serve --no-follow`) leaves them to workers.
+    follow_log: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -141,11 +153,16 @@ class Settings:
             home=home,
             deadline_days=deadline_days(Layout(home).settings_file, env),
             search_engine=search_engine(Layout(home).settings_file, env),
+            reports=read_report_settings(Layout(home).settings_file, env),
             database_url=env.get("ARCHIVE_DATABASE_URL") or None,
             max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
             max_scan_pages=int(env.get("ARCHIVE_MAX_SCAN_PAGES") or DEFAULT_MAX_SCAN_PAGES),
             timezone=env.get("ARCHIVE_TIMEZONE") or "Asia/Shanghai",
             dealer_name=env.get("ARCHIVE_DEALER_NAME") or "示例汽车销售服务有限公司",
+            scans=(env.get("ARCHIVE_SCANS") or "").strip().lower(),
+            scans_dir=Path(env["ARCHIVE_SCANS_DIR"]) if env.get("ARCHIVE_SCANS_DIR") else None,
+            follow_log=(env.get("ARCHIVE_FOLLOW_LOG") or "1").strip().lower()
+            not in ("0", "no", "false", "off"),
         )
 
     @property
@@ -190,20 +207,27 @@ def deadline_days(settings_file: Path, env: Mapping[str, str]) -> dict[str, int]
     return days
 
 
-SEARCH_ENGINES = ("whoosh", "tantivy")
+SEARCH_ENGINES = ("whoosh", "tantivy", "postgres")
+# Engines whose index is a folder under $ARCHIVE_HOME (postgres keeps it in the database).
+FILE_ENGINES = ("whoosh", "tantivy")
 
 
 def search_engine(settings_file: Path, env: Mapping[str, str]) -> str:
-    """``ARCHIVE_SEARCH_ENGINE``, else ``[search] engine`` in ``settings.toml``, else Whoosh."""
+    """``ARCHIVE_SEARCH_ENGINE``, else ``[search] engine`` in ``settings.toml``, else
+    PostgreSQL when ``ARCHIVE_DATABASE_URL`` is set (every server reads one index), else
+    Whoosh."""
     engine = env.get("ARCHIVE_SEARCH_ENGINE") or ""
     where = "ARCHIVE_SEARCH_ENGINE"
     if not engine and settings_file.is_file():
         with settings_file.open("rb") as handle:
             engine = str(tomllib.load(handle).get("search", {}).get("engine", ""))
         where = f"{settings_file} [search] engine"
-    engine = engine.strip().lower() or "whoosh"
+    default = "postgres" if env.get("ARCHIVE_DATABASE_URL") else "whoosh"
+    engine = engine.strip().lower() or default
     if engine not in SEARCH_ENGINES:
         raise ValueError(f"{where}: one of {', '.join(SEARCH_ENGINES)}, not {engine!r}")
+    if engine == "postgres" and not env.get("ARCHIVE_DATABASE_URL"):
+        raise ValueError(f"{where}: the postgres engine needs ARCHIVE_DATABASE_URL")
     return engine
 
 

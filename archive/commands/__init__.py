@@ -36,6 +36,8 @@ _EXPORTS = {
     "prefill": "archive.commands.links",
     "reactivate_staff": "archive.commands.staff",
     "receive_invoice": "archive.commands.fees",
+    "record_greeting": "archive.commands.contacts",
+    "record_reminder": "archive.commands.contacts",
     "refuse_signature": "archive.commands.signoff",
     "register_staff": "archive.commands.staff",
     "require_actor": "archive.commands.common",

@@ -187,6 +187,14 @@ REPAIR_TYPES = (
 )
 
 SCORE = Integer(minimum=1, maximum=5)
+CHURN_REASONS = (
+    ("price", "价格"),
+    ("distance", "距离远"),
+    ("service", "服务不满意"),
+    ("other_store", "转到其他店"),
+    ("car_sold", "车已卖"),
+    ("other", "其他"),
+)
 
 # What a paper created from a work order takes from it ("从此委托书新建").
 FROM_ORDER = ("vin", "plate", "model", "mileage_km", "customer_name", "customer_phone")
@@ -570,6 +578,14 @@ KINDS: dict[str, Kind] = {
                     "快速处理表号",
                     "quick-handling form no",
                     Text(max_length=40),
+                ),
+                # Asked of a lapsed customer (客户流失率): why he no longer comes.
+                Field(
+                    "churn_reason",
+                    "流失原因",
+                    "churn reason",
+                    Choice(options=CHURN_REASONS),
+                    hint="回访流失客户时填写",
                 ),
             ),
             signers=("clerk",),

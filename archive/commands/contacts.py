@@ -1,0 +1,157 @@
+"""Recording the desk's contacts with customers: a maintenance reminder's outcome, a holiday
+greeting's result (``events.contacts.CustomerContact``).
+
+Each is checked before anything is saved: the person, the outcome, the note, and that the
+vehicle or customer is one the archive knows (from the vehicle-history read model, caught up
+with the log). A refusal leaves the archive as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from eventsourcing.application import AggregateNotFoundError
+
+from archive.bootstrap import Archive, opening
+from archive.commands.common import require_actor, save
+from archive.errors import FieldProblem, NotFound, ValidationFailed
+from archive.kinds.identifiers import normalize_phone
+from archive.kinds.text import check_text
+from archive.reports.greetings import GREETING_RESULTS
+from archive.reports.maintenance import REMINDER_OUTCOMES, due_of, mileage_of
+from archive.reports.visits import vehicle_visits
+from events.contacts import GREETING, REMINDER, CustomerContact
+from projections.runner import catch_up
+from projections.vehicles import VehicleHistory
+
+MAX_NOTE = 200
+
+
+def _choice(value: str, options: tuple[tuple[str, str], ...], field: str, what: str) -> str:
+    text = (value or "").strip()
+    for code, label in options:
+        if text in (code, label):
+            return code
+    allowed = "、".join(f"{label}（{code}）" for code, label in options)
+    raise ValidationFailed(
+        [FieldProblem(field, f"“{text}”不是可选的{what}，可选：{allowed}", f"bad {field} {text!r}")]
+    )
+
+
+def _note(note: str | None) -> str:
+    text = (note or "").strip()
+    if len(text) > MAX_NOTE:
+        raise ValidationFailed(
+            [FieldProblem("note", f"备注不能超过 {MAX_NOTE} 字", "the note is too long")]
+        )
+    return check_text(text, "note", "备注", multiline=True)
+
+
+@contextmanager
+def _vehicles(archive: Archive) -> Iterator[VehicleHistory]:
+    """The vehicle-history read model alone, caught up with the log, closed after use."""
+    with opening(archive.layout):
+        vehicles = VehicleHistory(archive.layout.projections_db)
+    try:
+        catch_up(vehicles, archive.log())
+        yield vehicles
+    finally:
+        vehicles.close()
+
+
+def _load_or_open(
+    archive: Archive, purpose: str, subject: str, occasion: str, actor: str
+) -> CustomerContact:
+    try:
+        found: CustomerContact = archive.app.repository.get(
+            CustomerContact.create_id(purpose, subject, occasion)
+        )
+        return found
+    except AggregateNotFoundError:
+        return CustomerContact.open(purpose, subject, occasion, actor, archive.now())
+
+
+def record_reminder(
+    archive: Archive,
+    vin: str,
+    outcome: str,
+    actor: str,
+    note: str | None = None,
+    due: str | date | None = None,
+) -> CustomerContact:
+    """Record how a periodic-maintenance reminder went for ``vin``, due on ``due`` (default:
+    when the car is due now, from all its visits)."""
+    require_actor(archive, actor)
+    code = _choice(outcome, REMINDER_OUTCOMES, "outcome", "提醒结果")
+    text = _note(note)
+    vin = (vin or "").strip().upper()
+    due_day: date | None = None
+    if due not in (None, ""):
+        try:
+            due_day = due if isinstance(due, date) else date.fromisoformat(str(due).strip())
+        except ValueError:
+            raise ValidationFailed(
+                [FieldProblem("due", f"到期日“{due}”不对，请写成 2026-12-05 这样", "bad due date")]
+            ) from None
+    with _vehicles(archive) as vehicles:
+        today = archive.now().astimezone(archive.settings.tz).date()
+        visits = vehicle_visits(vehicles, [vin], date.max).get(vin, []) if vin else []
+    if not visits:
+        raise NotFound(
+            "vehicle_not_found",
+            f"没有 VIN 为“{vin}”的到店记录：请核对车架号（17 位）",
+            f"no visit of a vehicle {vin!r}",
+        )
+    if due_day is None:
+        upto = [(d, mileage_of(f)) for d, f in visits if d <= today]
+        found = due_of(upto or [(d, mileage_of(f)) for d, f in visits], archive.settings.reports)
+        assert found is not None  # the car has a visit
+        due_day = found.day
+    contact = _load_or_open(archive, REMINDER, vin, due_day.isoformat(), actor)
+    contact.record_reminder(code, text, actor, archive.now())
+    save(archive, contact)
+    return contact
+
+
+def record_greeting(
+    archive: Archive,
+    customer: str,
+    holiday: str,
+    result: str,
+    actor: str,
+    note: str | None = None,
+) -> CustomerContact:
+    """Record how the greeting of ``customer`` (his mobile number) before ``holiday`` (its
+    code in the calendar, e.g. ``2027-spring``) went."""
+    require_actor(archive, actor)
+    code = _choice(result, GREETING_RESULTS, "result", "问候结果")
+    text = _note(note)
+    found = archive.settings.reports.holiday((holiday or "").strip())
+    if found is None:
+        codes = "、".join(h.code for h in archive.settings.reports.holidays[-6:])
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "holiday",
+                    f"节日表中没有“{holiday}”，请写节日代号，例如 {codes}",
+                    f"no holiday {holiday!r} in the calendar",
+                )
+            ]
+        )
+    key = normalize_phone(customer or "")
+    with _vehicles(archive) as vehicles:
+        known = vehicles.query(
+            "SELECT customer_key FROM customer_summaries WHERE customer_key = ?", (key,)
+        )
+    if not known:
+        raise NotFound(
+            "customer_not_found",
+            f"没有手机号为“{customer}”的客户：请核对号码（11 位）",
+            f"no customer {customer!r}",
+        )
+    contact = _load_or_open(archive, GREETING, key, found.code, actor)
+    contact.record_greeting(code, text, actor, archive.now())
+    save(archive, contact)
+    return contact

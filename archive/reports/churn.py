@@ -1,0 +1,222 @@
+"""客户流失率 (report 5): the customers who stopped coming, month by month and by service
+advisor, the reasons they gave when called, and whom to call.
+
+With P the configured period (``churn_months``) and E the day after the period asked for:
+a customer is *active before* E when he had a visit (a live work order) in the P months
+before E − P, and *lapsed* at E when, active before, he had no visit in the P months up to E.
+The rate is lapsed / active before. A month's trend point is the same count at that month's
+end, so each point compares two windows of P months and a customer lapses in one month only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+
+from archive.kinds.registry import CHURN_REASONS
+from archive.reports.model import (
+    Chart,
+    Column,
+    Figure,
+    Period,
+    Report,
+    ReportSource,
+    ReportSpec,
+    Series,
+    Table,
+)
+from archive.reports.periods import month_period
+from archive.reports.visits import add_months, card_fields, staff_name, visits_between
+
+TITLE = "客户流失率"
+REASON_LABELS = dict(CHURN_REASONS)
+
+LIST_COLUMNS = (
+    Column("customer", "客户"),
+    Column("phone", "电话"),
+    Column("car", "车辆"),
+    Column("last_visit", "上次到店", "date"),
+    Column("advisor", "服务顾问"),
+    Column("reason", "流失原因"),
+    Column("reason_date", "原因登记日期", "date"),
+)
+ADVISOR_COLUMNS = (
+    Column("advisor", "服务顾问"),
+    Column("active", "期初客户（人）", "int"),
+    Column("lapsed", "流失（人）", "int"),
+    Column("rate", "流失率", "percent"),
+)
+TREND_COLUMNS = (
+    Column("month", "月份"),
+    Column("active", "期初客户（人）", "int"),
+    Column("lapsed", "流失（人）", "int"),
+    Column("rate", "流失率", "percent"),
+)
+REASON_COLUMNS = (Column("reason", "流失原因"), Column("count", "次数", "int"))
+
+
+def _rate(lapsed: int, active: int) -> float | None:
+    return lapsed / active if active else None
+
+
+def split(days: dict[str, list[date]], end: date, months: int) -> tuple[set[str], set[str]]:
+    """(active before, lapsed) at ``end`` from each customer's visit days."""
+    cut, start = add_months(end, -months), add_months(end, -2 * months)
+    active, lapsed = set(), set()
+    for key, visits in days.items():
+        if any(start <= d < cut for d in visits):
+            active.add(key)
+            if not any(cut <= d < end for d in visits):
+                lapsed.add(key)
+    return active, lapsed
+
+
+def _trend_months(period: Period) -> list[Period]:
+    last = period.last_day
+    index = last.year * 12 + last.month - 1
+    return [month_period(i // 12, i % 12 + 1) for i in range(index - 11, index + 1)]
+
+
+def build(source: ReportSource, period: Period) -> Report:
+    months = source.archive.settings.reports.churn_months
+    trend = _trend_months(period)
+    visits = visits_between(
+        source.models.vehicles, add_months(trend[0].end, -2 * months), period.end
+    )
+    days: dict[str, list[date]] = defaultdict(list)
+    last_before_cut: dict[str, str] = {}  # customer -> doc_id of his last visit before E − P
+    cut = add_months(period.end, -months)
+    for visit in visits:
+        if visit.customer_key is None:
+            continue
+        days[visit.customer_key].append(visit.day)
+        if visit.day < cut:
+            last_before_cut[visit.customer_key] = visit.doc_id
+    points = []
+    for month in trend:
+        active, lapsed = split(days, month.end, months)  # visits after its end do not count
+        points.append((month.label, len(active), len(lapsed)))
+    active, lapsed = split(days, period.end, months)
+    fields = card_fields(source.models.vehicles, (last_before_cut[k] for k in active))
+    owner = {
+        k: staff_name(source, fields[last_before_cut[k]].get("service_advisor")) for k in active
+    }
+    reasons = source.models.contacts.churn_reasons(period.start.isoformat(), period.end.isoformat())
+    latest = _latest_reasons(source, period.end)
+    rows = []
+    for key in sorted(
+        lapsed, key=lambda k: (fields[last_before_cut[k]].get("business_date") or "", k)
+    ):
+        card = fields[last_before_cut[key]]
+        reason = latest.get(key)
+        rows.append(
+            {
+                "customer": card.get("customer_name"),
+                "phone": key,
+                "car": " ".join(str(card[c]) for c in ("plate", "model") if card.get(c)),
+                "last_visit": card.get("business_date"),
+                "advisor": owner[key],
+                "reason": REASON_LABELS.get(reason[0]) if reason else None,
+                "reason_date": reason[1] if reason else None,
+            }
+        )
+    by_advisor: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for key in active:
+        by_advisor[owner[key] or "（未填）"][0] += 1
+        by_advisor[owner[key] or "（未填）"][1] += key in lapsed
+    counted = Counter(r["reason"] for r in reasons)
+    return Report(
+        name=SPEC.name,
+        title=TITLE,
+        period=period,
+        dealer=source.archive.settings.dealer_name,
+        generated_at=source.archive.now(),
+        figures=[
+            Figure("active", "期初客户（人）", len(active)),
+            Figure("lapsed", "流失客户（人）", len(lapsed)),
+            Figure("rate", "流失率", _rate(len(lapsed), len(active)), "percent"),
+            Figure("reasons", "登记流失原因（次）", len(reasons)),
+        ],
+        charts=[
+            Chart(
+                "trend",
+                "近 12 个月流失率",
+                "line",
+                [label for label, _, _ in points],
+                [
+                    Series(
+                        "流失率",
+                        [None if a == 0 else round(lp / a * 100, 1) for _, a, lp in points],
+                    )
+                ],
+                unit="%",
+            )
+        ],
+        tables=[
+            Table("lapsed", "流失客户回访名单", LIST_COLUMNS, rows, empty="没有流失客户"),
+            Table(
+                "advisors",
+                "按服务顾问",
+                ADVISOR_COLUMNS,
+                [
+                    {"advisor": name, "active": a, "lapsed": lp, "rate": _rate(lp, a)}
+                    for name, (a, lp) in sorted(by_advisor.items())
+                ],
+                total={
+                    "advisor": "合计",
+                    "active": len(active),
+                    "lapsed": len(lapsed),
+                    "rate": _rate(len(lapsed), len(active)),
+                },
+            ),
+            Table(
+                "reasons",
+                "流失原因（本期回访登记）",
+                REASON_COLUMNS,
+                [
+                    {"reason": label, "count": counted[code]}
+                    for code, label in CHURN_REASONS
+                    if counted[code]
+                ],
+                total={"reason": "合计", "count": len(reasons)},
+                empty="本期回访没有登记流失原因",
+            ),
+            Table(
+                "trend",
+                "按月流失率",
+                TREND_COLUMNS,
+                [
+                    {"month": label, "active": a, "lapsed": lp, "rate": _rate(lp, a)}
+                    for label, a, lp in points
+                ],
+            ),
+        ],
+        notes=[
+            f"流失：在截止日前 {months} 个月内没有到店（有效的维修委托书），而在此之前的 "
+            f"{months} 个月内到过店的客户；截止日为本期最后一天的次日。",
+            "流失率 = 流失客户 ÷ 期初客户（截止日前 "
+            f"{2 * months} 个月至前 {months} 个月之间到过店的客户）。客户以手机号区分。",
+            "每月的流失率按该月月底计算；服务顾问为客户在期初窗口内最后一次到店的接待顾问。",
+            "流失原因：本期回访记录中登记的“流失原因”次数（作废的不计）；名单中显示该客户"
+            "截止日前最近一次登记的原因。",
+        ],
+    )
+
+
+def _latest_reasons(source: ReportSource, end: date) -> dict[str, tuple[str, str]]:
+    """customer -> (reason, date) of his latest callback with a reason before ``end``."""
+    found: dict[str, tuple[str, str]] = {}
+    for row in source.models.contacts.churn_reasons("0000-01-01", end.isoformat()):
+        if row["customer_key"]:
+            found[row["customer_key"]] = (row["reason"], row["business_date"])
+    return found
+
+
+SPEC = ReportSpec(
+    name="churn",
+    title=TITLE,
+    periods=("month", "year"),
+    build=build,
+    due="month_3rd",
+    summary="超过设定期限未到店的客户、按月和按服务顾问的流失率、流失原因和回访名单",
+)

@@ -1,0 +1,134 @@
+"""节日问候 (report 9): whom to greet before each holiday of the calendar, and how each
+greeting went.
+
+A holiday belongs to the month of its eve (元旦 2027-01-01 to December 2026's list, 国庆 to
+September's): the list is made in the days before it. The customers to greet are those with a
+visit (a live work order) in the ``greeting_months`` before the holiday.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
+from archive.reports.settings import Holiday
+from archive.reports.visits import VISIT, add_months
+from events.contacts import GREETING
+
+TITLE = "节日问候"
+GREETING_RESULTS = (
+    ("sms", "已发短信"),
+    ("called", "已电话问候"),
+    ("no_answer", "未接通"),
+    ("declined", "客户谢绝"),
+)
+RESULT_LABELS = dict(GREETING_RESULTS)
+NOT_YET = "未问候"
+
+COLUMNS = (
+    Column("customer", "客户"),
+    Column("phone", "电话"),
+    Column("last_visit", "节前最近到店", "date"),
+    Column("visits", "期间到店（次）", "int"),
+    Column("advisor", "服务顾问"),
+    Column("result", "问候结果"),
+    Column("note", "备注"),
+)
+
+
+def holidays_of(source: ReportSource, period: Period) -> list[Holiday]:
+    """The calendar's holidays whose eve falls in ``period``."""
+    return [
+        h for h in source.archive.settings.reports.holidays if h.day - timedelta(days=1) in period
+    ]
+
+
+def to_greet(source: ReportSource, holiday: Holiday) -> list[dict[str, Any]]:
+    """The customers with a visit in the configured months before ``holiday``."""
+    months = source.archive.settings.reports.greeting_months
+    rows = source.models.vehicles.query(
+        "SELECT r.customer_key AS customer_key, MAX(r.business_date) AS last_visit,"
+        " COUNT(*) AS visits, c.name AS name, c.service_advisor AS advisor"
+        " FROM vehicle_records r JOIN customer_summaries c ON c.customer_key = r.customer_key"
+        " WHERE r.kind = ? AND r.voided = 0 AND r.business_date >= ? AND r.business_date < ?"
+        " GROUP BY r.customer_key, c.name, c.service_advisor ORDER BY r.customer_key",
+        (VISIT, add_months(holiday.day, -months).isoformat(), holiday.day.isoformat()),
+    )
+    return [dict(row) for row in rows]
+
+
+def _staff_names(source: ReportSource) -> dict[str, str]:
+    return {p.username: p.name for p in source.archive.staff.refresh().values()}
+
+
+def build(source: ReportSource, period: Period) -> Report:
+    months = source.archive.settings.reports.greeting_months
+    holidays = holidays_of(source, period)
+    recorded = source.models.contacts.outcomes(GREETING, [h.code for h in holidays])
+    names = _staff_names(source)
+    tables, results, total = [], Counter[Any](), 0
+    for holiday in holidays:
+        rows = []
+        for found in to_greet(source, holiday):
+            outcome = recorded.get((found["customer_key"], holiday.code))
+            results[outcome["outcome"] if outcome else None] += 1
+            rows.append(
+                {
+                    "customer": found["name"],
+                    "phone": found["customer_key"],
+                    "last_visit": found["last_visit"],
+                    "visits": found["visits"],
+                    "advisor": names.get(found["advisor"] or "", found["advisor"]),
+                    "result": RESULT_LABELS.get(outcome["outcome"], outcome["outcome"])
+                    if outcome
+                    else NOT_YET,
+                    "result_code": outcome["outcome"] if outcome else None,
+                    "note": (outcome["note"] or None) if outcome else None,
+                    "holiday": holiday.code,
+                }
+            )
+        total += len(rows)
+        tables.append(
+            Table(
+                f"greet-{holiday.code}",
+                f"{holiday.label} 问候名单",
+                COLUMNS,
+                rows,
+                empty="没有需要问候的客户",
+            )
+        )
+    figures = [
+        Figure("holidays", "本月节日（个）", len(holidays)),
+        Figure("to_greet", "应问候（人次）", total),
+        *(Figure(code, label, results[code]) for code, label in GREETING_RESULTS),
+        Figure("not_greeted", NOT_YET, results[None]),
+    ]
+    return Report(
+        name=SPEC.name,
+        title=TITLE,
+        period=period,
+        dealer=source.archive.settings.dealer_name,
+        generated_at=source.archive.now(),
+        figures=figures,
+        tables=tables
+        or [Table("none", "本月节日", COLUMNS, [], empty="本月没有节日（按节日前一天归月）")],
+        notes=[
+            "节日按其前一天所在的月份列出（元旦列在上一年 12 月，国庆列在 9 月）；"
+            "春节、中秋节为农历节日，日期按设置中的节日表。",
+            f"应问候：节日前 {months} 个月内到过店（有效的维修委托书）的客户，按手机号区分；"
+            "服务顾问为客户最近一次到店的接待顾问。",
+            "问候结果：登记的最近一次结果；未登记的显示“未问候”。",
+        ],
+    )
+
+
+SPEC = ReportSpec(
+    name="greetings",
+    title=TITLE,
+    periods=("month",),
+    build=build,
+    summary="节日前应问候的客户名单和问候结果",
+    page_extra="pages/_contact_outcome.html",
+)

@@ -1,0 +1,236 @@
+"""定期保养一览表 (report 6): the vehicles due for periodic maintenance in a month, the outcome
+of each reminder, and the month's first-service thank-you letters.
+
+A car is due ``maintenance_months`` after its last visit, or once it has run
+``maintenance_km`` more kilometres, whichever comes first. Its pace (km a day) is its own:
+from the first to the last visit before the month that recorded a mileage, when they are at
+least 30 days apart and the mileage grew; a car without such a pair is due by date only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
+from archive.reports.settings import ReportSettings
+from archive.reports.visits import add_months, staff_name, vehicle_visits
+from events.contacts import REMINDER
+
+TITLE = "定期保养一览表"
+MIN_PACE_DAYS = 30  # two visits closer than this say little about a car's pace
+REMINDER_OUTCOMES = (
+    ("called", "已电话提醒"),
+    ("letter_sent", "已寄邀请信"),
+    ("booked", "已预约"),
+    ("declined", "客户谢绝"),
+)
+OUTCOME_LABELS = dict(REMINDER_OUTCOMES)
+NOT_YET = "未联系"
+FIRST_SERVICE = "first_service_voucher"
+
+DUE_COLUMNS = (
+    Column("due", "到期日", "date"),
+    Column("by", "到期依据"),
+    Column("plate", "车牌"),
+    Column("model", "车型"),
+    Column("vin", "VIN（车架号）"),
+    Column("customer", "客户"),
+    Column("phone", "电话"),
+    Column("last_visit", "上次到店", "date"),
+    Column("last_km", "上次里程（km）", "int"),
+    Column("km_per_day", "日均里程（km）"),
+    Column("advisor", "服务顾问"),
+    Column("outcome", "提醒结果"),
+    Column("note", "备注"),
+)
+LETTER_COLUMNS = (
+    Column("number", "首保凭证号"),
+    Column("day", "首保日期", "date"),
+    Column("plate", "车牌"),
+    Column("model", "车型"),
+    Column("customer", "客户"),
+    Column("phone", "电话"),
+)
+
+
+@dataclass(frozen=True)
+class Due:
+    """When a car is due, from its visits before some day."""
+
+    last_visit: date
+    last_km: int | None
+    km_per_day: float | None
+    by_date: date
+    by_km: date | None
+
+    @property
+    def day(self) -> date:
+        return min(self.by_date, self.by_km) if self.by_km else self.by_date
+
+    @property
+    def by(self) -> str:
+        return "里程" if self.by_km is not None and self.by_km < self.by_date else "时间"
+
+
+def due_of(visits: list[tuple[date, int | None]], settings: ReportSettings) -> Due | None:
+    """When the car of these visits (date, mileage; oldest first) is due; None: no visit."""
+    if not visits:
+        return None
+    last_day, last_km = visits[-1]
+    by_date = add_months(last_day, settings.maintenance_months)
+    with_km = [(d, km) for d, km in visits if km is not None]
+    pace = None
+    if len(with_km) >= 2 and last_km is not None:
+        (first_day, first_km), (to_day, to_km) = with_km[0], with_km[-1]
+        days = (to_day - first_day).days
+        if days >= MIN_PACE_DAYS and to_km > first_km:
+            pace = (to_km - first_km) / days
+    by_km = None
+    if pace is not None:
+        by_km = last_day + timedelta(days=math.ceil(settings.maintenance_km / pace))
+    return Due(last_day, last_km, round(pace, 1) if pace else None, by_date, by_km)
+
+
+def mileage_of(fields: dict[str, Any]) -> int | None:
+    value = fields.get("mileage_km")
+    return int(value) if value not in (None, "") else None
+
+
+def due_vehicles(source: ReportSource, start: date, end: date) -> list[dict[str, Any]]:
+    """The cars due in [start, end) as their visits before ``start`` say, by due date."""
+    settings = source.archive.settings.reports
+    vehicles = source.models.vehicles
+    # A car last seen before this window was due by date before ``start`` already.
+    window = add_months(start, -settings.maintenance_months) - timedelta(days=3)
+    candidates = [
+        r["vin"]
+        for r in vehicles.query(
+            "SELECT DISTINCT vin FROM vehicle_records WHERE kind = 'work_order' AND voided = 0"
+            " AND vin IS NOT NULL AND business_date >= ? AND business_date < ?",
+            (window.isoformat(), start.isoformat()),
+        )
+    ]
+    found = []
+    for vin, visits in vehicle_visits(vehicles, candidates, start).items():
+        due = due_of([(d, mileage_of(f)) for d, f in visits], settings)
+        if due is None or not start <= due.day < end:
+            continue
+        last = visits[-1][1]
+        found.append({"vin": vin, "due": due, "fields": last})
+    found.sort(key=lambda r: (r["due"].day, r["vin"]))
+    return found
+
+
+def current_due(source: ReportSource, vin: str, today: date) -> Due | None:
+    """When ``vin`` is due now, from all its visits up to today."""
+    visits = vehicle_visits(source.models.vehicles, [vin], today + timedelta(days=1)).get(vin, [])
+    return due_of([(d, mileage_of(f)) for d, f in visits], source.archive.settings.reports)
+
+
+def first_service_letters(source: ReportSource, period: Period) -> list[dict[str, Any]]:
+    """The month's live first-service vouchers: one thank-you letter each."""
+    rows = source.models.vehicles.query(
+        "SELECT number, business_date, fields FROM vehicle_records WHERE kind = ?"
+        " AND voided = 0 AND business_date >= ? AND business_date < ?"
+        " ORDER BY business_date, number",
+        (FIRST_SERVICE, period.start.isoformat(), period.end.isoformat()),
+    )
+    letters = []
+    for row in rows:
+        fields = json.loads(row["fields"])
+        letters.append(
+            {
+                "number": row["number"],
+                "day": date.fromisoformat(row["business_date"]),
+                "plate": fields.get("plate"),
+                "model": fields.get("model"),
+                "vin": fields.get("vin"),
+                "customer": fields.get("customer_name"),
+                "phone": fields.get("customer_phone"),
+            }
+        )
+    return letters
+
+
+def _due_rows(source: ReportSource, period: Period) -> list[dict[str, Any]]:
+    due = due_vehicles(source, period.start, period.end)
+    outcomes = source.models.contacts.outcomes(
+        REMINDER, sorted({r["due"].day.isoformat() for r in due})
+    )
+    rows = []
+    for item in due:
+        fields, when = item["fields"], item["due"]
+        recorded = outcomes.get((item["vin"], when.day.isoformat()))
+        rows.append(
+            {
+                "due": when.day,
+                "by": when.by,
+                "plate": fields.get("plate"),
+                "model": fields.get("model"),
+                "vin": item["vin"],
+                "customer": fields.get("customer_name"),
+                "phone": fields.get("customer_phone"),
+                "last_visit": when.last_visit,
+                "last_km": when.last_km,
+                "km_per_day": when.km_per_day,
+                "advisor": staff_name(source, fields.get("service_advisor")),
+                "outcome": OUTCOME_LABELS.get(recorded["outcome"], recorded["outcome"])
+                if recorded
+                else NOT_YET,
+                "outcome_code": recorded["outcome"] if recorded else None,
+                "note": (recorded["note"] or None) if recorded else None,
+            }
+        )
+    return rows
+
+
+def build(source: ReportSource, period: Period) -> Report:
+    settings = source.archive.settings.reports
+    rows = _due_rows(source, period)
+    letters = first_service_letters(source, period)
+    outcomes = Counter(r["outcome_code"] for r in rows)
+    figures = [
+        Figure("due", "本月到期（台）", len(rows)),
+        Figure("by_date", "按时间到期", sum(r["by"] == "时间" for r in rows)),
+        Figure("by_km", "按里程到期", sum(r["by"] == "里程" for r in rows)),
+        *(Figure(code, label, outcomes[code]) for code, label in REMINDER_OUTCOMES),
+        Figure("not_contacted", NOT_YET, outcomes[None]),
+        Figure("letters", "首保感谢信（封）", len(letters)),
+    ]
+    return Report(
+        name=SPEC.name,
+        title=TITLE,
+        period=period,
+        dealer=source.archive.settings.dealer_name,
+        generated_at=source.archive.now(),
+        figures=figures,
+        tables=[
+            Table("due", "本月到期车辆", DUE_COLUMNS, rows, empty="本月没有到期的车辆"),
+            Table("letters", "首保感谢信", LETTER_COLUMNS, letters, empty="本月没有首保"),
+        ],
+        notes=[
+            f"到期：上次到店（有效的维修委托书）后 {settings.maintenance_months} 个月，"
+            f"或行驶 {settings.maintenance_km} 公里，以先到者为准；按本月 1 日之前的到店记录计算。",
+            f"日均里程：取本车本月之前第一次和最后一次有里程的到店记录，两次相隔至少 "
+            f"{MIN_PACE_DAYS} 天且里程增加时，用里程差除以天数；没有这样两次记录的车只按时间。",
+            "提醒结果：服务顾问或信息员登记的最近一次结果（已电话提醒、已寄邀请信、已预约、"
+            "客户谢绝）；未登记的显示“未联系”。",
+            "首保感谢信：本月首保日期的有效首保凭证，每份一封；邀请信和感谢信可一起打印"
+            "（archive letters --month 或本页“打印邀请信”）。",
+        ],
+    )
+
+
+SPEC = ReportSpec(
+    name="maintenance",
+    title=TITLE,
+    periods=("month",),
+    build=build,
+    summary="本月到期的定期保养车辆、提醒结果，以及邀请信和首保感谢信",
+    page_extra="pages/_contact_outcome.html",
+)
