@@ -15,7 +15,7 @@ from pypdf import PdfWriter
 
 from archive import commands
 from archive.bootstrap import Archive, ReadModels, open_read_models
-from archive.config import SEARCH_ENGINES
+from archive.config import FILE_ENGINES, SEARCH_ENGINES, Settings
 
 VALID_VIN = "1M8GDM9AXKP042788"
 OTHER_VIN = "LSVAM4188C2184825"
@@ -217,13 +217,18 @@ def edit_manifest(
     return out.getvalue()
 
 
+def engines_for(settings: Settings) -> tuple[str, ...]:
+    """The search engines an archive on ``settings`` can use: postgres needs its database."""
+    return SEARCH_ENGINES if settings.database_url else FILE_ENGINES
+
+
 @contextmanager
 def each_engine(archive: Archive) -> Iterator[dict[str, ReadModels]]:
     """The read models of ``archive`` once per search engine, each caught up (the engines'
     conformance tests ask every query of both)."""
     opened: dict[str, ReadModels] = {}
     try:
-        for engine in SEARCH_ENGINES:
+        for engine in engines_for(archive.settings):
             archive.settings = replace(archive.settings, search_engine=engine)
             opened[engine] = models = open_read_models(archive)
             models.runner.catch_up()

@@ -12,10 +12,9 @@ import pytest
 
 from archive import commands
 from archive.bootstrap import Archive, ReadModels
-from archive.config import SEARCH_ENGINES
 from archive.queries.search import FLAG_LABELS
 from events.document import Document
-from tests.support import each_engine, warranty_claim, work_order
+from tests.support import each_engine, engines_for, warranty_claim, work_order
 
 SQLITE_ONLY = pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
 
@@ -192,7 +191,7 @@ def test_what_ocr_read_on_a_scan_is_found_until_the_scan_is_withdrawn(team: Arch
         )
 
     change(team, "work_order", "WO-0001", read)
-    for engine in SEARCH_ENGINES:
+    for engine in engines_for(team.settings):
         team.settings = replace(team.settings, search_engine=engine)
         with team.read_models() as models:
             models.runner.catch_up()
@@ -200,7 +199,7 @@ def test_what_ocr_read_on_a_scan_is_found_until_the_scan_is_withdrawn(team: Arch
             models.runner.rebuild("search")
             assert numbers(models, "顿挫") == ["WO-0001"], (engine, "rebuilt")
     commands.withdraw_scan(team, "work_order", "WO-0001", scan.sha256, "扫错了", "admin")
-    for engine in SEARCH_ENGINES:
+    for engine in engines_for(team.settings):
         team.settings = replace(team.settings, search_engine=engine)
         with team.read_models() as models:
             models.runner.catch_up()

@@ -1,16 +1,26 @@
 """The engines' conformance suite: the same queries on the same small demo month give the same
-hits in Whoosh and in Tantivy (in the same order where the order is by date), and a rebuild
-gives what following the log gave."""
+hits in Whoosh, Tantivy and PostgreSQL (in the same order where the order is by date), and a
+rebuild gives what following the log gave.
+
+The demo's events are in SQLite; the postgres engine keeps its index in a throwaway database
+of the test cluster (as ``bench/search.py`` does), so one demo serves every engine."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from archive.bootstrap import Archive, ReadModels, open_archive
-from archive.config import SEARCH_ENGINES, Settings
+from archive.bootstrap import Archive, open_archive
+from archive.config import FILE_ENGINES, SEARCH_ENGINES, Settings
 from archive.demo import DemoSpec, generate, load
+from archive.kinds.catalog import RegistryCatalog
+from projections.runner import ProjectionRunner
+from projections.search.projection import SearchProjection
+from tests.pgcluster import PostgresCluster
 from tests.support import FakeClock, each_engine
 
 QUERIES = [
@@ -54,12 +64,27 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
 
 
 @pytest.fixture(scope="module")
-def engines(demo: Archive) -> Iterator[dict[str, ReadModels]]:
-    with each_engine(demo) as opened:
-        yield opened
+def engines(demo: Archive, postgres_cluster: PostgresCluster) -> Iterator[dict[str, Any]]:
+    """Each engine's read models (what the tests use of them: ``search`` and ``runner``)."""
+    from projections.search.pg_backend import PgSearchBackend
+
+    name = f"engines_{uuid.uuid4().hex[:12]}"
+    backend = PgSearchBackend(postgres_cluster.create_database(name))
+    search = SearchProjection(
+        backend, demo.app, RegistryCatalog(demo.settings.deadline_days), demo.settings.tz,
+        clock=demo.now,
+    )  # fmt: skip
+    runner = ProjectionRunner(demo.app, [search])
+    runner.catch_up()
+    try:
+        with each_engine(demo) as opened:
+            yield {**opened, "postgres": SimpleNamespace(search=search, runner=runner)}
+    finally:
+        runner.close()
+        postgres_cluster.drop_database(name)
 
 
-def answer(models: ReadModels, query: str) -> tuple[int, set[tuple[str, str, int]], list[str]]:
+def answer(models: Any, query: str) -> tuple[int, set[tuple[str, str, int]], list[str]]:
     """How many, which (document, entry, version), and the dates in the order given; the order
     by relevance is each engine's own, so only the dates of a date-sorted answer count."""
     result = models.search.search(query, page_size=500)
@@ -70,22 +95,20 @@ def answer(models: ReadModels, query: str) -> tuple[int, set[tuple[str, str, int
 
 
 @pytest.mark.parametrize("query", QUERIES)
-def test_every_engine_gives_the_same_hits(engines: dict[str, ReadModels], query: str) -> None:
+def test_every_engine_gives_the_same_hits(engines: dict[str, Any], query: str) -> None:
     whoosh, *others = (answer(models, query) for models in engines.values())
     for other in others:
         assert other == whoosh
 
 
-def test_the_mix_finds_something(engines: dict[str, ReadModels]) -> None:
+def test_the_mix_finds_something(engines: dict[str, Any]) -> None:
     """The conformance above is worth something only if the queries hit documents."""
     found = [q for q in QUERIES if answer(engines["whoosh"], q)[0]]
     assert len(found) >= len(QUERIES) - 3, set(QUERIES) - set(found)
 
 
 @pytest.mark.parametrize("engine", SEARCH_ENGINES)
-def test_a_rebuild_gives_what_following_the_log_gave(
-    engines: dict[str, ReadModels], engine: str
-) -> None:
+def test_a_rebuild_gives_what_following_the_log_gave(engines: dict[str, Any], engine: str) -> None:
     models = engines[engine]
     before = {q: answer(models, q) for q in QUERIES}
     entries = list(models.search.backend.entries())
@@ -94,9 +117,9 @@ def test_a_rebuild_gives_what_following_the_log_gave(
     assert {q: answer(models, q) for q in QUERIES} == before
 
 
-@pytest.mark.parametrize("engine", SEARCH_ENGINES)
+@pytest.mark.parametrize("engine", FILE_ENGINES)
 def test_a_rebuild_swaps_the_whole_index_in_and_leaves_no_folder_behind(
-    engines: dict[str, ReadModels], engine: str
+    engines: dict[str, Any], engine: str
 ) -> None:
     models = engines[engine]
     live = models.search.backend.directory
@@ -110,9 +133,9 @@ def test_a_rebuild_swaps_the_whole_index_in_and_leaves_no_folder_behind(
     ]
 
 
-@pytest.mark.parametrize("engine", SEARCH_ENGINES)
+@pytest.mark.parametrize("engine", FILE_ENGINES)
 def test_following_a_log_with_nothing_new_commits_nothing(
-    engines: dict[str, ReadModels], engine: str
+    engines: dict[str, Any], engine: str
 ) -> None:
     models = engines[engine]
     models.runner.catch_up()
@@ -131,3 +154,11 @@ def test_the_engine_is_a_setting(tmp_path) -> None:
     assert search_engine(settings, {"ARCHIVE_SEARCH_ENGINE": "Whoosh"}) == "whoosh"
     with pytest.raises(ValueError, match="lucene"):
         search_engine(settings, {"ARCHIVE_SEARCH_ENGINE": "lucene"})
+    # Several servers on one database read one index: postgres unless another is chosen.
+    url = {"ARCHIVE_DATABASE_URL": "postgresql://archive@db/archive"}
+    assert search_engine(settings, url) == "tantivy"
+    settings.unlink()
+    assert search_engine(settings, url) == "postgres"
+    assert search_engine(settings, {**url, "ARCHIVE_SEARCH_ENGINE": "whoosh"}) == "whoosh"
+    with pytest.raises(ValueError, match="ARCHIVE_DATABASE_URL"):
+        search_engine(settings, {"ARCHIVE_SEARCH_ENGINE": "postgres"})

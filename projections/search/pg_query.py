@@ -1,0 +1,92 @@
+"""The query language's tree as SQL over the PostgreSQL engine's entries: words as a
+``tsquery`` on ``terms``, exact values as ``keys && ARRAY[...]`` (both in one GIN index),
+dates as a range of ``business_date``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.search.backend import day_number, word_lookups
+from projections.search.pg_schema import Analysis, key, tsquery
+from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
+from projections.search.words import with_synonyms
+
+# Fields that are columns of their own rather than elements of ``keys``: every query names
+# them, and nearly every entry has the same value, so an index would not help.
+COLUMN_FILTERS = frozenset({"entry", "doc_voided"})
+
+
+class SqlQuery:
+    """A parsed query as a WHERE clause with its parameters; the words found (for snippets)
+    and the words a relevance rank counts."""
+
+    def __init__(self, query: Query, analysis: Analysis) -> None:
+        self._analysis = analysis
+        self.params: list[Any] = []
+        self.terms: list[str] = []
+        self.ranked: list[str] = []
+        parts = [] if query.history else ["entry = 'current'"]
+        parts += [p for p in (self._sql(n, True) for n in query.where.parts) if p]
+        self.where = " AND ".join(parts) or "TRUE"
+
+    def _sql(self, node: Node, positive: bool) -> str:
+        if isinstance(node, AllOf):
+            parts = [p for p in (self._sql(n, positive) for n in node.parts) if p]
+            return "(" + " AND ".join(parts) + ")" if parts else ""
+        if isinstance(node, AnyOf):
+            return self._any(node.parts, positive)
+        if isinstance(node, Not):
+            inner = self._sql(node.part, False)
+            return f"NOT {inner}" if inner else ""
+        if isinstance(node, Term):
+            return self._any((node,), positive)
+        if isinstance(node, DateRange):
+            self.params += [day_number(node.start), day_number(node.end)]
+            return f"({node.field} BETWEEN %s AND %s)"
+        if isinstance(node, Text):
+            return self._text(node.words, positive)
+        raise TypeError(node)
+
+    def _any(self, nodes: tuple[Node, ...], positive: bool) -> str:
+        """Alternatives: the exact values among them as one array overlap (one index
+        look-up), the rest each on its own."""
+        values = [
+            key("number_key" if n.field == "number" else n.field, n.value)
+            for n in nodes
+            if isinstance(n, Term) and n.field not in COLUMN_FILTERS
+        ]
+        parts = []
+        if values:
+            self.params.append(values)
+            parts.append("keys && %s::text[]")
+        for node in nodes:
+            if isinstance(node, Term) and node.field in COLUMN_FILTERS:
+                parts.append(self._column(node))
+            elif not isinstance(node, Term):
+                parts.append(self._sql(node, positive))
+        return "(" + " OR ".join(p for p in parts if p) + ")"
+
+    def _column(self, node: Term) -> str:
+        if node.field == "doc_voided":
+            return "doc_voided" if node.value == "yes" else "NOT doc_voided"
+        self.params.append(node.value)
+        return "entry = %s"
+
+    def _text(self, words: str, positive: bool) -> str:
+        """A typed word: its Chinese words (each, or a synonym, in any text field), or one of
+        the exact keys it may be."""
+        lookups = [key(f, v) for f, v in word_lookups(words)]
+        groups = [with_synonyms(t) for t in self._analysis.query_terms(words)]
+        if not groups:
+            self.params.append(lookups)
+            return "(keys && %s::text[])"
+        if positive:
+            for group in groups:
+                self.terms.extend(group)
+                self.ranked.extend(group)
+        self.params += [tsquery(groups), lookups]
+        return "(terms @@ %s::tsquery OR keys && %s::text[])"
+
+    def rank_query(self) -> str:
+        """Any of the positive words: an entry with more of them ranks higher."""
+        return tsquery([tuple(dict.fromkeys(self.ranked))])
