@@ -17,6 +17,7 @@ from typing import Any
 
 from archive import commands
 from archive.bootstrap import Archive
+from archive.demo.fees import ReceiveInvoice, RequestInvoice, apply_fee_operation
 from archive.demo.media import scan_pdf, signature_png
 from archive.demo.ops import (
     AmendDocument,
@@ -174,6 +175,9 @@ class _Loader:
 
     def apply(self, op: Operation) -> None:
         archive, summary = self.archive, self.summary
+        if isinstance(op, RequestInvoice | ReceiveInvoice):  # not a document: no version kept
+            apply_fee_operation(archive, op)
+            return
         if isinstance(op, FileDraftedReport):
             doc = commands.file_document(archive, op.kind, drafted_report(archive, op), op.actor)
             self.documents[op.kind] += 1

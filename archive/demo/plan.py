@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from archive.demo.callbacks import CallDesk
+from archive.demo.complaints import complaint_operations
 from archive.demo.corrections import Corrector, correction_kinds
 from archive.demo.delivery_calls import add_delivery_callbacks
 from archive.demo.desk import TZ, Desk, parse_month, to_utc
+from archive.demo.fees import fee_operations
 from archive.demo.fleet import remember_cars
 from archive.demo.numbering import Sequences
 from archive.demo.ops import FileDocument, Operation, SubmitClaim
@@ -120,6 +122,7 @@ def generate(spec: DemoSpec) -> DemoPlan:
         for index, month in enumerate(spec.month_list())
     ]
     operations = [op for month in months for op in month.operations]
+    operations += fee_operations(spec.month_list(), roster)  # each month's invoice
     operations.sort(key=lambda op: op.at)  # stable: a paper's own steps keep their order
     if spec.until is not None:
         # A paper's steps are in time order and what refers to a paper comes after it, so
@@ -194,6 +197,7 @@ def _plan_month(
     unsigned = _leave_unsigned(rng, book, spec.unsigned_share)
     remember_cars(people, visits)
     operations = [op for paper in book.papers for op in paper.operations(rng, desk)]
+    operations += complaint_operations(book, visits)  # their own random stream
     anomaly = next((v for v in visits if v.odometer_anomaly), None)
     return _Month(
         operations,
