@@ -53,7 +53,7 @@ def _note(note: str | None) -> str:
 def _vehicles(archive: Archive) -> Iterator[VehicleHistory]:
     """The vehicle-history read model alone, caught up with the log, closed after use."""
     with opening(archive.layout):
-        vehicles = VehicleHistory(archive.layout.projections_db)
+        vehicles = VehicleHistory(archive.read_models_location)
     try:
         catch_up(vehicles, archive.log())
         yield vehicles

@@ -18,7 +18,7 @@ from typing import Any
 
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
 from archive.reports.settings import ReportSettings
-from archive.reports.visits import add_months, staff_name, vehicle_visits
+from archive.reports.visits import add_months, chunks, staff_name, vehicle_visits
 from events.contacts import REMINDER
 
 TITLE = "定期保养一览表"
@@ -140,18 +140,29 @@ def first_service_letters(source: ReportSource, period: Period) -> list[dict[str
         " ORDER BY business_date, number",
         (FIRST_SERVICE, period.start.isoformat(), period.end.isoformat()),
     )
+    cards = [json.loads(row["fields"]) for row in rows]
+    # A voucher names the car, not always its model or owner's phone: the car's summary does.
+    owners = {}
+    for chunk in chunks({str(c["vin"]) for c in cards if c.get("vin")}):
+        marks = ",".join("?" * len(chunk))
+        for car in source.models.vehicles.query(
+            "SELECT vin, plate, model, customer_name, customer_phone FROM vehicle_summaries"
+            f" WHERE vin IN ({marks})",
+            tuple(chunk),
+        ):
+            owners[car["vin"]] = dict(car)
     letters = []
-    for row in rows:
-        fields = json.loads(row["fields"])
+    for row, fields in zip(rows, cards, strict=True):
+        car = owners.get(fields.get("vin")) or {}
         letters.append(
             {
                 "number": row["number"],
                 "day": date.fromisoformat(row["business_date"]),
-                "plate": fields.get("plate"),
-                "model": fields.get("model"),
+                "plate": fields.get("plate") or car.get("plate"),
+                "model": fields.get("model") or car.get("model"),
                 "vin": fields.get("vin"),
-                "customer": fields.get("customer_name"),
-                "phone": fields.get("customer_phone"),
+                "customer": fields.get("customer_name") or car.get("customer_name"),
+                "phone": fields.get("customer_phone") or car.get("customer_phone"),
             }
         )
     return letters
