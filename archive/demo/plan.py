@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from archive.demo.callbacks import CallDesk
 from archive.demo.complaints import complaint_operations
+from archive.demo.contacts import plan_contacts
 from archive.demo.corrections import Corrector, correction_kinds
 from archive.demo.delivery_calls import add_delivery_callbacks
 from archive.demo.desk import TZ, Desk, parse_month, to_utc
@@ -122,6 +123,7 @@ def generate(spec: DemoSpec) -> DemoPlan:
         for index, month in enumerate(spec.month_list())
     ]
     operations = [op for month in months for op in month.operations]
+    operations += plan_contacts(spec.seed, spec.month_list())  # reminders, greetings, churn
     operations += fee_operations(spec.month_list(), roster)  # each month's invoice
     operations.sort(key=lambda op: op.at)  # stable: a paper's own steps keep their order
     if spec.until is not None:
