@@ -22,6 +22,7 @@ from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
 from projections.callbacks import CallbackReports
+from projections.daily_reports import DailyReports
 from projections.contacts import Contacts
 from projections.database import Location, PostgresSchema
 from projections.fees import ServiceFees
@@ -159,6 +160,7 @@ class ReadModels:
             self.scans = ScanIndex(where)
             self.contacts = Contacts(where)  # reminders, greetings, churn calls
             self.fees = ServiceFees(where, archive.settings.tz)
+            self.daily_reports = DailyReports(layout.projections_db)  # the 日报 report's lines
             self.callbacks = CallbackReports(
                 where, archive.app, archive.settings.tz
             )
@@ -175,6 +177,7 @@ class ReadModels:
                 self.ledger,
                 self.callbacks,
                 self.fees,
+                self.daily_reports,
                 self.contacts,
             ],
         )

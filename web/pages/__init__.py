@@ -1,6 +1,16 @@
 """The HTML pages, one router per area; every change they accept needs the CSRF token."""
 
-from web.pages import customers, daily_report, documents, filing, months, overview, staff, verify
+from web.pages import (
+    customers,
+    daily_report,
+    documents,
+    filing,
+    months,
+    overview,
+    reports,
+    staff,
+    verify,
+)
 
 page_routers = [
     overview.router,
@@ -9,6 +19,7 @@ page_routers = [
     documents.router,
     customers.router,
     months.router,
+    reports.router,
     staff.router,
     verify.router,
 ]
