@@ -185,11 +185,8 @@ class Ledger(SqliteProjection):
 
     def leaf_hashes(self) -> list[bytes]:
         """Every leaf hash in leaf order (plain tuples, not rows: verification reads them all)."""
-        with self._lock:
-            cursor = self.conn.cursor()
-            cursor.row_factory = None
-            cursor.execute("SELECT leaf_hash FROM ledger_leaves ORDER BY leaf_index")
-            return [row[0] for row in cursor]
+        rows = self.query_values("SELECT leaf_hash FROM ledger_leaves ORDER BY leaf_index")
+        return [bytes(row[0]) for row in rows]
 
     def entries(self) -> list[LedgerEntry]:
         rows = self.query(

@@ -7,6 +7,7 @@ recorders cannot push new events, so the runner polls; the same loop serves Post
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -57,6 +58,10 @@ class Projection(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Throw everything away (position 0), for a rebuild."""
+
+    # True: its rows are in the shared database, where `archive worker` keeps them current
+    # for every server; False: in this machine's files (a search index under $ARCHIVE_HOME).
+    shared: bool = False
 
     def rebuild(self, reader: LogReader, batch_size: int = DEFAULT_BATCH) -> int:
         """Throw everything away and replay the whole log; return how many events were
@@ -118,31 +123,58 @@ def catch_up(
     reader: LogReader,
     batch_size: int = DEFAULT_BATCH,
     on_event: Callable[[int], None] | None = None,
+    wait: bool = True,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Apply every event the projection has not seen; return how many were applied.
+    """Apply every event the projection has not seen; return how many this process applied.
 
-    ``on_event`` is called before each event is applied (tests use it to crash mid-batch).
+    When another process holds the projection's writer (``ProjectionBusy``), ``wait`` says
+    whether to wait for it and go on (the projection is caught up on return either way, by
+    whichever process) or to raise (followers polling the log try again next round).
+    ``stop``, when set, ends the catch-up between batches. ``on_event`` is called before each
+    event is applied (tests use it to crash mid-batch).
     """
     applied = 0
-    while True:
+    while stop is None or not stop.is_set():
         if projection.position() >= reader.head():
             # Nothing new: no writer is opened, nothing is committed (a search index would
             # otherwise commit, and reopen its searcher, on every poll).
             return applied
-        with projection.batch() as batch:
-            notifications = reader.read(batch.position, batch_size)
-            if not notifications:
-                return applied
-            events = []
-            for notification in notifications:
-                if on_event is not None:
-                    on_event(notification.id)
-                event = reader.decode(notification) if projection.decodes else notification
-                batch.apply(notification.id, event)
-                events.append((notification.id, event))
-            projection.finish_batch(batch, events)
-            batch.position = notifications[-1].id
-        applied += len(notifications)
+        try:
+            done = _one_batch(projection, reader, batch_size, on_event)
+        except ProjectionBusy:
+            if not wait:
+                raise
+            time.sleep(0.05)  # its holder is applying these very events: see what it left
+            continue
+        if not done:
+            return applied
+        applied += done
+    return applied
+
+
+def _one_batch(
+    projection: Projection,
+    reader: LogReader,
+    batch_size: int,
+    on_event: Callable[[int], None] | None,
+) -> int:
+    """Apply the next batch under the projection's writer; return how many events (0: none
+    left after the position read under the lock)."""
+    with projection.batch() as batch:
+        notifications = reader.read(batch.position, batch_size)
+        if not notifications:
+            return 0
+        events = []
+        for notification in notifications:
+            if on_event is not None:
+                on_event(notification.id)
+            event = reader.decode(notification) if projection.decodes else notification
+            batch.apply(notification.id, event)
+            events.append((notification.id, event))
+        projection.finish_batch(batch, events)
+        batch.position = notifications[-1].id
+    return len(notifications)
 
 
 class ProjectionRunner:
@@ -165,9 +197,33 @@ class ProjectionRunner:
         return iter(self.projections.values())
 
     def catch_up(self, name: str | None = None) -> int:
+        """Bring projections to the log's head (waiting for another process that holds one's
+        writer); return how many events this process applied."""
         with self._lock:
             chosen = [self.projections[name]] if name else list(self.projections.values())
             return sum(catch_up(p, self.reader, self.batch_size) for p in chosen)
+
+    def follow_once(
+        self, names: Sequence[str] | None = None, stop: threading.Event | None = None
+    ) -> dict[str, int]:
+        """One round of following: each projection (of ``names``, default all) that no other
+        process is writing is brought to the head. Returns events applied by name; a failing
+        projection is logged and left for the next round, the others go on."""
+        applied: dict[str, int] = {}
+        with self._lock:
+            for name in list(self.projections) if names is None else names:
+                if stop is not None and stop.is_set():
+                    break
+                projection = self.projections[name]
+                try:
+                    applied[name] = catch_up(
+                        projection, self.reader, self.batch_size, wait=False, stop=stop
+                    )
+                except ProjectionBusy:
+                    pass  # another process is writing it; try again next round
+                except Exception:
+                    log.exception("projection %s update failed; retrying", name)
+        return applied
 
     def rebuild(self, name: str | None = None) -> int:
         """Throw projections away and replay the whole log into them."""
@@ -197,9 +253,9 @@ class ProjectionRunner:
             if self._lock.acquire(timeout=0.05):
                 try:
                     for projection in behind:
-                        catch_up(projection, self.reader, self.batch_size)
-                except ProjectionBusy:
-                    pass
+                        # Busy: a worker or another server is on it; wait for it.
+                        with contextlib.suppress(ProjectionBusy):
+                            catch_up(projection, self.reader, self.batch_size, wait=False)
                 finally:
                     self._lock.release()
             if time.monotonic() >= deadline:
@@ -208,24 +264,21 @@ class ProjectionRunner:
 
     # -- background following -------------------------------------------------------------
 
-    def start(self, interval: float = 0.5) -> None:
-        """Follow the log in a daemon thread until :meth:`stop`."""
+    def start(self, interval: float = 0.5, names: Sequence[str] | None = None) -> None:
+        """Follow the log in a daemon thread until :meth:`stop` (only ``names``, if given:
+        a server leaving the shared read models to workers follows its local ones)."""
         if self._thread is not None:
             return
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._follow, args=(interval,), name="projections", daemon=True
+            target=self._follow, args=(interval, names), name="projections", daemon=True
         )
         self._thread.start()
 
-    def _follow(self, interval: float) -> None:
+    def _follow(self, interval: float, names: Sequence[str] | None) -> None:
         while not self._stop.is_set():
-            try:
-                self.catch_up()
-            except ProjectionBusy:
-                pass  # another process is writing it; try again next round
-            except Exception:
-                log.exception("projection update failed; retrying")
+            if names is None or names:
+                self.follow_once(names, self._stop)
             self._stop.wait(interval)
 
     def stop(self) -> None:

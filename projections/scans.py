@@ -37,7 +37,7 @@ class ScanIndex(SqliteProjection):
     def apply(self, conn: sqlite3.Connection, notification_id: int, event: Any) -> None:
         if isinstance(event, Document.ScanAttached):
             conn.execute(
-                "INSERT OR IGNORE INTO attached_scans VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO attached_scans VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     event.sha256,
                     str(event.originator_id),

@@ -76,8 +76,8 @@ class VehicleHistory(SqliteProjection):
     indexes = (
         "CREATE INDEX IF NOT EXISTS vehicle_records_vin ON vehicle_records (vin, business_date)",
         # Clerks type the last 6 or 8 characters of a VIN (a VIN has 17).
-        "CREATE INDEX IF NOT EXISTS vehicle_records_vin6 ON vehicle_records (substr(vin, 12))",
-        "CREATE INDEX IF NOT EXISTS vehicle_records_vin8 ON vehicle_records (substr(vin, 10))",
+        "CREATE INDEX IF NOT EXISTS vehicle_records_vin6 ON vehicle_records ((substr(vin, 12)))",
+        "CREATE INDEX IF NOT EXISTS vehicle_records_vin8 ON vehicle_records ((substr(vin, 10)))",
         "CREATE INDEX IF NOT EXISTS vehicle_records_plate ON vehicle_records (plate)",
         "CREATE INDEX IF NOT EXISTS vehicle_records_plate_tail ON vehicle_records (plate_tail)",
         "CREATE INDEX IF NOT EXISTS vehicle_records_customer"

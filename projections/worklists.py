@@ -130,7 +130,7 @@ class Worklists(SqliteProjection):
             ),
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO wl_links VALUES (?,?,?,?,?)",
+            "INSERT INTO wl_links VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
             [
                 (key, link["field"], link["target_kind"], link["target_number"], link["state"])
                 for link in document_links(doc, self.catalog)
@@ -140,7 +140,9 @@ class Worklists(SqliteProjection):
             return
         for role in doc.missing_roles(required):
             for owner in self._owners(doc, role):
-                conn.execute("INSERT OR IGNORE INTO wl_owed VALUES (?,?,?)", (key, role, owner))
+                conn.execute(
+                    "INSERT INTO wl_owed VALUES (?,?,?) ON CONFLICT DO NOTHING", (key, role, owner)
+                )
             refusal = next(
                 (
                     r

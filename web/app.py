@@ -33,7 +33,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if follow_log:
-            models.runner.start()
+            models.follow()
         try:
             yield
         finally:

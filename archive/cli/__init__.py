@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import typer
 
-from archive.cli import documents, integrity, months, operations, reading, reports, scans, staff
+from archive.cli import (
+    documents,
+    integrity,
+    months,
+    operations,
+    reading,
+    reports,
+    scans,
+    staff,
+    worker,
+)
 
 app = typer.Typer(
     help="经销商售后档案系统 / dealership after-sales archive.",
@@ -18,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for area in (operations, reading, documents, scans, staff, months, integrity, reports):
+for area in (operations, reading, documents, scans, staff, months, integrity, reports, worker):
     area.register(app)
 
 

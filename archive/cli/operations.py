@@ -178,21 +178,6 @@ def status(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def worker(
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.")] = 0.5,
-) -> None:
-    """Keep the projections up to date in this process until interrupted."""
-    with opened() as archive, read_models(archive, wait=False) as models:
-        typer.echo("投影更新进程已启动（Ctrl-C 结束）/ worker started", err=True)
-        models.runner.start(interval)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            typer.echo("已停止 / stopped", err=True)
-
-
-@app.command()
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
@@ -213,9 +198,22 @@ def serve(
             help="Read the scheme and client address from a trusted proxy's headers.",
         ),
     ] = True,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow/--no-follow",
+            help="Keep the shared read models caught up in this process too (--no-follow: "
+            "leave them to `archive worker`; default from ARCHIVE_FOLLOW_LOG).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web front end."""
+    import os
+
     import uvicorn
+
+    if not follow:
+        os.environ["ARCHIVE_FOLLOW_LOG"] = "0"  # read by the app's settings as it starts
 
     uvicorn.Server(server_config(host, port, forwarded_allow_ips, proxy_headers)).run()
 

@@ -94,7 +94,7 @@ def caught_up_worklists(archive: Archive) -> Iterator[Worklists]:
     saved before this call), closed after use."""
     with opening(archive.layout):
         worklists = Worklists(
-            archive.layout.projections_db, archive.app, RegistryCatalog(), archive.settings.tz
+            archive.read_models_location, archive.app, RegistryCatalog(), archive.settings.tz
         )
     try:
         catch_up(worklists, archive.log())

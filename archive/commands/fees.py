@@ -69,7 +69,7 @@ def month_is_over(archive: Archive, month: str) -> bool:
 def service_fees(archive: Archive) -> Iterator[ServiceFees]:
     """The service-fee read model alone, caught up with the log, closed after use."""
     with opening(archive.layout):
-        fees = ServiceFees(archive.layout.projections_db, archive.settings.tz)
+        fees = ServiceFees(archive.read_models_location, archive.settings.tz)
     try:
         catch_up(fees, archive.log())
         yield fees

@@ -115,8 +115,9 @@ def customers(
     if last_visit_since is not None:
         where.append("last_visit_date >= ?")
         params.append(last_visit_since.isoformat())
-    if name:
-        where.append("instr(name, ?) > 0")
+    if name and name.strip():
+        # Portable "contains" (instr is SQLite's, strpos PostgreSQL's; LIKE would read % and _)
+        where.append("replace(name, ?, '') <> name")
         params.append(name.strip())
     total, rows = models.vehicles.customers(
         " AND ".join(where), tuple(params), limit=page_size, offset=(page - 1) * page_size
