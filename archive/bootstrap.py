@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from archive.blobs import BlobStore
+from archive.blobs import BlobStore, open_blob_store
 from archive.config import Layout, Settings, exclusive
 from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
@@ -218,9 +218,7 @@ def open_archive(
     settings = settings or Settings.from_env()
     layout = settings.layout
     layout.home.mkdir(parents=True, exist_ok=True)
-    layout.blobs.mkdir(parents=True, exist_ok=True)
-    blobs = BlobStore(layout.blobs, settings.max_scan_bytes)
-    blobs.sweep_tmp()  # uploads a crashed process left half written
+    blobs = open_blob_store(settings)  # files, a shared folder or the database
     with opening(layout):
         app = ArchiveApplication(env=settings.eventsourcing_env())
     return Archive(settings=settings, app=app, blobs=blobs, clock=clock or utc_now)

@@ -235,7 +235,7 @@ class Layout:
             if scan.active and self.archive is not None:
                 printed.sources[scan.sha256] = SourceFile(
                     scan.sha256,
-                    self.archive.blobs.path_for(scan.sha256),
+                    self.archive.blobs.local_path(scan.sha256),
                     scan.media_type,
                     scan.filename,
                     f"{doc.kind} {doc.number} {scan.label or 'scan'}",
@@ -284,7 +284,7 @@ class Layout:
         merged in: the PDF/A its ``reading`` made, else the original) or ``unreadable``."""
         if reading is not None:
             if self.archive is not None:
-                printed.pdf_scans[sha256] = self.archive.blobs.path_for(reading.derived_sha256)
+                printed.pdf_scans[sha256] = self.archive.blobs.local_path(reading.derived_sha256)
             return "pdf", reading.pages
         if media_type in IMAGE_TYPES:
             self._locate(sha256, printed.images)
@@ -293,13 +293,13 @@ class Layout:
         if pages == 0:
             return "unreadable", 1
         if self.archive is not None:
-            printed.pdf_scans[sha256] = self.archive.blobs.path_for(sha256)
+            printed.pdf_scans[sha256] = self.archive.blobs.local_path(sha256)
         return "pdf", pages
 
     def _locate(self, sha256: str, images: dict[str, str]) -> None:
         """The image's file URI for the renderer (none when laying out from facts alone)."""
         if self.archive is not None:
-            images[sha256] = self.archive.blobs.path_for(sha256).as_uri()
+            images[sha256] = self.archive.blobs.local_path(sha256).as_uri()
 
     # -- history ----------------------------------------------------------------------------
 

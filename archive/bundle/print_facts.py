@@ -67,7 +67,7 @@ class PrintFacts:
         self.used_files.add(sha256)
         if sha256 not in self.files:
             self.files[sha256] = (
-                _file_fact(self.blobs.path_for(sha256))
+                _file_fact(self.blobs.local_path(sha256))
                 if self.blobs is not None and self.blobs.exists(sha256)
                 else FileFact(MISSING, 0)
             )

@@ -84,7 +84,7 @@ def read_documents(
         progress(0, len(waiting))
     latest = {d.id: d for d in documents}
     started = time.perf_counter()
-    jobs = [(archive.blobs.path_for(scan.sha256), scan.media_type) for _, scan in waiting]
+    jobs = [(archive.blobs.local_path(scan.sha256), scan.media_type) for _, scan in waiting]
     for index, outcome in _converted(jobs, workers):
         doc, scan = waiting[index]
         if isinstance(outcome, Exception):

@@ -47,4 +47,4 @@ def served_scan(
         taken = None if found is None else (found.media_type, found.filename)
     if taken is None or not archive.blobs.exists(sha256):
         raise NotFound("scan_not_found", "没有这个扫描件", "no attached scan with that SHA-256")
-    return ServedScan(archive.blobs.path_for(sha256), sha256, *taken)
+    return ServedScan(archive.blobs.local_path(sha256), sha256, *taken)
