@@ -1,0 +1,114 @@
+"""The desk's contacts with customers (events/contacts.py, archive/commands/contacts.py):
+reminder outcomes and greetings recorded as events, refusals that change nothing, the
+callback's churn reason, and archives from before them still opening and replaying."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from archive import commands
+from archive.bootstrap import Archive
+from archive.errors import NotFound, ValidationFailed
+from events.contacts import CustomerContact
+from tests.report_log import aggregates
+from tests.support import VALID_VIN, event_count, work_order
+from tests.test_case_file import callback
+
+PHONE = "13800138000"
+
+
+@pytest.fixture
+def visited(team: Archive) -> Archive:
+    """A car seen once (2026-11-03, 12,345 km)."""
+    commands.file_document(team, "work_order", work_order(), "admin")
+    return team
+
+
+def test_reminder_outcomes_are_events_and_the_last_one_counts(visited: Archive) -> None:
+    first = commands.record_reminder(visited, VALID_VIN, "called", "clerk2", note="未接，再打")
+    # Due 6 months after the only visit (no pace: one visit); typed in Chinese the second time.
+    assert first.occasion == "2027-05-03"
+    again = commands.record_reminder(visited, VALID_VIN.lower(), "已预约", "admin", note="周六上午")
+    assert again.id == first.id == CustomerContact.create_id("maintenance", VALID_VIN, "2027-05-03")
+    [contact] = list(aggregates(visited, CustomerContact))
+    assert [o["outcome"] for o in contact.outcomes] == ["called", "booked"]
+    assert contact.latest is not None and contact.latest["actor"] == "admin"
+    with visited.read_models() as models:
+        models.runner.catch_up()
+        found = models.contacts.outcomes("maintenance", ["2027-05-03"])
+    row = found[(VALID_VIN, "2027-05-03")]
+    assert (row["outcome"], row["note"], row["times"]) == ("booked", "周六上午", 2)
+
+
+def test_a_due_date_given_is_the_occasion(visited: Archive) -> None:
+    contact = commands.record_reminder(
+        visited, VALID_VIN, "letter_sent", "clerk2", due=date(2026, 12, 1)
+    )
+    assert contact.occasion == "2026-12-01"
+
+
+def test_greetings_are_recorded_per_customer_and_holiday(visited: Archive) -> None:
+    contact = commands.record_greeting(
+        visited, "138 0013 8000", "2027-spring", "已发短信", "clerk2"
+    )
+    assert (contact.subject, contact.occasion) == (PHONE, "2027-spring")
+    assert contact.outcomes[-1]["outcome"] == "sms"
+
+
+REMIND, GREET = "record_reminder", "record_greeting"
+REFUSED = [
+    (REMIND, ("LSVAA4180E2000000", "called"), {}, NotFound, None),
+    (REMIND, (VALID_VIN, "maybe"), {}, ValidationFailed, "outcome"),
+    (REMIND, (VALID_VIN, "called"), {"due": "12/01"}, ValidationFailed, "due"),
+    (REMIND, (VALID_VIN, "called"), {"note": "x" * 201}, ValidationFailed, "note"),
+    (GREET, ("13900000000", "2027-spring", "sms"), {}, NotFound, None),
+    (GREET, (PHONE, "2027-easter", "sms"), {}, ValidationFailed, "holiday"),
+    (GREET, (PHONE, "2027-spring", "hug"), {}, ValidationFailed, "result"),
+]
+
+
+@pytest.mark.parametrize(("command", "args", "options", "error", "field"), REFUSED)
+def test_a_refused_contact_leaves_the_log_unchanged(
+    visited, command, args, options, error, field
+) -> None:
+    before = event_count(visited)
+    with pytest.raises(error) as refused:
+        getattr(commands, command)(visited, *args, "clerk2", **options)
+    assert event_count(visited) == before
+    assert refused.value.message_zh  # a Chinese message that says what to do
+    if field is not None:
+        assert [p.field for p in refused.value.problems] == [field]
+
+
+def test_churn_reasons_follow_callbacks_through_amendment_and_void(visited: Archive) -> None:
+    commands.file_document(visited, "callback", callback(churn_reason="距离远"), "clerk2")
+    doc = commands.file_document(visited, "callback", callback("CB-0002"), "clerk2")
+    commands.amend_document(
+        visited, "callback", "CB-0002", {"churn_reason": "price"}, "客户补充", doc.version, "clerk2"
+    )
+    with visited.read_models() as models:
+        models.runner.catch_up()
+        reasons = models.contacts.churn_reasons("2026-11-01", "2026-12-01")
+        assert [(r["number"], r["reason"]) for r in reasons] == [
+            ("CB-0001", "distance"),
+            ("CB-0002", "price"),
+        ]
+        commands.void_document(visited, "callback", "CB-0001", "重复录入", "clerk2")
+        models.runner.catch_up()
+        reasons = models.contacts.churn_reasons("2026-11-01", "2026-12-01")
+        assert [r["number"] for r in reasons] == ["CB-0002"]
+
+
+def test_an_archive_from_before_contacts_opens_and_replays(visited: Archive) -> None:
+    """A log written before the contacts projection and the churn reason existed: a callback
+    without ``churn_reason``, no CustomerContact. The new projection starts from the first
+    event, and every aggregate still folds."""
+    commands.file_document(visited, "callback", callback(), "clerk2")
+    with visited.read_models() as models:
+        models.runner.rebuild("contacts")
+        assert models.contacts.churn_reasons("2026-01-01", "2027-01-01") == []
+        assert models.contacts.position() == visited.app.head()
+    folded = list(aggregates(visited, object))
+    assert len(folded) == 9  # the team's seven, the order and the callback
