@@ -4,7 +4,7 @@ The same entries, exact keys and jieba terms as the Whoosh and Tantivy engines
 (``pg_schema``), the same query language (``pg_query``): every server reads one index, and
 any number of workers keep it following the log.
 
-- A write is one transaction: the entries and the log position (the ``search_state`` row,
+- A write is one transaction: the entries and the log position (the ``search.state`` row,
   locked ``FOR UPDATE`` while writing, so a second writer anywhere is told the projection is
   busy instead of applying the same events).
 - A rebuild loads a fresh table with ``COPY``, builds its indexes once, and swaps it in for
@@ -40,6 +40,7 @@ from projections.search.pg_query import SqlQuery
 from projections.search.pg_schema import (
     COLUMNS,
     ENTRIES,
+    SCHEMA,
     SCHEMA_VERSION,
     STAFF,
     STATE,
@@ -103,7 +104,11 @@ class PgSearchBackend(SearchBackend):
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "options": f"-c search_path={SCHEMA}",
+            },
             open=True,
         )
         self._settle()
@@ -113,11 +118,14 @@ class PgSearchBackend(SearchBackend):
         this code (the runner then replays the log into them). Under an advisory lock:
         servers and workers may start at the same moment."""
         with self.pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{ENTRIES} schema",))
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{SCHEMA} schema",))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             for statement in TABLES.values():
                 conn.execute(statement)
             state = conn.execute(f"SELECT schema FROM {STATE} WHERE id = 1").fetchone()
-            present = conn.execute("SELECT to_regclass(%s) AS t", (ENTRIES,)).fetchone()
+            present = conn.execute(
+                "SELECT to_regclass(%s) AS t", (f"{SCHEMA}.{ENTRIES}",)
+            ).fetchone()
             if state and state["schema"] == SCHEMA_VERSION and present["t"]:
                 return
             conn.execute(f"DROP TABLE IF EXISTS {ENTRIES}")

@@ -18,9 +18,12 @@ from typing import Any
 from projections.search.analysis import chinese_analyzer
 from projections.search.backend import ENTRY_FORMAT, IndexEntry, lookup_keys
 
-ENTRIES = "search_entries"
-STAFF = "search_staff"
-STATE = "search_state"  # one row: the log position the entries follow, and the schema mark
+# The engine's own schema of the database (beside the events and the other read models);
+# its connections search it first, so the tables below are named without it.
+SCHEMA = "search"
+ENTRIES = "entries"
+STAFF = "staff"
+STATE = "state"  # one row: the log position the entries follow, and the schema mark
 
 # Stored columns, in the order rows are written (COPY) and read.
 COLUMNS = (
