@@ -197,8 +197,12 @@ def _month(
     for r in filed:
         by_day.setdefault(r["business_date"], []).append(r)
     counts: dict[str, int] = {}
+    missed: dict[str, int] = {}
+    listed = {str(line.get("work_order_no") or "") for r in filed for line in r["lines"]}
     for o in orders:
         counts[o["business_date"]] = counts.get(o["business_date"], 0) + 1
+        if o["number"] not in listed:
+            missed[o["business_date"]] = missed.get(o["business_date"], 0) + 1
     rows = []
     for day in days(report.period):
         if day > on:
@@ -219,6 +223,7 @@ def _month(
                 "listed": sum(int(r["work_order_count"] or 0) for r in reports)
                 if reports
                 else None,
+                "missing": missed.get(key, 0),
                 "revenue": sum((_money(r["revenue"]) for r in reports), Decimal("0.00"))
                 if reports
                 else None,
@@ -231,6 +236,7 @@ def _month(
         Figure("reported_days", "已报日报天数", len(by_day)),
         Figure("unreported_days", "有委托书未报日报天数", len(unfiled)),
         Figure("manager_unsigned", "服务经理未签日报", len(unsigned)),
+        Figure("missing", "漏报委托书", sum(missed.values())),
         Figure("work_orders", "委托书（系统）", len(orders)),
         Figure("revenue", "日报产值合计（元）", revenue, "money"),
     ]
@@ -255,6 +261,7 @@ def _month(
                 Column("manager_signed", "服务经理签字"),
                 Column("work_orders", "委托书（系统）", "int"),
                 Column("listed", "日报所列", "int"),
+                Column("missing", "漏报", "int"),
                 Column("revenue", "产值（元）", "money"),
             ],
             rows,
@@ -263,6 +270,7 @@ def _month(
                 "numbers": "合计",
                 "work_orders": len(orders),
                 "listed": sum(int(r["work_order_count"] or 0) for r in filed),
+                "missing": sum(missed.values()),
                 "revenue": revenue,
             },
         )
