@@ -9,9 +9,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from archive.blobs.store import BlobStore
 from archive.blobs.table import BlobTable
-from archive.config import Settings
+
+if TYPE_CHECKING:
+    from archive.config import Settings
 
 SCAN_STORES = ("files", "database")
 
