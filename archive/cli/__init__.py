@@ -11,7 +11,9 @@ from __future__ import annotations
 import typer
 
 from archive.cli import (
+    contacts,
     documents,
+    fees,
     integrity,
     months,
     operations,
@@ -28,7 +30,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for area in (operations, reading, documents, scans, staff, months, integrity, reports, worker):
+for area in (
+    operations,
+    reading,
+    documents,
+    scans,
+    staff,
+    months,
+    integrity,
+    reports,
+    worker,
+    fees,
+    contacts,
+):
     area.register(app)
 
 

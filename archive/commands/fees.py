@@ -83,7 +83,8 @@ def month_fee(archive: Archive, month: str) -> MonthFee:
         return fees.month_fee(month)
 
 
-def _load(archive: Archive, month: str) -> ServiceFeeMonth | None:
+def fee_month(archive: Archive, month: str) -> ServiceFeeMonth | None:
+    """The invoice record of ``month``, or None when nothing was recorded for it."""
     try:
         found: ServiceFeeMonth = archive.app.repository.get(ServiceFeeMonth.create_id(month))
     except AggregateNotFoundError:
@@ -118,7 +119,7 @@ def request_invoice(
             f"{month} is not over yet; an invoice is requested after the month ends",
         )
     computed = month_fee(archive, month)
-    fees = _load(archive, month) or ServiceFeeMonth.open(month, actor, archive.now())
+    fees = fee_month(archive, month) or ServiceFeeMonth.open(month, actor, archive.now())
     fees.request_invoice(
         amount=f"{value:.2f}",
         computed=f"{computed.fee:.2f}",
@@ -171,7 +172,7 @@ def receive_invoice(
     number = check_text(number, "invoice_no", "发票号码")
     if reason is not None:
         reason = require_reason(reason)
-    fees = _load(archive, month)
+    fees = fee_month(archive, month)
     if fees is None or fees.request is None:
         raise Conflict(
             "invoice_not_requested",

@@ -7,7 +7,7 @@ the notice, the report page and its spreadsheet say the same amount.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.bundle.render import PDF_VARIANT
 from archive.bundle.templates import environment
@@ -17,6 +17,9 @@ from archive.reports.model import Period, Report, ReportSource
 from archive.reports.money_words import amount_in_capitals
 from archive.reports.periods import period_title
 from archive.reports.service_fee import build
+
+if TYPE_CHECKING:
+    from archive.bootstrap import Archive, ReadModels
 
 TEMPLATE = "print/fee_notice.html"
 NOTICE_REASON = "服务费用通知，金额由档案计算"
@@ -81,3 +84,22 @@ def notice_pdf(source: ReportSource, period: Period, sign: bool = True) -> bytes
         return pdf
     archive = source.archive
     return sign_pdf(pdf, archive_certificates(archive), report.generated_at, NOTICE_REASON)
+
+
+def month_notice(archive: Archive, models: ReadModels, month: str) -> bytes:
+    """The notice for ``month`` (as typed: checked like the report's period), once the read
+    models have caught up with the log."""
+    from archive.reports.run import CATCH_UP_SECONDS, ask
+
+    asked = ask(
+        "service-fee", {"month": month}, archive.now().astimezone(archive.settings.tz).date()
+    )
+    models.runner.wait_for(timeout=CATCH_UP_SECONDS)
+    return notice_pdf(ReportSource(archive, models), asked.period)
+
+
+def notice_headers(month: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="fee-notice-{month}.pdf"',
+    }

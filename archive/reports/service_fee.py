@@ -199,5 +199,5 @@ SPEC = ReportSpec(
     build=build,
     due="month_3rd",
     summary="每月已上报索赔单的服务费用、致站长的费用通知和发票登记",
-    page_extra="pages/_fee_invoice.html",
+    page_extra="_fee_invoice.html",
 )
