@@ -14,7 +14,7 @@ The conventions every report module follows:
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from archive.reports.model import Chart, Report, Table, ValueKind
@@ -30,6 +30,11 @@ def as_decimal(value: Any) -> Decimal | None:
         return None
 
 
+def _rounded(value: Decimal, places: str) -> Decimal:
+    """Half up, as a person rounds (4.625 → 4.63), not as a binary float does (4.62)."""
+    return value.quantize(Decimal(places), ROUND_HALF_UP)
+
+
 def shown(value: Any, kind: ValueKind) -> str:
     """The value as a person reads it."""
     if value is None or value == "":
@@ -38,9 +43,9 @@ def shown(value: Any, kind: ValueKind) -> str:
         amount = as_decimal(value)
         return str(value) if amount is None else f"{amount:,.2f}"
     if kind == "percent" and isinstance(value, int | float | Decimal):
-        return f"{float(value) * 100:.1f}%"
+        return f"{_rounded(Decimal(str(value)) * 100, '0.1')}%"
     if kind == "score" and isinstance(value, int | float | Decimal):
-        return f"{float(value):.2f}"
+        return str(_rounded(Decimal(str(value)), "0.01"))
     if kind == "days" and isinstance(value, float) and not value.is_integer():
         return f"{value:.1f}"
     if kind == "int" and isinstance(value, int):
