@@ -13,7 +13,7 @@ from archive.bootstrap import Archive
 from archive.errors import NotFound, ValidationFailed
 from events.contacts import CustomerContact
 from tests.report_log import aggregates
-from tests.support import VALID_VIN, event_count, work_order
+from tests.support import PASSWORD, VALID_VIN, event_count, work_order
 from tests.test_case_file import callback
 
 PHONE = "13800138000"
@@ -112,3 +112,40 @@ def test_an_archive_from_before_contacts_opens_and_replays(visited: Archive) -> 
         assert models.contacts.position() == visited.app.head()
     folded = list(aggregates(visited, object))
     assert len(folded) == 9  # the team's seven, the order and the callback
+
+
+def test_the_report_pages_record_outcomes_and_print_the_letters(web, team: Archive) -> None:
+    """The maintenance list's form (CSRF like every form), the letters PDF, a refusal that
+    changes nothing, and the API recording a greeting with the session's X-CSRF-Token."""
+    commands.file_document(team, "work_order", work_order(business_date="2026-05-02"), "admin")
+    web.login("admin", PASSWORD)
+    page = web.get("/reports/maintenance?month=2026-11")
+    assert page.status_code == 200
+    assert 'data-form="reminder"' in page.text and "打印邀请信" in page.text
+    token = web.csrf("/reports/maintenance?month=2026-11")
+    form = {"reminder": f"{VALID_VIN}|2026-11-02", "outcome": "booked", "month": "2026-11"}
+    assert web.post("/contacts/reminders", data=form).status_code == 403  # no CSRF token
+    sent = web.post("/contacts/reminders", data={**form, "csrf_token": token, "note": "周六"})
+    assert sent.status_code == 303
+    shown = web.get(sent.headers["location"])
+    assert 'data-done="reminder"' in shown.text and "已预约" in shown.text
+    before = event_count(team)
+    refused = web.post("/contacts/reminders", data={**form, "csrf_token": token, "outcome": "x"})
+    assert refused.status_code == 422 and "提醒结果" in refused.text
+    assert event_count(team) == before
+    letters = web.get("/letters/2026-11.pdf")
+    assert letters.headers["content-type"] == "application/pdf"
+    assert letters.content.startswith(b"%PDF")
+    greeted = web.post(
+        "/api/v1/greetings",
+        json={"customer": PHONE, "holiday": "2026-national", "result": "called"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert greeted.status_code == 200, greeted.text
+    assert greeted.json()["outcomes"][0]["outcome"] == "called"
+    gone = web.post(
+        "/api/v1/reminders",
+        json={"vin": "LSVAA4180E2000000", "outcome": "called"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert gone.status_code == 404 and gone.json()["error"] == "vehicle_not_found"

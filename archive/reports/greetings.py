@@ -130,5 +130,5 @@ SPEC = ReportSpec(
     periods=("month",),
     build=build,
     summary="节日前应问候的客户名单和问候结果",
-    page_extra="pages/_contact_outcome.html",
+    page_extra="_contact_outcome.html",
 )

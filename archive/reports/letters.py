@@ -9,7 +9,7 @@ and signed by the archive like every report's PDF.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.bundle.render import PDF_VARIANT
 from archive.bundle.templates import environment
@@ -17,6 +17,9 @@ from archive.errors import BadInput
 from archive.reports.maintenance import build
 from archive.reports.model import Period, Report, ReportSource
 from archive.reports.periods import period_title
+
+if TYPE_CHECKING:
+    from archive.bootstrap import Archive, ReadModels
 
 TEMPLATE = "print/letters.html"
 LETTERS_REASON = "定期保养邀请信和首保感谢信，名单由档案计算"
@@ -84,3 +87,22 @@ def letters_pdf(source: ReportSource, period: Period, sign: bool = True) -> tupl
         return pdf, count
     certificates = archive_certificates(source.archive)
     return sign_pdf(pdf, certificates, report.generated_at, LETTERS_REASON), count
+
+
+def month_letters(archive: Archive, models: ReadModels, month: str) -> tuple[bytes, int]:
+    """The letters for ``month`` (as typed: checked like the report's period), once the read
+    models have caught up with the log."""
+    from archive.reports.run import CATCH_UP_SECONDS, ask
+
+    asked = ask(
+        "maintenance", {"month": month}, archive.now().astimezone(archive.settings.tz).date()
+    )
+    models.runner.wait_for(timeout=CATCH_UP_SECONDS)
+    return letters_pdf(ReportSource(archive, models), asked.period)
+
+
+def letters_headers(month: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="letters-{month}.pdf"',
+    }

@@ -243,5 +243,5 @@ SPEC = ReportSpec(
     periods=("month",),
     build=build,
     summary="本月到期的定期保养车辆、提醒结果，以及邀请信和首保感谢信",
-    page_extra="pages/_contact_outcome.html",
+    page_extra="_contact_outcome.html",
 )
