@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI, Security
 
-from web.api import cases, documents, imports, offsite, reading, reports, scans, staff
+from web.api import (
+    cases,
+    contacts,
+    documents,
+    fees,
+    imports,
+    offsite,
+    reading,
+    reports,
+    scans,
+    staff,
+)
 from web.api.deps import api_csrf, bearer_scheme
 from web.api.docs import install_docs
 from web.api.routing import ErrorBody
@@ -35,7 +46,7 @@ router = APIRouter(
     dependencies=[Security(bearer_scheme), Depends(api_user), Depends(api_csrf)],
     responses=ERRORS,
 )
-for module in (reading, cases, documents, scans, offsite, imports, staff, reports):
+for module in (reading, cases, documents, scans, offsite, imports, staff, reports, fees, contacts):
     router.include_router(module.router)
 
 

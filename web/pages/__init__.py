@@ -1,9 +1,11 @@
 """The HTML pages, one router per area; every change they accept needs the CSRF token."""
 
 from web.pages import (
+    contacts,
     customers,
     daily_report,
     documents,
+    fees,
     filing,
     months,
     overview,
@@ -20,6 +22,8 @@ page_routers = [
     customers.router,
     months.router,
     reports.router,
+    fees.router,
+    contacts.router,
     staff.router,
     verify.router,
 ]
