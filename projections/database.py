@@ -207,11 +207,12 @@ _LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?|%")
 
 @functools.lru_cache(maxsize=1024)
 def _pg_sql(sql: str) -> str:
-    """``?`` → ``%s`` and ``%`` → ``%%`` outside string literals (psycopg's placeholders)."""
+    """``?`` → ``%s`` outside string literals, ``%`` → ``%%`` everywhere (psycopg reads
+    placeholders in literals too)."""
 
     def swap(match: re.Match[str]) -> str:
         text = match.group(0)
-        return "%s" if text == "?" else "%%" if text == "%" else text
+        return "%s" if text == "?" else text.replace("%", "%%")
 
     return _LITERAL_OR_MARK.sub(swap, sql)
 

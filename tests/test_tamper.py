@@ -297,11 +297,14 @@ def test_a_tamper_laundered_into_a_rebuilt_ledger_is_still_caught(
 
 def test_a_damaged_ledger_is_blamed_and_not_the_store(sealed: Archive) -> None:
     position = sealed.app.head() // 2
-    with sqlite3.connect(sealed.settings.layout.ledger_db) as conn:
-        conn.execute(
-            "UPDATE ledger_leaves SET leaf_hash = zeroblob(32) WHERE notification_id = ?",
-            (position,),
+    ledger = sealed.open_ledger()  # its file, or its schema of the shared database
+    try:
+        ledger.conn.execute(
+            "UPDATE ledger_leaves SET leaf_hash = ? WHERE notification_id = ?",
+            (bytes(32), position),
         )
+    finally:
+        ledger.close()
     report = verify(sealed)
     assert report.blame == "ledger"
     assert [(f.code, f.as_dict()["notification_id"]) for f in report.findings] == [

@@ -19,6 +19,7 @@ import typer
 
 from archive.cli._shared import opened, read_models
 from archive.errors import BadInput
+from projections.runner import DEFAULT_BATCH
 
 if TYPE_CHECKING:
     from archive.bootstrap import ReadModels
@@ -39,6 +40,10 @@ def worker(
         list[str] | None,
         typer.Option("--only", help="Follow only this read model (repeatable)."),
     ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, help="Events per transaction of a read model."),
+    ] = DEFAULT_BATCH,
 ) -> None:
     """Keep the read models caught up with the log until stopped (SIGTERM, Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -56,6 +61,7 @@ def worker(
         if unknown:
             known = ", ".join(models.runner.projections)
             raise BadInput("unknown_projection", f"没有投影“{unknown[0]}”：{known}", known)
+        models.runner.batch_size = batch_size
         log.info("worker started: %s (%s)", ", ".join(names), archive.settings.backend)
         while not stop.is_set():
             started = time.monotonic()
