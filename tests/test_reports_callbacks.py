@@ -107,7 +107,7 @@ def person_label(demo, log, callback: Any) -> str:
     fields = callback.fields
     if fields.get("registration_no"):
         reg = next(d for d in log["warranty_registration"] if d.number == fields["registration_no"])
-        return f"{names[reg.fields['sales_consultant']]}（销售顾问·交车回访）"
+        return f"{names[reg.fields['sales_consultant']]}（销售顾问）"
     order = next((d for d in log["work_order"] if d.number == fields.get("work_order_no")), None)
     if order is None or not order.fields.get("service_advisor"):
         return "未关联顾问"

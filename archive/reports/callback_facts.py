@@ -98,7 +98,7 @@ class Person:
         if self.username is None:
             return NO_PERSON
         name = names.get(self.username, self.username)
-        return f"{name}（销售顾问·交车回访）" if self.role == "sales_consultant" else name
+        return f"{name}（销售顾问）" if self.role == "sales_consultant" else name
 
 
 def person_of(row: dict[str, Any]) -> Person:

@@ -48,8 +48,8 @@ NOTES = [
     f"“{EXPLAINED_LABEL}”按“是”的比例计算，分母为已接通且回答了该项的回访。",
     "接通率 = 已接通的回访 ÷ 本期全部回访（同一客户多次拨打各算一次）；作废的回访记录不计。",
     "“各项平均”为本期已接通回访所有已回答评分项（1–5 分）的平均，每个回答计一次。",
-    "服务顾问为回访所指委托书上的服务顾问（委托书修改后按修改后的）；交车回访按保修登记表上的销售"
-    "顾问列出；未关联委托书或保修登记表的回访列为“未关联顾问”。",
+    "顾问：维修后回访为回访所指委托书上的服务顾问（委托书修改后按修改后的）；交车回访为保修登记表"
+    "上的销售顾问，标“（销售顾问）”；未关联委托书或保修登记表的回访列为“未关联顾问”。",
 ]
 
 
@@ -144,7 +144,7 @@ def _items_table(overall: Tally, items: list[tuple[str, str]]) -> Table:
 
 def _person_columns(items: list[tuple[str, str]]) -> list[Column]:
     return [
-        Column("person", "服务顾问"),
+        Column("person", "顾问"),
         Column("made", "回访次数", "int"),
         Column("reached", "已接通", "int"),
         Column("reached_rate", "接通率", "percent"),
@@ -181,7 +181,7 @@ def _words_table(source: ReportSource, period: Period, names: dict[str, str]) ->
             Column("business_date", "回访日期", "date"),
             Column("number", "回访编号"),
             Column("customer", "客户"),
-            Column("person", "服务顾问"),
+            Column("person", "顾问"),
             Column("outcome", "回访结果"),
             Column("words", "客户原话"),
         ],

@@ -253,7 +253,7 @@ def _problems_table(problems: list[dict[str, Any]], names: dict[str, str]) -> Ta
             Column("number", "回访编号"),
             Column("customer", "客户"),
             Column("work_order_no", "委托书号"),
-            Column("person", "服务顾问"),
+            Column("person", "顾问"),
             Column("words", "客户原话"),
             Column("form", "快速处理表"),
             Column("closed_at", "关闭时间"),
