@@ -167,6 +167,9 @@ assert set(NOTES) == set(worklists.SECTIONS), "every worklist section needs its 
 def print_worklist(result: dict[str, Any], shown: int = 50) -> None:
     """Every list of the worklist this person has, under its heading, as the dashboard."""
     say(f"{result['name']} 的待办（{result['today']}）")
+    for due in result.get("due_reports", []):  # a clerk's reports due today
+        command = f"archive report {due['name']} --{due['period_kind']} {due['period']}"
+        say(f"  今天应交：{due['title']}（{due['period_title']}）  {command}")
     for section, (label, entries_of) in worklists.SECTIONS.items():
         try:
             entries = entries_of(result)

@@ -3,6 +3,7 @@ and customers are in ``web.pages.customers``)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +12,8 @@ from fastapi import APIRouter, Request, Response
 from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries.documents import STATUS_LABELS
+from archive.queries.due_reports import report_links
+from archive.queries.fee_invoices import months_without_invoice
 from archive.queries.search import FLAG_LABELS, INCOMPLETE_ZH, index_behind
 from archive.queries.worklists import section_entries, worklist
 from web.auth import PageUser, archive_of
@@ -38,7 +41,15 @@ def _todo(request: Request, user: PageUser) -> dict[str, Any]:
 @router.get("/")
 def dashboard(request: Request, user: PageUser) -> Response:
     todo = _todo(request, user)
-    return render(request, "dashboard.html", {"todo": todo, "kinds": KINDS, "shown": SHOWN})
+    today = date.fromisoformat(todo["today"])
+    fees = "service_manager" in user.roles  # months whose service-fee invoice has not come in
+    extra = {
+        "reports": report_links(today),
+        "uninvoiced": months_without_invoice(models_of(request).fees, today) if fees else None,
+    }
+    return render(
+        request, "dashboard.html", {"todo": todo, "kinds": KINDS, "shown": SHOWN, **extra}
+    )
 
 
 @router.get("/todo/{section}")
