@@ -19,7 +19,7 @@ from archive.queries.volumes import parse_month
 from archive.staff.permissions import SEAL
 from web.auth import PageUser, archive_of
 from web.errors import page_message
-from web.jobs import BundleJob, BundleJobs, bundle_path
+from web.jobs import BundleJob, BundleJobs
 from web.pages.common import can, fresh, models_of
 from web.templating import render
 
@@ -54,7 +54,7 @@ def _page(
     models.runner.wait_for(timeout=3)
     overview = month_overview(archive, models.months, month)
     claims = claims_apart(models.months, month)
-    bundle_job = jobs_of(request).jobs.get(job or "")  # a check's id shows no bundle here
+    bundle_job = jobs_of(request).get(job) if job else None  # a check's id shows no bundle
     return render(
         request,
         "month.html",
@@ -129,7 +129,7 @@ def make_bundle(
 
 @router.get("/jobs/{job_id}")
 def job_status(request: Request, job_id: str, user: PageUser) -> Response:
-    job = jobs_of(request).jobs.get(job_id)
+    job = jobs_of(request).get(job_id)  # a bundle started on any server, or a check here
     if job is None:
         raise NotFound("no_such_job", "没有这个任务", "no such job")
     return JSONResponse(job.as_dict())  # with the finished work's url once done
@@ -142,8 +142,8 @@ def download_bundle(
     month = parse_month(month)
     if binding not in BINDING_LABELS:
         raise NotFound("unknown_binding", "没有这种装订方式", "unknown binding")
-    path = bundle_path(archive_of(request), month, supplement, binding)
-    if not path.is_file():
+    path = jobs_of(request).bundle_file(month, supplement, binding)  # made on any server
+    if path is None or not path.is_file():
         raise NotFound("bundle_not_made", "这个装订卷还没有生成", "bundle not made yet")
     suffix = f"-补{supplement}" if supplement else ""
     name = f"{month}{suffix}-{BINDING_LABELS[binding]}.pdf"
