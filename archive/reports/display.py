@@ -125,6 +125,8 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 NUMERIC_KINDS = frozenset({"int", "money", "percent", "score", "days"})
+SHORT_CELL = 12  # characters
+WIDE_TABLE = 8  # columns: printed smaller
 
 
 def table_view(table: Table) -> dict[str, Any]:
@@ -132,8 +134,15 @@ def table_view(table: Table) -> dict[str, Any]:
 
     def cells(row: dict[str, Any]) -> list[dict[str, Any]]:
         return [
-            {"text": shown(row.get(c.key), c.kind), "numeric": c.kind in NUMERIC_KINDS}
+            {
+                "text": text,
+                "numeric": c.kind in NUMERIC_KINDS,
+                # Short cells (a name, a plate, a number) kept on one line: left to the
+                # layout, Chinese text would wrap after every character in a narrow column.
+                "nowrap": len(text) <= SHORT_CELL,
+            }
             for c in table.columns
+            for text in (shown(row.get(c.key), c.kind),)
         ]
 
     rows = [{"cells": cells(r), "total": False} for r in table.rows]
@@ -148,6 +157,7 @@ def table_view(table: Table) -> dict[str, Any]:
         ],
         "rows": rows,
         "empty": table.empty,
+        "wide": len(table.columns) > WIDE_TABLE,
     }
 
 

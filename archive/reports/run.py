@@ -29,6 +29,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 CATCH_UP_SECONDS = 60.0
+PAGE_WAIT_SECONDS = 3.0
 
 DUE_LABELS = {
     "daily": "每天下班前",
@@ -90,9 +91,12 @@ def ask(name: str, asked: dict[str, str | None], on: date) -> Asked:
     return Asked(spec, parse_period(kind, text))
 
 
-def build_report(archive: Archive, models: ReadModels, asked: Asked) -> Report:
-    """The report, computed from the read models once they have caught up with the log."""
-    models.runner.wait_for(timeout=CATCH_UP_SECONDS)
+def build_report(
+    archive: Archive, models: ReadModels, asked: Asked, wait: float = CATCH_UP_SECONDS
+) -> Report:
+    """The report, computed from the read models once they have caught up with the log (or
+    after ``wait`` seconds: a page does not hold its thread longer than a person waits)."""
+    models.runner.wait_for(timeout=wait)
     return asked.spec.build(ReportSource(archive, models), asked.period)
 
 

@@ -11,6 +11,7 @@ from archive.queries.documents import today
 from archive.reports.display import report_dict
 from archive.reports.run import (
     DUE_LABELS,
+    PAGE_WAIT_SECONDS,
     ask,
     available_specs,
     build_report,
@@ -59,7 +60,7 @@ def get_report(
     format: Annotated[str, Query(pattern="^(json|pdf|xlsx)$")] = "json",
 ) -> dict[str, Any] | Response:
     asked = ask(name, {"day": day, "week": week, "month": month, "year": year}, today(archive))
-    built = build_report(archive, models, asked)
+    built = build_report(archive, models, asked, PAGE_WAIT_SECONDS)
     if format == "json":
         return report_dict(built)
     return Response(rendered(built, archive, format), headers=download_headers(built, format))

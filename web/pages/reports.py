@@ -18,6 +18,7 @@ from archive.reports.model import Period, ReportSpec
 from archive.reports.periods import KIND_LABELS, default_period, period_title, shifted
 from archive.reports.run import (
     DUE_LABELS,
+    PAGE_WAIT_SECONDS,
     PERIOD_KINDS,
     Asked,
     ask,
@@ -68,7 +69,7 @@ def reports_index(request: Request, user: PageUser) -> Response:
 def report_page(request: Request, user: PageUser, name: str) -> Response:
     asked = _asked(request, name)
     archive = archive_of(request)
-    built = build_report(archive, models_of(request), asked)
+    built = build_report(archive, models_of(request), asked, PAGE_WAIT_SECONDS)
     period = asked.period
     on = today(archive)
     choices = [
@@ -100,6 +101,6 @@ def report_page(request: Request, user: PageUser, name: str) -> Response:
 def report_download(request: Request, user: PageUser, name: str, format: str = "pdf") -> Response:
     asked = _asked(request, name)
     archive = archive_of(request)
-    built = build_report(archive, models_of(request), asked)
+    built = build_report(archive, models_of(request), asked, PAGE_WAIT_SECONDS)
     data = rendered(built, archive, format)
     return Response(data, headers=download_headers(built, format))
