@@ -14,8 +14,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from archive.reports.settings import ReportSettings, read_report_settings
-
 DEFAULT_MAX_SCAN_BYTES = 20 * 1024 * 1024
 # Every page of a scan is printed in each bundle of its month: a scan of a whole box of paper
 # belongs in several uploads.
@@ -133,8 +131,9 @@ class Settings:
     search_engine: str = "whoosh"
     # Deadline days by rule setting (e.g. "warranty_claim_days"), overriding the registry's.
     deadline_days: dict[str, int] = field(default_factory=dict)
-    # Churn period, maintenance intervals, holiday calendar (archive/reports/settings.py).
-    reports: ReportSettings = field(default_factory=ReportSettings)
+    # Churn period, maintenance intervals, holiday calendar: ``[reports]`` and
+    # ARCHIVE_REPORTS_* as written; archive/contacts/settings.py reads and checks them.
+    reports: dict[str, object] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     # Where scans are kept (archive/blobs/choice.py): "files" (``scans_dir``, else the home's
     # blobs/) or "database"; empty: the database with PostgreSQL, files otherwise.
@@ -153,7 +152,7 @@ class Settings:
             home=home,
             deadline_days=deadline_days(Layout(home).settings_file, env),
             search_engine=search_engine(Layout(home).settings_file, env),
-            reports=read_report_settings(Layout(home).settings_file, env),
+            reports=report_options(Layout(home).settings_file, env),
             database_url=env.get("ARCHIVE_DATABASE_URL") or None,
             max_scan_bytes=int(env.get("ARCHIVE_MAX_SCAN_BYTES") or DEFAULT_MAX_SCAN_BYTES),
             max_scan_pages=int(env.get("ARCHIVE_MAX_SCAN_PAGES") or DEFAULT_MAX_SCAN_PAGES),
@@ -205,6 +204,19 @@ def deadline_days(settings_file: Path, env: Mapping[str, str]) -> dict[str, int]
         if name.startswith("ARCHIVE_DEADLINE_"):
             days[name.removeprefix("ARCHIVE_DEADLINE_").lower()] = _days(value, name)
     return days
+
+
+def report_options(settings_file: Path, env: Mapping[str, str]) -> dict[str, object]:
+    """``[reports]`` in ``settings.toml``, then any ``ARCHIVE_REPORTS_<NAME>`` variable
+    (``ARCHIVE_REPORTS_CHURN_MONTHS=6``), unchecked."""
+    options: dict[str, object] = {}
+    if settings_file.is_file():
+        with settings_file.open("rb") as handle:
+            options.update(tomllib.load(handle).get("reports", {}))
+    for name, value in env.items():
+        if name.startswith("ARCHIVE_REPORTS_"):
+            options[name.removeprefix("ARCHIVE_REPORTS_").lower()] = value
+    return options
 
 
 SEARCH_ENGINES = ("whoosh", "tantivy", "postgres")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,22 +18,23 @@ import pytest
 
 from archive.bootstrap import Archive, ReadModels, open_archive
 from archive.config import Settings
+from archive.contacts.rules import due_of
+from archive.contacts.settings import ReportSettings, report_settings
 from archive.demo import DemoSpec, generate, load
 from archive.reports import churn, greetings, maintenance
 from archive.reports.model import Report, ReportSource
 from archive.reports.periods import parse_period
-from archive.reports.settings import ReportSettings
 from events.contacts import CustomerContact
 from tests.report_log import aggregates, documents
 from tests.support import FakeClock
 
-SHORT = ReportSettings(churn_months=1, maintenance_months=1, greeting_months=3)
+SHORT = {"churn_months": 1, "maintenance_months": 1, "greeting_months": 3}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Archive, ReadModels]]:
     home = tmp_path_factory.mktemp("customers") / "home"
-    settings = replace(Settings(home=home), reports=SHORT)
+    settings = Settings(home=home, reports=dict(SHORT))
     archive = open_archive(settings, clock=FakeClock(datetime(2026, 12, 20, 2, tzinfo=UTC)))
     load(archive, generate(DemoSpec(month="2026-11", months=3, work_orders=30)))
     with archive.read_models() as models:
@@ -196,11 +196,11 @@ def test_first_service_letters_are_the_months_vouchers(demo) -> None:
 def test_a_car_due_by_mileage_before_its_date() -> None:
     # 3,000 km in 60 days: 50 km a day, 5,000 km after 100 days, before 6 months.
     visits_seen = [(date(2026, 1, 1), 10000), (date(2026, 3, 2), 13000)]
-    due = maintenance.due_of(visits_seen, ReportSettings())
+    due = due_of(visits_seen, ReportSettings())
     assert due is not None
     assert (due.day, due.by, due.km_per_day) == (date(2026, 6, 10), "里程", 50.0)
     # Two visits a week apart say nothing of a pace: by date only.
-    close = maintenance.due_of([(date(2026, 3, 1), 100), (date(2026, 3, 8), 900)], ReportSettings())
+    close = due_of([(date(2026, 3, 1), 100), (date(2026, 3, 8), 900)], ReportSettings())
     assert close is not None and (close.day, close.by) == (date(2026, 9, 8), "时间")
 
 
@@ -232,3 +232,26 @@ def test_new_year_is_greeted_in_december(demo) -> None:
     report = built(demo, greetings, "2026-12")
     assert [t.key for t in report.tables] == ["greet-2027-newyear"]
     assert figures(report)["holidays"] == 1
+
+
+def test_report_settings_come_from_settings_toml_then_the_environment(tmp_path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.toml").write_text(
+        "[reports]\nchurn_months = 6\nmaintenance_km = 7500\n"
+        '[reports.holidays]\n"2029-spring" = "2029-02-13"\n'
+        '"2029-store" = {name = "店庆", date = "2029-05-18"}\n',
+        encoding="utf-8",
+    )
+    env = {"ARCHIVE_HOME": str(home), "ARCHIVE_REPORTS_CHURN_MONTHS": "9"}
+    read = report_settings(Settings.from_env(env))
+    assert (read.churn_months, read.maintenance_km, read.maintenance_months) == (9, 7500, 6)
+    assert [(h.code, h.name) for h in read.holidays] == [
+        ("2029-spring", "春节"),
+        ("2029-store", "店庆"),
+    ]
+    defaults = report_settings(Settings(home=home))
+    assert defaults.holiday("2027-spring").day == date(2027, 2, 6)  # lunar, written as data
+    assert defaults.holiday("2028-midautumn").day == date(2028, 10, 3)
+    with pytest.raises(ValueError, match="churn_months"):
+        report_settings(Settings(home=home, reports={"churn_months": "0"}))

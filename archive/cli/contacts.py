@@ -39,7 +39,7 @@ def remind(
 ) -> None:
     """Record how a periodic-maintenance reminder went (定期保养提醒结果)."""
     from archive import commands
-    from archive.reports.maintenance import OUTCOME_LABELS
+    from archive.contacts.rules import OUTCOME_LABELS
 
     with opened(as_json) as archive:
         contact = commands.record_reminder(archive, vin, outcome, staff, note=note, due=due)
@@ -79,7 +79,7 @@ def greet(
 ) -> None:
     """Record how a holiday greeting went (节日问候结果)."""
     from archive import commands
-    from archive.reports.greetings import RESULT_LABELS
+    from archive.contacts.rules import RESULT_LABELS
 
     with opened(as_json) as archive:
         contact = commands.record_greeting(archive, customer, holiday, result, staff, note=note)

@@ -16,12 +16,12 @@ from eventsourcing.application import AggregateNotFoundError
 
 from archive.bootstrap import Archive, opening
 from archive.commands.common import require_actor, save
+from archive.contacts.rules import GREETING_RESULTS, REMINDER_OUTCOMES, due_of, mileage_of
+from archive.contacts.settings import report_settings
+from archive.contacts.visits import vehicle_visits
 from archive.errors import FieldProblem, NotFound, ValidationFailed
 from archive.kinds.identifiers import normalize_phone
 from archive.kinds.text import check_text
-from archive.reports.greetings import GREETING_RESULTS
-from archive.reports.maintenance import REMINDER_OUTCOMES, due_of, mileage_of
-from archive.reports.visits import vehicle_visits
 from events.contacts import GREETING, REMINDER, CustomerContact
 from projections.runner import catch_up
 from projections.vehicles import VehicleHistory
@@ -106,7 +106,9 @@ def record_reminder(
         )
     if due_day is None:
         upto = [(d, mileage_of(f)) for d, f in visits if d <= today]
-        found = due_of(upto or [(d, mileage_of(f)) for d, f in visits], archive.settings.reports)
+        found = due_of(
+            upto or [(d, mileage_of(f)) for d, f in visits], report_settings(archive.settings)
+        )
         assert found is not None  # the car has a visit
         due_day = found.day
     contact = _load_or_open(archive, REMINDER, vin, due_day.isoformat(), actor)
@@ -128,9 +130,9 @@ def record_greeting(
     require_actor(archive, actor)
     code = _choice(result, GREETING_RESULTS, "result", "问候结果")
     text = _note(note)
-    found = archive.settings.reports.holiday((holiday or "").strip())
+    found = report_settings(archive.settings).holiday((holiday or "").strip())
     if found is None:
-        codes = "、".join(h.code for h in archive.settings.reports.holidays[-6:])
+        codes = "、".join(h.code for h in report_settings(archive.settings).holidays[-6:])
         raise ValidationFailed(
             [
                 FieldProblem(

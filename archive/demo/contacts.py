@@ -22,17 +22,18 @@ from uuid import UUID
 
 from archive import commands
 from archive.bootstrap import Archive, opening
+from archive.contacts.rules import REMINDER_OUTCOMES
+from archive.contacts.settings import Holiday, default_holidays, report_settings
+from archive.contacts.visits import add_months, card_fields, visits_between
 from archive.demo.desk import TZ, Desk, is_working, to_utc
 from archive.demo.ops import Operation
 from archive.demo.people import STAFF, Roster
 from archive.kinds.registry import CHURN_REASONS
 from archive.reports.churn import split
 from archive.reports.greetings import to_greet
-from archive.reports.maintenance import REMINDER_OUTCOMES, due_vehicles
+from archive.reports.maintenance import due_vehicles
 from archive.reports.model import ReportSource
 from archive.reports.periods import month_period
-from archive.reports.settings import Holiday, default_holidays
-from archive.reports.visits import add_months, card_fields, visits_between
 from projections.runner import catch_up
 from projections.vehicles import VehicleHistory
 
@@ -93,7 +94,7 @@ class GreetBeforeHoliday(ContactRound):
 
     def run(self, archive: Archive) -> Any:
         rng = _rng(self.seed, self.at, "greet")
-        holiday = archive.settings.reports.holiday(self.holiday)
+        holiday = report_settings(archive.settings).holiday(self.holiday)
         if holiday is None:  # a calendar without it: nothing to do
             return None
         with _source(archive) as source:
@@ -116,7 +117,7 @@ class CallLapsed(ContactRound):
 
     def run(self, archive: Archive) -> Any:
         rng = _rng(self.seed, self.at, "churn")
-        months = archive.settings.reports.churn_months
+        months = report_settings(archive.settings).churn_months
         start = month_period(*map(int, self.month.split("-"))).start
         with _source(archive) as source:
             visits = visits_between(source.models.vehicles, add_months(start, -2 * months), start)

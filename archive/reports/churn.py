@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
+from archive.contacts.settings import report_settings
+from archive.contacts.visits import add_months, card_fields, staff_name, visits_between
 from archive.kinds.registry import CHURN_REASONS
 from archive.reports.model import (
     Chart,
@@ -26,7 +28,6 @@ from archive.reports.model import (
     Table,
 )
 from archive.reports.periods import month_period
-from archive.reports.visits import add_months, card_fields, staff_name, visits_between
 
 TITLE = "客户流失率"
 REASON_LABELS = dict(CHURN_REASONS)
@@ -78,7 +79,7 @@ def _trend_months(period: Period) -> list[Period]:
 
 
 def build(source: ReportSource, period: Period) -> Report:
-    months = source.archive.settings.reports.churn_months
+    months = report_settings(source.archive.settings).churn_months
     trend = _trend_months(period)
     visits = visits_between(
         source.models.vehicles, add_months(trend[0].end, -2 * months), period.end

@@ -12,19 +12,13 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from archive.contacts.rules import GREETING_RESULTS, RESULT_LABELS
+from archive.contacts.settings import Holiday, report_settings
+from archive.contacts.visits import VISIT, add_months
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
-from archive.reports.settings import Holiday
-from archive.reports.visits import VISIT, add_months
 from events.contacts import GREETING
 
 TITLE = "节日问候"
-GREETING_RESULTS = (
-    ("sms", "已发短信"),
-    ("called", "已电话问候"),
-    ("no_answer", "未接通"),
-    ("declined", "客户谢绝"),
-)
-RESULT_LABELS = dict(GREETING_RESULTS)
 NOT_YET = "未问候"
 
 COLUMNS = (
@@ -41,13 +35,15 @@ COLUMNS = (
 def holidays_of(source: ReportSource, period: Period) -> list[Holiday]:
     """The calendar's holidays whose eve falls in ``period``."""
     return [
-        h for h in source.archive.settings.reports.holidays if h.day - timedelta(days=1) in period
+        h
+        for h in report_settings(source.archive.settings).holidays
+        if h.day - timedelta(days=1) in period
     ]
 
 
 def to_greet(source: ReportSource, holiday: Holiday) -> list[dict[str, Any]]:
     """The customers with a visit in the configured months before ``holiday``."""
-    months = source.archive.settings.reports.greeting_months
+    months = report_settings(source.archive.settings).greeting_months
     rows = source.models.vehicles.query(
         "SELECT r.customer_key AS customer_key, MAX(r.business_date) AS last_visit,"
         " COUNT(*) AS visits, c.name AS name, c.service_advisor AS advisor"
@@ -64,7 +60,7 @@ def _staff_names(source: ReportSource) -> dict[str, str]:
 
 
 def build(source: ReportSource, period: Period) -> Report:
-    months = source.archive.settings.reports.greeting_months
+    months = report_settings(source.archive.settings).greeting_months
     holidays = holidays_of(source, period)
     recorded = source.models.contacts.outcomes(GREETING, [h.code for h in holidays])
     names = _staff_names(source)

@@ -10,26 +10,23 @@ least 30 days apart and the mileage grew; a car without such a pair is due by da
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from archive.contacts.rules import (
+    MIN_PACE_DAYS,
+    OUTCOME_LABELS,
+    REMINDER_OUTCOMES,
+    due_of,
+    mileage_of,
+)
+from archive.contacts.settings import report_settings
+from archive.contacts.visits import add_months, chunks, staff_name, vehicle_visits
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
-from archive.reports.settings import ReportSettings
-from archive.reports.visits import add_months, chunks, staff_name, vehicle_visits
 from events.contacts import REMINDER
 
 TITLE = "定期保养一览表"
-MIN_PACE_DAYS = 30  # two visits closer than this say little about a car's pace
-REMINDER_OUTCOMES = (
-    ("called", "已电话提醒"),
-    ("letter_sent", "已寄邀请信"),
-    ("booked", "已预约"),
-    ("declined", "客户谢绝"),
-)
-OUTCOME_LABELS = dict(REMINDER_OUTCOMES)
 NOT_YET = "未联系"
 FIRST_SERVICE = "first_service_voucher"
 
@@ -58,52 +55,9 @@ LETTER_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class Due:
-    """When a car is due, from its visits before some day."""
-
-    last_visit: date
-    last_km: int | None
-    km_per_day: float | None
-    by_date: date
-    by_km: date | None
-
-    @property
-    def day(self) -> date:
-        return min(self.by_date, self.by_km) if self.by_km else self.by_date
-
-    @property
-    def by(self) -> str:
-        return "里程" if self.by_km is not None and self.by_km < self.by_date else "时间"
-
-
-def due_of(visits: list[tuple[date, int | None]], settings: ReportSettings) -> Due | None:
-    """When the car of these visits (date, mileage; oldest first) is due; None: no visit."""
-    if not visits:
-        return None
-    last_day, last_km = visits[-1]
-    by_date = add_months(last_day, settings.maintenance_months)
-    with_km = [(d, km) for d, km in visits if km is not None]
-    pace = None
-    if len(with_km) >= 2 and last_km is not None:
-        (first_day, first_km), (to_day, to_km) = with_km[0], with_km[-1]
-        days = (to_day - first_day).days
-        if days >= MIN_PACE_DAYS and to_km > first_km:
-            pace = (to_km - first_km) / days
-    by_km = None
-    if pace is not None:
-        by_km = last_day + timedelta(days=math.ceil(settings.maintenance_km / pace))
-    return Due(last_day, last_km, round(pace, 1) if pace else None, by_date, by_km)
-
-
-def mileage_of(fields: dict[str, Any]) -> int | None:
-    value = fields.get("mileage_km")
-    return int(value) if value not in (None, "") else None
-
-
 def due_vehicles(source: ReportSource, start: date, end: date) -> list[dict[str, Any]]:
     """The cars due in [start, end) as their visits before ``start`` say, by due date."""
-    settings = source.archive.settings.reports
+    settings = report_settings(source.archive.settings)
     vehicles = source.models.vehicles
     # A car last seen before this window was due by date before ``start`` already.
     window = add_months(start, -settings.maintenance_months) - timedelta(days=3)
@@ -124,12 +78,6 @@ def due_vehicles(source: ReportSource, start: date, end: date) -> list[dict[str,
         found.append({"vin": vin, "due": due, "fields": last})
     found.sort(key=lambda r: (r["due"].day, r["vin"]))
     return found
-
-
-def current_due(source: ReportSource, vin: str, today: date) -> Due | None:
-    """When ``vin`` is due now, from all its visits up to today."""
-    visits = vehicle_visits(source.models.vehicles, [vin], today + timedelta(days=1)).get(vin, [])
-    return due_of([(d, mileage_of(f)) for d, f in visits], source.archive.settings.reports)
 
 
 def first_service_letters(source: ReportSource, period: Period) -> list[dict[str, Any]]:
@@ -201,7 +149,7 @@ def _due_rows(source: ReportSource, period: Period) -> list[dict[str, Any]]:
 
 
 def build(source: ReportSource, period: Period) -> Report:
-    settings = source.archive.settings.reports
+    settings = report_settings(source.archive.settings)
     rows = _due_rows(source, period)
     letters = first_service_letters(source, period)
     outcomes = Counter(r["outcome_code"] for r in rows)

@@ -1,19 +1,22 @@
 """The customer reports' knobs: when a customer counts as lapsed, when a car is due for
 maintenance, whom to greet before which holiday.
 
-Read like the deadline days: ``[reports]`` in ``$ARCHIVE_HOME/settings.toml``, then any
-``ARCHIVE_REPORTS_<NAME>`` variable (``ARCHIVE_REPORTS_CHURN_MONTHS=6``). Holidays are
-``[reports.holidays]``: ``"2029-spring" = "2029-02-13"`` (a code ``YEAR-NAME`` of the known
-names takes its Chinese name) or ``"2029-store" = {name = "店庆", date = "2029-05-18"}``.
+Read like the deadline days (``archive.config.report_options``): ``[reports]`` in
+``$ARCHIVE_HOME/settings.toml``, then any ``ARCHIVE_REPORTS_<NAME>`` variable
+(``ARCHIVE_REPORTS_CHURN_MONTHS=6``). Holidays are ``[reports.holidays]``:
+``"2029-spring" = "2029-02-13"`` (a code ``YEAR-NAME`` of the known names takes its Chinese
+name) or ``"2029-store" = {name = "店庆", date = "2029-05-18"}``.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archive.config import Settings
 
 # The Chinese names of the holidays a code's second part names.
 HOLIDAY_NAMES = {
@@ -78,18 +81,15 @@ _NUMBERS = {
 }
 
 
-def read_report_settings(settings_file: Path, env: Mapping[str, str]) -> ReportSettings:
-    table: dict[str, object] = {}
-    if settings_file.is_file():
-        with settings_file.open("rb") as handle:
-            table = dict(tomllib.load(handle).get("reports", {}))
+def report_settings(settings: Settings) -> ReportSettings:
+    """The report settings of an archive, checked (``ValueError`` naming the bad one)."""
+    options = settings.reports
     values: dict[str, int] = {}
     for name, (low, high) in _NUMBERS.items():
-        where, raw = f"{settings_file} [reports] {name}", table.get(name)
-        if env.get(f"ARCHIVE_REPORTS_{name.upper()}"):
-            where, raw = f"ARCHIVE_REPORTS_{name.upper()}", env[f"ARCHIVE_REPORTS_{name.upper()}"]
-        if raw is None:
+        raw = options.get(name)
+        if raw is None or raw == "":
             continue
+        where = f"[reports] {name} / ARCHIVE_REPORTS_{name.upper()}"
         try:
             number = int(str(raw))
         except ValueError:
@@ -97,16 +97,16 @@ def read_report_settings(settings_file: Path, env: Mapping[str, str]) -> ReportS
         if not low <= number <= high:
             raise ValueError(f"{where}: between {low} and {high}, not {number}")
         values[name] = number
-    holidays = table.get("holidays")
+    holidays = options.get("holidays")
     if isinstance(holidays, Mapping) and holidays:
-        return ReportSettings(**values, holidays=_holidays(holidays, settings_file))
+        return ReportSettings(**values, holidays=_holidays(holidays))
     return ReportSettings(**values)
 
 
-def _holidays(table: Mapping[str, object], settings_file: Path) -> tuple[Holiday, ...]:
+def _holidays(table: Mapping[str, object]) -> tuple[Holiday, ...]:
     found = []
     for code, value in table.items():
-        where = f"{settings_file} [reports.holidays] {code}"
+        where = f"[reports.holidays] {code}"
         spec = value if isinstance(value, Mapping) else {"date": value}
         name = spec.get("name") or HOLIDAY_NAMES.get(code.partition("-")[2]) or code
         try:
