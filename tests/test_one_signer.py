@@ -21,8 +21,10 @@ from archive.bootstrap import Archive, open_archive
 from archive.config import Settings
 from archive.integrity import list_checkpoints, make_checkpoint, verify
 from archive.integrity.checkpoints import CheckpointRefused
-from archive.integrity.keys import ensure_key
+from archive.integrity.keys import ensure_key, load_signer
+from archive.integrity.notes import CheckpointBody, sign_checkpoint
 from archive.locks import one_at_a_time
+from projections.merkle import MerkleTree
 from tests.support import FakeClock, register_team, work_order
 
 pytestmark = pytest.mark.postgres
@@ -123,3 +125,29 @@ def test_a_server_with_a_key_of_its_own_is_refused(
     finally:
         stranger.close()
     assert [c.name for c in list_checkpoints(first.settings)] == [made.name]
+
+
+def test_checkpoint_files_kept_before_the_move_are_seen_by_every_server(
+    servers: tuple[Archive, Archive],
+) -> None:
+    """A home that signed checkpoints as files before its archive moved to PostgreSQL: the
+    files join the table the first time they are listed, and the chain goes on from them."""
+    first, second = servers
+    signer = load_signer(first.settings)
+    with first.ledger() as ledger:
+        tree = MerkleTree(ledger.leaf_hashes())
+    note = sign_checkpoint(CheckpointBody(signer.name, tree.size, tree.root()), signer)
+    name = f"{tree.size:012d}-20261101T000000Z.checkpoint"
+    first.layout.checkpoints.mkdir()
+    (first.layout.checkpoints / name).write_text(note)
+    (first.layout.checkpoints / "000000000001-20261101T000000Z.checkpoint").write_text("junk")
+    listed = list_checkpoints(second.settings)  # the other server: not yet adopted
+    assert listed == []
+    assert [c.name for c in list_checkpoints(first.settings) if c.parsed] == [name]
+    commands.file_document(second, "work_order", work_order("WO-0009"), "admin")
+    made = make_checkpoint(second)
+    assert [c.name for c in list_checkpoints(second.settings)] == [name, made.name]
+    report = verify(second)
+    assert report.intact and all(
+        c.consistent_with_previous is not False for c in report.checkpoints
+    )

@@ -3,7 +3,8 @@
 One row per checkpoint, written once: its name (the one a file would have), tree size, root
 (base64, as the note says it), the signed note itself and when it was signed. Rows are added
 by :func:`archive.integrity.checkpoints.make_checkpoint` under the ``checkpoints`` lock and
-never changed; ``seq`` keeps the order they were signed in.
+never changed; ``seq`` keeps the order they were signed in. Checkpoint files a home kept before
+its archive moved to PostgreSQL are adopted into the table (:func:`adopt`).
 """
 
 from __future__ import annotations
@@ -39,22 +40,24 @@ def _connection(url: str) -> Iterator[Any]:
         yield conn
 
 
-def _rows(url: str, where: str = "", params: tuple[Any, ...] = ()) -> list[Row]:
+def every(url: str) -> list[Row]:
+    """Every checkpoint kept, by tree size and the order they were signed in."""
     with _connection(url) as conn:
         found = conn.execute(
-            f"SELECT name, note FROM archive_checkpoints {where} ORDER BY size, seq", params
+            "SELECT name, note FROM archive_checkpoints ORDER BY size, seq"
         ).fetchall()
     return [(name, note.encode()) for name, note in found]
 
 
-def every(url: str) -> list[Row]:
-    """Every checkpoint kept, by tree size and the order they were signed in."""
-    return _rows(url)
-
-
-def at_least(url: str, size: int) -> list[Row]:
-    """The checkpoints of ``size`` events or more, smallest first."""
-    return _rows(url, "WHERE size >= %s", (size,))
+def adopt(url: str, kept: list[tuple[str, CheckpointBody, str]]) -> None:
+    """Add checkpoints kept as files (name, body, note) that the table lacks, in order."""
+    with _connection(url) as conn, conn.transaction():
+        for name, body, note in kept:
+            conn.execute(
+                "INSERT INTO archive_checkpoints (name, size, root, note) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (name) DO NOTHING",
+                (name, body.size, base64.b64encode(body.root).decode(), note),
+            )
 
 
 def add(url: str, stem: str, suffix: str, body: CheckpointBody, note: str) -> str:

@@ -116,8 +116,9 @@ def _at_least(settings: Settings, size: int) -> Iterator[StoredCheckpoint]:
     """The checkpoints whose name says they hold ``size`` events or more, smallest first:
     only those are read."""
     if settings.database_url:
-        for name, note in checkpoint_table.at_least(settings.database_url, size):
-            yield _parse(name, note)
+        for stored in list_checkpoints(settings):
+            if stored.parsed and stored.parsed.body.size >= size:
+                yield stored
         return
     for named_size, path in _named_sizes(settings):
         if named_size >= size:
@@ -181,13 +182,26 @@ def _make_checkpoint(archive: Archive) -> StoredCheckpoint:
 
 def list_checkpoints(settings: Settings) -> list[StoredCheckpoint]:
     """Every checkpoint kept, by tree size and time (unreadable ones first, with the error)."""
-    if settings.database_url:
-        return [_parse(name, note) for name, note in checkpoint_table.every(settings.database_url)]
     folder = settings.layout.checkpoints
-    if not folder.is_dir():
-        return []
-    found = [_read(path) for path in folder.iterdir() if path.name.endswith(SUFFIX)]
-    return sorted(found, key=StoredCheckpoint.sort_key)
+    found = (
+        [_read(p) for p in folder.iterdir() if p.name.endswith(SUFFIX)] if folder.is_dir() else []
+    )
+    found.sort(key=StoredCheckpoint.sort_key)
+    if not settings.database_url:
+        return found
+    return _kept_in_table(settings.database_url, found)
+
+
+def _kept_in_table(url: str, files: list[StoredCheckpoint]) -> list[StoredCheckpoint]:
+    """The table's checkpoints. Files this home kept before its archive moved to PostgreSQL
+    are added to the table first (by name, once), so that every server sees them; a file
+    that cannot be read stays listed, with its error, as on SQLite."""
+    readable = [(c.name, c.parsed.body, c.note.decode()) for c in files if c.parsed is not None]
+    if readable:
+        checkpoint_table.adopt(url, readable)
+    stored = [_parse(name, note) for name, note in checkpoint_table.every(url)]
+    names = {c.name for c in stored}
+    return [c for c in files if c.parsed is None and c.name not in names] + stored
 
 
 def _created(name: str) -> datetime | None:
