@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from archive.bootstrap import Archive, open_archive, opening
+from archive.bootstrap import LEDGER_SCHEMA, READ_MODELS_SCHEMA, Archive, open_archive, opening
 from archive.config import Settings
 
 T = TypeVar("T")
@@ -90,6 +90,9 @@ def _empty_event_table(archive: Archive) -> None:
     table = f"{recorder.datastore.schema}.{recorder.events_table_name}"  # type: ignore[attr-defined]
     with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
         cursor.execute(f"TRUNCATE {table} RESTART IDENTITY")  # type: ignore[arg-type]
+        # The read models it kept while loading (worklists) would claim a position in it.
+        for schema in (READ_MODELS_SCHEMA, LEDGER_SCHEMA):
+            cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # type: ignore[arg-type]
 
 
 def _move_into_place(staged: Settings, target: Settings) -> None:
