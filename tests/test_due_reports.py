@@ -14,8 +14,8 @@ from archive import commands
 from archive.bootstrap import Archive
 from archive.cli import app as cli
 from archive.config import Settings
-from archive.queries.due_reports import due_on, report_links
 from archive.reports import catalog
+from archive.reports.due import due_on, report_links
 from tests.support import PASSWORD, file_claim, sign_and_scan_claim
 
 MONTHLY = [s.name for s in catalog.specs() if s.due == "month_3rd"]

@@ -20,6 +20,7 @@ from archive.kinds.fieldtypes import Lines
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.roles import ROLE_LABELS
 from archive.queries import worklists
+from archive.reports.due import with_due_reports
 from archive.staff.permissions import permission_table
 
 app = typer.Typer()
@@ -127,6 +128,7 @@ def todo(
         result = worklists.worklist(
             models.worklists, archive.settings, person, names, today, inactive
         )
+        result = with_due_reports(result, today)  # a clerk's reports due today
         if as_json:
             emit_json(result)
         else:

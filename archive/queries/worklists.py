@@ -23,7 +23,6 @@ from archive.kinds.deadlines import (
 from archive.kinds.fieldtypes import StaffInfo
 from archive.kinds.registry import KINDS, get_kind
 from archive.kinds.roles import ROLE_LABELS
-from archive.queries.due_reports import due_on
 from projections.worklists import ANYONE, CUSTOMER, Worklists
 
 DONE_CALLBACK_OUTCOMES = {"reached", "refused", "wrong_number"}  # no answer: call again
@@ -260,7 +259,6 @@ def worklist(
         result["callbacks"] = follow_ups(models, settings, today)
         result["offsite_out"] = offsite_out(models, settings.tz)
         result["filed_late"] = filed_late(models)
-        result["due_reports"] = due_on(today)  # the reports due today, each with its link
     if clerk or "service_manager" in person.roles:
         result["customer_problems"] = problems_open(models)
     if "service_manager" in person.roles:

@@ -11,6 +11,7 @@ from archive.errors import Forbidden
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries import worklists
 from archive.queries.search import MAX_OFFSET, search_answer
+from archive.reports.due import with_due_reports
 from archive.staff.permissions import permission_table
 from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.routing import ApiRoute
@@ -74,7 +75,8 @@ def worklist(
     today = archive.now().astimezone(archive.settings.tz).date()
     names = {username: p.name for username, p in directory.items()}
     inactive = {username for username, p in directory.items() if not p.active}
-    return worklists.worklist(models.worklists, archive.settings, person, names, today, inactive)
+    todo = worklists.worklist(models.worklists, archive.settings, person, names, today, inactive)
+    return with_due_reports(todo, today)  # a clerk's reports due today
 
 
 @router.get("/permissions", tags=["staff 员工"], summary="权限表 / who may do what")

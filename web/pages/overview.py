@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request, Response
 from archive.errors import ArchiveError
 from archive.kinds.registry import KINDS, get_kind
 from archive.queries.documents import STATUS_LABELS
-from archive.queries.due_reports import report_links
 from archive.queries.fee_invoices import months_without_invoice
 from archive.queries.search import FLAG_LABELS, INCOMPLETE_ZH, index_behind
 from archive.queries.worklists import section_entries, worklist
+from archive.reports.due import report_links, with_due_reports
 from web.auth import PageUser, archive_of
 from web.errors import page_message
 from web.pages.common import models_of
@@ -35,7 +35,8 @@ def _todo(request: Request, user: PageUser) -> dict[str, Any]:
     people = archive.staff.refresh()
     names = {u: p.name for u, p in people.items()}
     inactive = {u for u, p in people.items() if not p.active}
-    return worklist(models.worklists, archive.settings, user, names, today, inactive)
+    todo = worklist(models.worklists, archive.settings, user, names, today, inactive)
+    return with_due_reports(todo, today)  # a clerk's reports due today
 
 
 @router.get("/")

@@ -77,6 +77,14 @@ def due_on(day: date) -> list[dict[str, Any]]:
     return due
 
 
+def with_due_reports(todo: dict[str, Any], day: date) -> dict[str, Any]:
+    """A clerk's worklist (``archive.queries.worklists.worklist``) with the reports due on
+    ``day``; anyone else's as it is."""
+    if "clerk" in todo.get("roles", ()):
+        todo["due_reports"] = due_on(day)
+    return todo
+
+
 def report_links(day: date) -> list[dict[str, Any]]:
     """Every report of the catalog, each opening on its usual period for ``day``."""
     return [_entry(s, default_period(s.periods[0], day)) for s in available_specs()]
