@@ -1,8 +1,9 @@
 """The desk's reports at a year of a busy store: each report for a month and for a year.
 
 Opens an archive made by ``archive demo --months 13 --work-orders 2400 --until 2026-12-02``
-(about 100,000 documents), catches the read models up first (timed and reported apart: a new
-projection replays the whole log once), then for every report of the catalog builds it for one
+(about 100,000 documents), catches the read models the reports read up first, one by one
+(timed and reported apart: a new projection replays the whole log once; search and the ledger
+are left alone), then for every report of the catalog builds it for one
 month (``--month``, default 2026-11) and for the calendar year (``--year``, default 2026,
 January to December: its last month is not over, so it holds 11 months of data and the weeks
 of December before the demo's clock); a report that takes no year runs the month only, one that
@@ -52,6 +53,9 @@ BASELINE: dict[str, tuple[str, str, str]] = {
     "greetings": ("contacts", "contact_outcomes", "recorded_on"),
 }
 FALLBACK = ("months", "month_documents", "business_date")
+# Read models no report reads: not caught up here (the search index of 100,000 documents takes
+# most of an hour to build with Whoosh; the integrity ledger is the witness's).
+NOT_READ = ("search", "ledger")
 
 
 def timed(call: Callable[[], Any]) -> float:
@@ -120,11 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     files: list[list[str]] = []
     try:
         with archive.read_models() as models:
-            started = time.perf_counter()
-            applied = models.runner.catch_up()
-            caught = time.perf_counter() - started
             print(f"home {args.home}: {event_count(archive):,} events in the log")
-            print(f"catching up the read models: {applied:,} events applied in {caught:.1f} s")
+            for name in models.runner.projections:
+                if name in NOT_READ:
+                    continue
+                started = time.perf_counter()
+                applied = models.runner.catch_up(name)
+                caught = time.perf_counter() - started
+                print(f"catching up {name}: {applied:,} events applied in {caught:.1f} s")
             for spec in available_specs():
                 if args.only and spec.name not in args.only:
                     continue
