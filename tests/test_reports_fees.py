@@ -346,3 +346,19 @@ def test_the_report_page_records_the_invoice_and_the_api_reads_it(web, team: Arc
     )
     waiting = web.get("/api/v1/fees/uninvoiced").json()
     assert [w["month"] for w in waiting] == ["2026-10"]
+
+
+def test_the_spreadsheet_holds_the_pages_claims_and_total(demo) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from archive.reports.xlsx import report_xlsx
+
+    built = report(demo, "month", "2026-10")
+    sheet = load_workbook(io.BytesIO(report_xlsx(built))).active
+    cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    numbers = {row[0] for row in cells if row}
+    assert {r["number"] for r in built.tables[0].rows} <= numbers
+    total = next(row for row in cells if row and str(row[0]).startswith("合计"))
+    assert Decimal(str(total[-1])) == figures(built)["total_fee"]
