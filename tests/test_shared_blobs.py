@@ -203,3 +203,24 @@ def test_a_shared_folder_holds_one_file_per_scan(tmp_path: Path) -> None:
     assert files == [servers[1].path_for(results[0].sha256)]
     assert files[0].read_bytes() == data
     assert not (tmp_path / "a" / "blobs").exists()  # nothing in either home
+
+
+@pytest.mark.postgres
+def test_scans_kept_as_files_before_the_move_join_the_database(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "old"
+    before = open_blob_store(Settings(home=home))  # the home's files, as on SQLite
+    kept = before.put_bytes(pdf_bytes("filed last year"))
+    damaged = before.put_bytes(pdf_bytes("bit rot"))
+    bad = before.path_for(damaged.sha256)
+    bad.chmod(0o644)
+    bad.write_bytes(pdf_bytes("rotted"))
+    moved = open_blob_store(Settings(home=home, database_url=postgres_url))
+    assert moved.table is not None and moved.table.has(kept.sha256)
+    assert not moved.table.has(damaged.sha256)
+    other = open_blob_store(Settings(home=tmp_path / "new", database_url=postgres_url))
+    assert other.read(kept.sha256) == pdf_bytes("filed last year")
+    assert not other.exists(damaged.sha256)
+    assert blob_rows(postgres_url) == 1
+    assert (home / ".blobs-in-database").is_file()  # the next opening walks nothing

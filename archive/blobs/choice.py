@@ -9,15 +9,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from archive.blobs.store import BlobStore
 from archive.blobs.table import BlobTable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from archive.config import Settings
 
 SCAN_STORES = ("files", "database")
+SHARED_MARKER = ".blobs-in-database"  # in the home, once its blob files are in the database
+log = logging.getLogger(__name__)
 
 
 def scan_store(settings: Settings) -> str:
@@ -48,4 +53,19 @@ def open_blob_store(settings: Settings) -> BlobStore:
         store = BlobStore(root, settings.max_scan_bytes)
     store.root.mkdir(parents=True, exist_ok=True)
     store.sweep_tmp()  # uploads a crashed process left half written
+    if store.table is not None:
+        _share_once(store, settings.layout.home / SHARED_MARKER)
     return store
+
+
+def _share_once(store: BlobStore, marker: Path) -> None:
+    """The first time a home opens with its blobs in the database, the files it kept before
+    go there too (every later file is in the database before it is in the home)."""
+    if marker.exists():
+        return
+    added, damaged = store.share_local()
+    if added:
+        log.info("%d blobs of %s copied into the database", added, store.root)
+    for path in damaged:
+        log.warning("blob file %s does not hash to its name: not copied into the database", path)
+    marker.write_text("every blob file here is also in the database\n", encoding="utf-8")

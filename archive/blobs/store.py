@@ -9,6 +9,7 @@ stored is copied into it, checked against its hash, the first time this one need
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.blobs.intake import StoredBlob, received
+from archive.blobs.intake import CHUNK, StoredBlob, received, sniff_media_type
 from archive.blobs.table import BlobTable
 
 # An upload still streaming writes its temporary file at least every minute (the web gives up
@@ -116,6 +117,30 @@ class BlobStore:
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+
+    def share_local(self) -> tuple[int, list[Path]]:
+        """Put every blob of ``root`` the database lacks into it: the scans a home kept as
+        files before its archive's blobs moved to the database (``open_blob_store`` runs this
+        once per home). A file whose bytes do not hash to its name is left out. Returns how
+        many were added, and the files left out."""
+        assert self.table is not None
+        added, damaged = 0, []
+        for path in sorted(self.root.glob("??/??/*")):
+            if not _SHA256_RE.fullmatch(path.name) or self.table.has(path.name):
+                continue
+            digest = hashlib.sha256()
+            with path.open("rb") as source:
+                head = source.read(16)
+                digest.update(head)
+                while chunk := source.read(CHUNK):
+                    digest.update(chunk)
+            media_type = sniff_media_type(head)
+            if digest.hexdigest() != path.name or media_type is None:
+                damaged.append(path)
+                continue
+            size = path.stat().st_size
+            added += self.table.keep(path, path.name, size, media_type)
+        return added, damaged
 
     def sweep_tmp(self, older_than: float = STALE_UPLOAD_SECONDS) -> int:
         """Remove uploads left in the temporary folder by a process that died while one
