@@ -6,9 +6,11 @@ exactly the callbacks that answered that item). One row per quick-handling form 
 source, department at fault, action, result, when it closed and whether the service manager's
 signature is on its current version. One row per paper a callback answers (work orders,
 warranty registrations): the date its callback is due from and the person who served the
-customer (the order's service advisor; the registration's sales consultant). A callback's
-advisor is read through the paper it names when a report asks, so an amended order's advisor is
-the one reports show. Voided papers keep their row, marked ``voided = 1``; reports skip them.
+customer (the order's service advisor; the registration's sales consultant). Each callback and
+each of its scores carries that person (``person``, ``person_role``), set again whenever the
+paper it names is filed or amended, so an amended order's advisor is the one reports show and
+a report reads one table. A score row also says whether it ``counts``: its callback is live and
+reached the customer. Voided papers keep their row, marked ``voided = 1``; reports skip them.
 
 Each touched paper is rewritten from its aggregate once per batch (the signature on the current
 version needs the aggregate's own reading of signatures and refusals).
@@ -32,6 +34,9 @@ CALLBACK = "callback"
 QUICK_HANDLING = "quick_handling"
 # The papers a callback names (work_order_no, registration_no) and the person each names.
 ANSWERED_KINDS = {"work_order": "service_advisor", "warranty_registration": "sales_consultant"}
+# The callback's field naming each of them.
+LINK_FIELDS = {"work_order": "work_order_no", "warranty_registration": "registration_no"}
+REACHED = "reached"  # the outcome whose answers count in averages
 MANAGER = "service_manager"  # the quick-handling form's signer
 SCORE_PREFIX = "score_"  # the questionnaire's 1-5 items (archive/kinds/registry.py)
 
@@ -48,8 +53,11 @@ _CALLBACK_COLUMNS = (
     "quick_handling_no",
     "work_order_no",
     "registration_no",
+    "person",
+    "person_role",
     "voided",
 )
+_SCORE_COLUMNS = ("item", "score", "business_date", "counts", "person", "person_role")
 _FORM_COLUMNS = (
     "number",
     "business_date",
@@ -91,14 +99,16 @@ _INTS = {"voided": "INTEGER NOT NULL", "problem": "INTEGER NOT NULL"}
 
 class CallbackReports(SqliteProjection):
     name = "callbacks"
-    shape = 1
+    # 2: the person on each callback and score row, and the scores' date and whether they count
+    shape = 2
     tables = {  # noqa: RUF012
         "cb_callbacks": _create(
             "cb_callbacks", _CALLBACK_COLUMNS, {**_INTS, "advisor_explained": "INTEGER"}
         ),
         "cb_scores": (
             "CREATE TABLE IF NOT EXISTS cb_scores (doc_id TEXT NOT NULL, item TEXT NOT NULL,"
-            " score INTEGER NOT NULL, PRIMARY KEY (doc_id, item))"
+            " score INTEGER NOT NULL, business_date TEXT, counts INTEGER NOT NULL,"
+            " person TEXT, person_role TEXT, PRIMARY KEY (doc_id, item))"
         ),
         "cb_forms": _create(
             "cb_forms",
@@ -115,6 +125,9 @@ class CallbackReports(SqliteProjection):
         "CREATE INDEX IF NOT EXISTS cb_callbacks_date ON cb_callbacks (business_date)",
         "CREATE INDEX IF NOT EXISTS cb_callbacks_order ON cb_callbacks (work_order_no)",
         "CREATE INDEX IF NOT EXISTS cb_callbacks_registration ON cb_callbacks (registration_no)",
+        # Averages of a month or a year read this index alone.
+        "CREATE INDEX IF NOT EXISTS cb_scores_counted"
+        " ON cb_scores (counts, business_date, person, person_role, item, score)",
         "CREATE INDEX IF NOT EXISTS cb_forms_date ON cb_forms (business_date)",
         "CREATE INDEX IF NOT EXISTS cb_forms_source ON cb_forms (source_no)",
         "CREATE INDEX IF NOT EXISTS cb_papers_number ON cb_papers (kind, number)",
@@ -162,19 +175,24 @@ class CallbackReports(SqliteProjection):
         fields = doc.fields
         voided = int(doc.voided is not None)
         if doc.kind == CALLBACK:
+            person, role = _person(conn, fields)
             values = {
                 **{c: _text(fields.get(c), self.tz) for c in _CALLBACK_COLUMNS},
                 "number": doc.number,
                 "advisor_explained": _flag(fields.get("advisor_explained")),
                 "problem": int(bool(fields.get("problem"))),
+                "person": person,
+                "person_role": role,
                 "voided": voided,
             }
             _upsert(conn, "cb_callbacks", key, _CALLBACK_COLUMNS, values)
             conn.execute("DELETE FROM cb_scores WHERE doc_id = ?", (key,))
+            counts = int(not voided and fields.get("outcome") == REACHED)
             conn.executemany(
-                "INSERT INTO cb_scores (doc_id, item, score) VALUES (?, ?, ?)",
+                f"INSERT INTO cb_scores (doc_id, {', '.join(_SCORE_COLUMNS)})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (key, code, int(value))
+                    (key, code, int(value), values["business_date"], counts, person, role)
                     for code, value in sorted(fields.items())
                     if code.startswith(SCORE_PREFIX) and isinstance(value, int)
                 ],
@@ -189,20 +207,46 @@ class CallbackReports(SqliteProjection):
             }
             _upsert(conn, "cb_forms", key, _FORM_COLUMNS, values)
         else:
+            person = fields.get(ANSWERED_KINDS[doc.kind])
             values = {
                 **{c: _text(fields.get(c), self.tz) for c in _PAPER_COLUMNS},
                 "kind": doc.kind,
                 "number": doc.number,
-                "person": fields.get(ANSWERED_KINDS[doc.kind]),
+                "person": person,
                 "voided": voided,
             }
             _upsert(conn, "cb_papers", key, _PAPER_COLUMNS, values)
+            _name_person(conn, doc.kind, doc.number, person)
 
     # -- reading ----------------------------------------------------------------------------
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a report's query over these tables, as dicts by column name."""
         return [dict(r) for r in self.query(sql, tuple(params))]
+
+
+def _person(conn: sqlite3.Connection, fields: dict[str, Any]) -> tuple[str | None, str]:
+    """Whom a callback is about: the sales consultant of the registration it names (a delivery
+    callback), else the service advisor of its work order; None while the paper is not filed."""
+    kind = "warranty_registration" if fields.get("registration_no") else "work_order"
+    number = fields.get(LINK_FIELDS[kind])
+    row = conn.execute(
+        "SELECT person FROM cb_papers WHERE kind = ? AND number = ?", (kind, number)
+    ).fetchone()
+    return (row["person"] if row else None), ANSWERED_KINDS[kind]
+
+
+def _name_person(conn: sqlite3.Connection, kind: str, number: str, person: str | None) -> None:
+    """The callbacks about this paper, and their scores, name its person as it is now."""
+    about = f"{LINK_FIELDS[kind]} = ?" + (
+        " AND registration_no IS NULL" if kind == "work_order" else ""
+    )
+    conn.execute(f"UPDATE cb_callbacks SET person = ? WHERE {about}", (person, number))
+    conn.execute(
+        f"UPDATE cb_scores SET person = ? WHERE doc_id IN"
+        f" (SELECT doc_id FROM cb_callbacks WHERE {about})",
+        (person, number),
+    )
 
 
 def _upsert(

@@ -41,29 +41,22 @@ OUTCOME_LABELS = _choice_labels("callback", "outcome")
 DEPARTMENT_LABELS = _choice_labels("quick_handling", "department_at_fault")
 SOURCE_LABELS = _choice_labels("quick_handling", "source")
 
-# A callback's person: the username (``who``) and role (``who_role``) of the service advisor
-# of the order it names, or of the sales consultant of the registration.
-WHO = (
-    "CASE WHEN c.registration_no IS NOT NULL THEN r.person ELSE w.person END AS who,"
-    " CASE WHEN c.registration_no IS NOT NULL THEN 'sales_consultant'"
-    " ELSE 'service_advisor' END AS who_role"
-)
+# A callback's person (the projection keeps it current): username and role.
+WHO = "c.person AS who, c.person_role AS who_role"
 
 
-def from_callbacks(join: str = "") -> str:
-    """Live callbacks of business dates [?, ?), with the papers naming their person; ``join``
-    adds a table (the scores)."""
+def from_callbacks() -> str:
+    """Live callbacks of business dates [?, ?)."""
     return (
-        " FROM cb_callbacks c"
-        + join
-        + " LEFT JOIN cb_papers w ON w.kind = 'work_order' AND w.number = c.work_order_no"
-        " LEFT JOIN cb_papers r ON r.kind = 'warranty_registration'"
-        " AND r.number = c.registration_no"
-        " WHERE c.voided = 0 AND c.business_date >= ? AND c.business_date < ?"
+        " FROM cb_callbacks c WHERE c.voided = 0 AND c.business_date >= ? AND c.business_date < ?"
     )
 
 
-SCORES_JOIN = " JOIN cb_scores s ON s.doc_id = c.doc_id"
+# The answers that count in averages (of live callbacks that reached the customer), of
+# business dates [?, ?): read from one index (``cb_scores_counted``).
+FROM_COUNTED_SCORES = (
+    " FROM cb_scores s WHERE s.counts = 1 AND s.business_date >= ? AND s.business_date < ?"
+)
 CALLBACKS_SQL = "SELECT c.*, " + WHO + from_callbacks()
 
 

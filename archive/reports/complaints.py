@@ -98,7 +98,6 @@ def build(source: ReportSource, period: Period) -> Report:
                     Column("description", "问题描述"),
                     Column("action", "处理措施"),
                     Column("result", "处理结果"),
-                    Column("closed_at", "关闭时间"),
                     Column("days_to_close", "处理天数", "days"),
                     Column("state", "状态"),
                 ],

@@ -14,9 +14,8 @@ from typing import Any
 from archive.reports.callback_facts import (
     EXPLAINED,
     EXPLAINED_LABEL,
+    FROM_COUNTED_SCORES,
     OUTCOME_LABELS,
-    REACHED,
-    SCORES_JOIN,
     WHO,
     Person,
     Tally,
@@ -68,10 +67,9 @@ def build(source: ReportSource, period: Period) -> Report:
         for tally in (overall, people[person_of(row)]):
             tally.add_callbacks(row["outcome"], row["explained"], row["n"])
     for row in model.rows(
-        f"SELECT {WHO}, s.item, SUM(s.score) AS total, COUNT(*) AS n"
-        + from_callbacks(SCORES_JOIN)
-        + " AND c.outcome = ? GROUP BY 1, 2, 3",
-        (*period_bounds(period), REACHED),
+        "SELECT s.person AS who, s.person_role AS who_role, s.item, SUM(s.score) AS total,"
+        " COUNT(*) AS n" + FROM_COUNTED_SCORES + " GROUP BY 1, 2, 3",
+        period_bounds(period),
     ):
         for tally in (overall, people[person_of(row)]):
             tally.add_scores(row["item"], row["total"], row["n"])
@@ -214,9 +212,9 @@ def _trend(source: ReportSource, period: Period, items: list[tuple[str, str]]) -
     first = date.fromisoformat(months[0] + "-01")
     tallies: dict[str, Tally] = defaultdict(Tally)
     for row in callbacks_model(source).rows(
-        "SELECT substr(c.business_date, 1, 7) AS month, s.item, SUM(s.score) AS total,"
-        " COUNT(*) AS n" + from_callbacks(SCORES_JOIN) + " AND c.outcome = ? GROUP BY 1, 2",
-        (first.isoformat(), period.end.isoformat(), REACHED),
+        "SELECT substr(s.business_date, 1, 7) AS month, s.item, SUM(s.score) AS total,"
+        " COUNT(*) AS n" + FROM_COUNTED_SCORES + " GROUP BY 1, 2",
+        (first.isoformat(), period.end.isoformat()),
     ):
         tallies[row["month"]].add_scores(row["item"], row["total"], row["n"])
 

@@ -20,9 +20,8 @@ from archive.queries.worklists import DONE_CALLBACK_OUTCOMES
 from archive.reports.callback_facts import (
     EXPLAINED,
     EXPLAINED_LABEL,
+    FROM_COUNTED_SCORES,
     OUTCOME_LABELS,
-    REACHED,
-    SCORES_JOIN,
     STATE_LABELS,
     Tally,
     callbacks_model,
@@ -171,10 +170,8 @@ def _calls_made(source: ReportSource, period: Period) -> tuple[Tally, dict[str, 
         tally.add_callbacks(row["outcome"], row["explained"], row["n"])
         by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + row["n"]
     for row in model.rows(
-        "SELECT s.item, SUM(s.score) AS total, COUNT(*) AS n"
-        + from_callbacks(SCORES_JOIN)
-        + " AND c.outcome = ? GROUP BY 1",
-        (*period_bounds(period), REACHED),
+        "SELECT s.item, SUM(s.score) AS total, COUNT(*) AS n" + FROM_COUNTED_SCORES + " GROUP BY 1",
+        period_bounds(period),
     ):
         tally.add_scores(row["item"], row["total"], row["n"])
     return tally, by_outcome
