@@ -136,6 +136,9 @@ def test_the_report_pages_record_outcomes_and_print_the_letters(web, team: Archi
     letters = web.get("/letters/2026-11.pdf")
     assert letters.headers["content-type"] == "application/pdf"
     assert letters.content.startswith(b"%PDF")
+    greetings = web.get("/reports/greetings?month=2026-09")
+    assert greetings.status_code == 200 and 'data-form="greeting"' in greetings.text
+    assert web.get("/reports/churn?month=2026-11").status_code == 200
     greeted = web.post(
         "/api/v1/greetings",
         json={"customer": PHONE, "holiday": "2026-national", "result": "called"},
