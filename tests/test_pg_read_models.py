@@ -4,6 +4,7 @@ once from several machines, and every server reading the same rows."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,26 @@ def test_servers_opening_at_once_make_the_tables_once(postgres_url: str) -> None
     for thread in threads:
         thread.join()
     assert problems == []
+
+
+def test_a_server_leaving_the_shared_models_to_workers_still_reads_its_writes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path / "home", database_url=postgres_url, follow_log=False)
+    archive = open_archive(settings)
+    try:
+        register_team(archive)
+        with archive.read_models() as models:
+            models.follow(interval=0.05)  # as `archive serve --no-follow` does
+            commands.file_document(archive, "work_order", work_order(), "admin")
+            head = archive.app.head()
+            deadline = time.monotonic() + 30
+            while models.search.position() < head and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert models.search.position() == head  # this machine's index: followed
+            assert models.vehicles.position() < head  # shared: left to workers
+            # A page after a filing waits for its write, catching up itself if no worker did.
+            assert models.runner.wait_for(timeout=30)
+            assert models.vehicles.card(VALID_VIN)
+    finally:
+        archive.close()
