@@ -48,7 +48,7 @@ INVOICE_COLUMNS = (
     Column("received_on", "收票日期", "date"),
     Column("invoice_no", "发票号码"),
     Column("received", "发票金额（元）", "money"),
-    Column("difference", "差额（发票－服务费用，元）", "money"),
+    Column("difference", "差额（元）", "money"),
 )
 NOTES = (
     "只计已上报服务中心的三包索赔单（有厂家索赔号），按维修日期归月；作废的和未上报的不计入，"
