@@ -32,16 +32,14 @@ FIRST_SERVICE = "first_service_voucher"
 
 DUE_COLUMNS = (
     Column("due", "到期日", "date"),
-    Column("by", "到期依据"),
-    Column("plate", "车牌"),
-    Column("model", "车型"),
-    Column("vin", "VIN（车架号）"),
+    Column("basis", "依据"),
+    Column("car", "车辆"),
+    Column("vin", "VIN"),
     Column("customer", "客户"),
     Column("phone", "电话"),
     Column("last_visit", "上次到店", "date"),
-    Column("last_km", "上次里程（km）", "int"),
-    Column("km_per_day", "日均里程（km）"),
-    Column("advisor", "服务顾问"),
+    Column("last_km", "上次公里数", "int"),
+    Column("advisor", "顾问"),
     Column("outcome", "提醒结果"),
     Column("note", "备注"),
 )
@@ -129,6 +127,9 @@ def _due_rows(source: ReportSource, period: Period) -> list[dict[str, Any]]:
             {
                 "due": when.day,
                 "by": when.by,
+                # The pace said only where it decided the date; the table has no room for more.
+                "basis": f"里程（日均 {when.km_per_day} km）" if when.by == "里程" else "时间",
+                "car": " ".join(str(fields[c]) for c in ("plate", "model") if fields.get(c)),
                 "plate": fields.get("plate"),
                 "model": fields.get("model"),
                 "vin": item["vin"],
