@@ -2,7 +2,8 @@
 reads the figures and tables on the page, clicks 下载 Excel, and the spreadsheet read back with
 openpyxl holds every one of those numbers.
 
-Screenshot: ``test-artifacts/screenshots/report-satisfaction.png``.
+Screenshots: ``test-artifacts/screenshots/report-satisfaction.png`` (and report-weekly-callbacks,
+report-complaints).
 """
 
 from __future__ import annotations
@@ -150,4 +151,12 @@ def test_the_satisfaction_page_and_its_spreadsheet_agree(
     assert sheet_figures(rows, labels) == values
     assert sheet_table(rows, "按服务顾问", len(by_advisor[0])) == by_advisor
     assert sheet_table(rows, "各项平均（全部）", len(items[0])) == items
+
+    # The other two callback reports, for their screenshots.
+    page.goto(f"{base}/reports/weekly-callbacks?week=2026-W47")
+    assert page.locator("[data-figure=due] .value").inner_text() != "—"
+    shot(page, "report-weekly-callbacks")
+    page.goto(f"{base}/reports/complaints?month=2026-11")
+    assert "投诉" in page.locator("section[data-table=problems]").inner_text()
+    shot(page, "report-complaints")
     context.close()
