@@ -310,7 +310,8 @@ def test_a_rebuilt_projection_gives_the_same_reports(demo) -> None:
 
 
 def test_an_amended_advisor_and_a_voided_callback(team: Archive) -> None:
-    """The advisor is the order's as amended; a voided callback counts nowhere (both stores)."""
+    """The advisor is the order's as amended; a voided callback counts nowhere; the three
+    reports' SQL on both stores (the read models in PostgreSQL with ARCHIVE_DATABASE_URL)."""
     commands.register_staff(
         team, username="liu", name="刘洋", roles=["service_advisor"], actor="admin"
     )
@@ -326,6 +327,7 @@ def test_an_amended_advisor_and_a_voided_callback(team: Archive) -> None:
             "outcome": "reached",
             "score_overall": score,
             "advisor_explained": True,
+            "problem": number == "HF-1",
         }
         calls.append(commands.file_document(team, "callback", call, "admin"))
     commands.amend_document(
@@ -338,11 +340,29 @@ def test_an_amended_advisor_and_a_voided_callback(team: Archive) -> None:
         "admin",
     )
     commands.void_document(team, "callback", "HF-2", "重复录入", "admin")
+    complaint = {
+        "number": "KS-1",
+        "business_date": "2026-11-05",
+        "source": "complaint",
+        "work_order_no": "WO-0001",
+        "department_at_fault": "workshop",
+        "description": "取车后发现座椅有油污",
+        "action": "致歉，约客户回店精洗",
+    }
+    commands.file_document(team, "quick_handling", complaint, "admin")
     with team.read_models() as models:
         models.runner.catch_up()
-        report = satisfaction.build(ReportSource(team, models), NOVEMBER)
+        source = ReportSource(team, models)
+        report = satisfaction.build(source, NOVEMBER)
+        weekly = figures(weekly_callbacks.build(source, NOVEMBER))
+        problems = complaints.build(source, NOVEMBER)
     rows = table(report, "by_advisor").rows
     assert [(r["person"], r["made"], r["score_overall"]) for r in rows] == [
         ("刘洋", 1, Decimal("5.00"))
     ]
     assert figures(report)["reached_rate"] == Decimal("1.000")
+    assert (weekly["due"], weekly["due_on_time"], weekly["problems"]) == (1, 1, 1)
+    assert [(r["number"], r["state"]) for r in table(problems, "problems").rows] == [
+        ("HF-1", "未建快速处理表"),
+        ("KS-1", "处理中"),
+    ]
