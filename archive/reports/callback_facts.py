@@ -52,11 +52,9 @@ def from_callbacks() -> str:
     )
 
 
-# The answers that count in averages (of live callbacks that reached the customer), of
-# business dates [?, ?): read from one index (``cb_scores_counted``).
-FROM_COUNTED_SCORES = (
-    " FROM cb_scores s WHERE s.counts = 1 AND s.business_date >= ? AND s.business_date < ?"
-)
+# The answers that count in averages (of live callbacks that reached the customer), added up
+# by day, person and item, of business dates [?, ?). Select SUM(s.total), SUM(s.n).
+FROM_SCORE_DAYS = " FROM cb_score_days s WHERE s.business_date >= ? AND s.business_date < ?"
 CALLBACKS_SQL = "SELECT c.*, " + WHO + from_callbacks()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from archive.reports.callback_facts import (
     EXPLAINED,
     EXPLAINED_LABEL,
-    FROM_COUNTED_SCORES,
+    FROM_SCORE_DAYS,
     OUTCOME_LABELS,
     WHO,
     Person,
@@ -40,6 +40,7 @@ from archive.reports.model import (
 
 TREND_MONTHS = 12
 OVERALL = "score_overall"
+UNHAPPY = 3  # an overall score at most this: the customer was not satisfied
 
 NOTES = [
     "平均分只计“已接通”的回访中回答了该项的：未接通、拒绝回访，以及未回答该项（如非钣喷维修的"
@@ -47,6 +48,8 @@ NOTES = [
     f"“{EXPLAINED_LABEL}”按“是”的比例计算，分母为已接通且回答了该项的回访。",
     "接通率 = 已接通的回访 ÷ 本期全部回访（同一客户多次拨打各算一次）；作废的回访记录不计。",
     "“各项平均”为本期已接通回访所有已回答评分项（1–5 分）的平均，每个回答计一次。",
+    f"客户原话：按月列出全部；按年只列需关注的（客户有问题、未接通或拒绝回访、总体满意度 {UNHAPPY}"
+    " 分及以下）。",
     "顾问：维修后回访为回访所指委托书上的服务顾问（委托书修改后按修改后的）；交车回访为保修登记表"
     "上的销售顾问，标“（销售顾问）”；未关联委托书或保修登记表的回访列为“未关联顾问”。",
 ]
@@ -67,8 +70,8 @@ def build(source: ReportSource, period: Period) -> Report:
         for tally in (overall, people[person_of(row)]):
             tally.add_callbacks(row["outcome"], row["explained"], row["n"])
     for row in model.rows(
-        "SELECT s.person AS who, s.person_role AS who_role, s.item, SUM(s.score) AS total,"
-        " COUNT(*) AS n" + FROM_COUNTED_SCORES + " GROUP BY 1, 2, 3",
+        "SELECT s.person AS who, s.person_role AS who_role, s.item, SUM(s.total) AS total,"
+        " SUM(s.n) AS n" + FROM_SCORE_DAYS + " GROUP BY 1, 2, 3 HAVING SUM(s.n) > 0",
         period_bounds(period),
     ):
         for tally in (overall, people[person_of(row)]):
@@ -164,17 +167,26 @@ def _person_row(label: str, tally: Tally, items: list[tuple[str, str]]) -> dict[
     }
 
 
+# A year's words are thousands of calls: the year's report lists those that need attention.
+NEEDS_ATTENTION = (
+    " AND (c.problem = 1 OR c.outcome <> 'reached' OR EXISTS (SELECT 1 FROM cb_scores s"
+    f" WHERE s.doc_id = c.doc_id AND s.item = '{OVERALL}' AND s.score <= {UNHAPPY}))"
+)
+
+
 def _words_table(source: ReportSource, period: Period, names: dict[str, str]) -> Table:
+    whole_year = period.kind == "year"
     rows = callbacks_model(source).rows(
         f"SELECT c.business_date, c.number, c.customer_name, c.customer_words, c.outcome, {WHO}"
         + from_callbacks()
         + " AND c.customer_words IS NOT NULL AND c.customer_words <> ''"
-        " ORDER BY c.business_date, c.number",
+        + (NEEDS_ATTENTION if whole_year else "")
+        + " ORDER BY c.business_date, c.number",
         period_bounds(period),
     )
     return Table(
         "words",
-        "客户原话",
+        "客户原话（需关注的）" if whole_year else "客户原话",
         [
             Column("business_date", "回访日期", "date"),
             Column("number", "回访编号"),
@@ -212,8 +224,8 @@ def _trend(source: ReportSource, period: Period, items: list[tuple[str, str]]) -
     first = date.fromisoformat(months[0] + "-01")
     tallies: dict[str, Tally] = defaultdict(Tally)
     for row in callbacks_model(source).rows(
-        "SELECT substr(s.business_date, 1, 7) AS month, s.item, SUM(s.score) AS total,"
-        " COUNT(*) AS n" + FROM_COUNTED_SCORES + " GROUP BY 1, 2",
+        "SELECT substr(s.business_date, 1, 7) AS month, s.item, SUM(s.total) AS total,"
+        " SUM(s.n) AS n" + FROM_SCORE_DAYS + " GROUP BY 1, 2 HAVING SUM(s.n) > 0",
         (first.isoformat(), period.end.isoformat()),
     ):
         tallies[row["month"]].add_scores(row["item"], row["total"], row["n"])

@@ -20,7 +20,7 @@ from archive.queries.worklists import DONE_CALLBACK_OUTCOMES
 from archive.reports.callback_facts import (
     EXPLAINED,
     EXPLAINED_LABEL,
-    FROM_COUNTED_SCORES,
+    FROM_SCORE_DAYS,
     OUTCOME_LABELS,
     STATE_LABELS,
     Tally,
@@ -170,7 +170,9 @@ def _calls_made(source: ReportSource, period: Period) -> tuple[Tally, dict[str, 
         tally.add_callbacks(row["outcome"], row["explained"], row["n"])
         by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + row["n"]
     for row in model.rows(
-        "SELECT s.item, SUM(s.score) AS total, COUNT(*) AS n" + FROM_COUNTED_SCORES + " GROUP BY 1",
+        "SELECT s.item, SUM(s.total) AS total, SUM(s.n) AS n"
+        + FROM_SCORE_DAYS
+        + " GROUP BY 1 HAVING SUM(s.n) > 0",
         period_bounds(period),
     ):
         tally.add_scores(row["item"], row["total"], row["n"])
