@@ -15,14 +15,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+import psycopg
 
 from tests.pgcluster import free_port
+
+if TYPE_CHECKING:
+    from archive.bootstrap import Archive
 
 ARCHIVE = [sys.executable, "-m", "archive.cli"]
 START_SECONDS = 90  # a loaded 2-core machine imports FastAPI, jieba and WeasyPrint slowly
@@ -132,11 +136,16 @@ def wait_until_up(servers: Iterable[Server], timeout: float = START_SECONDS) -> 
 
 
 def prepare_homes(
-    database_url: str, homes: list[Path], passwords: dict[str, str]
+    database_url: str,
+    homes: list[Path],
+    passwords: dict[str, str],
+    register: Callable[[Archive], None] | None = None,
+    setup: Callable[[Archive], None] | None = None,
 ) -> dict[str, Any]:
     """Make the archive once, from the first home, as ``archive init`` and ``archive staff``
-    would: the small test team (tests.support.TEAM) with ``passwords``, an API token for
-    admin, the checkpoint key; then copy ``keys/`` to every other home (one key, several
+    would: the staff (``register``, default the small test team of tests.support.TEAM) with
+    ``passwords``, an API token for admin, the checkpoint key, then ``setup`` (paperwork filed
+    before the servers start); then copy ``keys/`` to every other home (one key, several
     machines: the issue's one signer). Returns ``{"token": …}``."""
     from archive import commands
     from archive.bootstrap import open_archive
@@ -146,16 +155,34 @@ def prepare_homes(
 
     archive = open_archive(Settings(home=homes[0], database_url=database_url))
     try:
-        register_team(archive)
+        (register or register_team)(archive)
         for username, password in passwords.items():
             commands.set_password(archive, username, password, "admin")
         _, token = commands.issue_token(archive, "admin", "servers test", "admin")
         ensure_key(archive.settings)
+        if setup is not None:
+            setup(archive)
     finally:
         archive.close()
     for home in homes[1:]:
         shutil.copytree(homes[0] / "keys", home / "keys")
     return {"token": token}
+
+
+def read_model_positions(database_url: str) -> dict[str, int]:
+    """Every shared read model's position, read from its own table (not through the read
+    models: opening them would make the caller one more writer)."""
+    with psycopg.connect(database_url) as conn:
+        found = dict(conn.execute("SELECT name, position FROM read_models.projection_positions"))
+        found.update(conn.execute("SELECT 'ledger', position FROM ledger.projection_positions"))
+        found.update(conn.execute("SELECT 'search', position FROM search.state"))
+    return found
+
+
+def log_head(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        (head,) = conn.execute("SELECT max(notification_id) FROM archive_events").fetchone()
+    return int(head or 0)
 
 
 @dataclass
@@ -206,11 +233,13 @@ def open_fleet(
     root: Path,
     names: list[str],
     passwords: dict[str, str],
+    register: Callable[[Archive], None] | None = None,
+    setup: Callable[[Archive], None] | None = None,
 ) -> Fleet:
-    """The archive made on ``database_url`` and one home per name under ``root`` (keys
-    copied), nothing started yet."""
+    """The archive made on ``database_url`` (see :func:`prepare_homes`) and one home per name
+    under ``root``, keys copied; nothing started yet."""
     root.mkdir(parents=True, exist_ok=True)
-    made = prepare_homes(database_url, [root / n for n in names], passwords)
+    made = prepare_homes(database_url, [root / n for n in names], passwords, register, setup)
     return Fleet(database_url, root, made["token"])
 
 

@@ -17,15 +17,27 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
 import pytest
 
 from tests.pgcluster import PostgresCluster
-from tests.servers_support import ARCHIVE, Browser, Fleet, node_env, open_fleet, wait_until_up
+from tests.servers_support import (
+    ARCHIVE,
+    Browser,
+    Fleet,
+    log_head,
+    node_env,
+    open_fleet,
+    read_model_positions,
+    wait_until_up,
+)
 from tests.support import PASSWORD, pdf_bytes, work_order
+
+if TYPE_CHECKING:
+    from archive.bootstrap import Archive
 
 # Slow by nature: three Python processes start (FastAPI, jieba, WeasyPrint), a bundle renders.
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -41,34 +53,29 @@ def fleet(
     name = f"servers_{uuid.uuid4().hex[:12]}"
     url = postgres_cluster.create_database(name)
     root = tmp_path_factory.mktemp("servers")
-    fleet = open_fleet(url, root, ["a", "b", "worker"], PEOPLE)
     try:
-        _sealed_month(fleet)
-        fleet.add_worker("worker", "--interval", "0.2")
-        fleet.add_server("a")
-        fleet.add_server("b")
-        wait_until_up(fleet.servers)
-        yield fleet
+        fleet = open_fleet(url, root, ["a", "b", "worker"], PEOPLE, setup=_sealed_month)
+        try:
+            fleet.add_worker("worker", "--interval", "0.2")
+            fleet.add_server("a")
+            fleet.add_server("b")
+            wait_until_up(fleet.servers)
+            yield fleet
+        finally:
+            fleet.close()
     finally:
-        fleet.close()
         postgres_cluster.drop_database(name)
 
 
-def _sealed_month(fleet: Fleet) -> None:
+def _sealed_month(archive: Archive) -> None:
     """Two work orders of the bundle month, sealed by the service manager despite their
-    missing signatures (done here, on the first machine, before any server runs)."""
+    missing signatures (on the first machine, before any server runs)."""
     from archive import commands
-    from archive.bootstrap import open_archive
-    from archive.config import Settings
 
-    archive = open_archive(Settings(home=fleet.home("a"), database_url=fleet.database_url))
-    try:
-        for n in (1, 2):
-            data = work_order(f"WO-10{n:02d}", business_date=f"{BUNDLE_MONTH}-1{n}")
-            commands.file_document(archive, "work_order", data, "admin")
-        commands.seal_month(archive, BUNDLE_MONTH, "sun", "测试：两台服务器")
-    finally:
-        archive.close()
+    for n in (1, 2):
+        data = work_order(f"WO-10{n:02d}", business_date=f"{BUNDLE_MONTH}-1{n}")
+        commands.file_document(archive, "work_order", data, "admin")
+    commands.seal_month(archive, BUNDLE_MONTH, "sun", "测试：两台服务器")
 
 
 def servers(fleet: Fleet) -> tuple[Any, Any]:
@@ -220,22 +227,6 @@ def _orders_csv(count: int) -> bytes:
     return out.getvalue().encode()
 
 
-def _positions(url: str) -> dict[str, int]:
-    """Every shared read model's position, from its own table (read directly: opening the
-    read models would make this process one more writer)."""
-    with psycopg.connect(url) as conn:
-        found = dict(conn.execute("SELECT name, position FROM read_models.projection_positions"))
-        found.update(conn.execute("SELECT 'ledger', position FROM ledger.projection_positions"))
-        found.update(conn.execute("SELECT 'search', position FROM search.state"))
-    return found
-
-
-def _head(url: str) -> int:
-    with psycopg.connect(url) as conn:
-        (head,) = conn.execute("SELECT max(notification_id) FROM archive_events").fetchone()
-    return head
-
-
 def _batch_open(url: str) -> bool:
     """Whether some process holds a read model's lock: it is inside a batch's transaction
     (nothing else takes advisory locks while the servers are idle)."""
@@ -263,24 +254,26 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(fleet: Fleet) ->
         text=True,
     )
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    head = _head(url)
-    before = _positions(url)
+    head = log_head(url)
+    before = read_model_positions(url)
     small = fleet.add_worker("worker-small", "--interval", "0.05", "--batch-size", "10")
     deadline = time.monotonic() + 60
     while True:  # until some read model is part way through the new events, in a batch
-        now = _positions(url)
+        now = read_model_positions(url)
         if any(before.get(n, 0) < p < head for n, p in now.items()) and _batch_open(url):
             break
         assert small.alive, small.tail()
         assert time.monotonic() < deadline, f"no progress: {now} (head {head})\n{small.tail()}"
         time.sleep(0.01)
     small.kill()
-    killed_at = _positions(url)
+    killed_at = read_model_positions(url)
     assert any(p < head for p in killed_at.values()), killed_at
     fleet.add_worker("worker-again", "--interval", "0.1")
     deadline = time.monotonic() + 60
-    while min(_positions(url).values()) < head:
-        assert time.monotonic() < deadline, f"never caught up: {_positions(url)}, head {head}"
+    while min(read_model_positions(url).values()) < head:
+        assert time.monotonic() < deadline, (
+            f"never caught up: {read_model_positions(url)}, head {head}"
+        )
         time.sleep(0.1)
     followed = _snapshot(fleet)
     assert len(followed["search.entries"]) > count, followed.keys()
