@@ -7,7 +7,6 @@ recorders cannot push new events, so the runner polls; the same loop serves Post
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -130,7 +129,8 @@ def catch_up(
 
     When another process holds the projection's writer (``ProjectionBusy``), ``wait`` says
     whether to wait for it and go on (the projection is caught up on return either way, by
-    whichever process) or to raise (followers polling the log try again next round).
+    whichever process) or to return at once, with the count of batches already committed
+    (followers polling the log leave the rest to the holder, or to their next round).
     ``stop``, when set, ends the catch-up between batches. ``on_event`` is called before each
     event is applied (tests use it to crash mid-batch).
     """
@@ -144,7 +144,7 @@ def catch_up(
             done = _one_batch(projection, reader, batch_size, on_event)
         except ProjectionBusy:
             if not wait:
-                raise
+                return applied
             time.sleep(0.05)  # its holder is applying these very events: see what it left
             continue
         if not done:
@@ -216,11 +216,10 @@ class ProjectionRunner:
                     break
                 projection = self.projections[name]
                 try:
+                    # Busy: another process is writing it; it stops there, next round again.
                     applied[name] = catch_up(
                         projection, self.reader, self.batch_size, wait=False, stop=stop
                     )
-                except ProjectionBusy:
-                    pass  # another process is writing it; try again next round
                 except Exception:
                     log.exception("projection %s update failed; retrying", name)
         return applied
@@ -254,8 +253,7 @@ class ProjectionRunner:
                 try:
                     for projection in behind:
                         # Busy: a worker or another server is on it; wait for it.
-                        with contextlib.suppress(ProjectionBusy):
-                            catch_up(projection, self.reader, self.batch_size, wait=False)
+                        catch_up(projection, self.reader, self.batch_size, wait=False)
                 finally:
                     self._lock.release()
             if time.monotonic() >= deadline:
