@@ -1,10 +1,11 @@
 """The desk's contacts with customers, for the customer reports' lists.
 
-Two tables. ``contact_outcomes``: the latest outcome of each reminder or greeting
+Three tables. ``contact_visits``: every work order (a customer's visit) with its VIN,
+customer, date and mileage, for the churn, maintenance and greeting windows.
+``contact_outcomes``: the latest outcome of each reminder or greeting
 (``events.contacts.CustomerContact``), found by purpose and occasion. ``churn_calls``: every
-callback (a document of kind ``callback``) with its customer, date and the churn reason when
-one was asked, kept current through amendments and voids — the churn report counts the
-reasons given in a period.
+callback with its customer, date and the churn reason when one was asked. All kept current
+through amendments and voids.
 """
 
 from __future__ import annotations
@@ -17,20 +18,37 @@ from events.document import Document
 from projections.sqlstore import SqliteProjection
 
 CALLBACK = "callback"
+VISIT = "work_order"  # a visit is a work order (projections/customers.py says why)
 
 
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _km(value: Any) -> int | None:
+    try:
+        return None if value is None or value == "" else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class Contacts(SqliteProjection):
     name = "contacts"
+    # 2: contact_visits, the customers' visits as the customer reports read them
+    shape = 2
     tables = {  # noqa: RUF012
         "contact_outcomes": (
             "CREATE TABLE IF NOT EXISTS contact_outcomes ("
             " contact_id TEXT PRIMARY KEY, purpose TEXT NOT NULL, subject TEXT NOT NULL,"
             " occasion TEXT NOT NULL, outcome TEXT, note TEXT, actor TEXT, at TEXT,"
             " times INTEGER NOT NULL DEFAULT 0)"
+        ),
+        # One row per work order (a visit): the customer reports' windows are date ranges
+        # over it, and a car's pace needs its mileage without reading each paper's fields.
+        "contact_visits": (
+            "CREATE TABLE IF NOT EXISTS contact_visits ("
+            " doc_id TEXT PRIMARY KEY, vin TEXT, customer_key TEXT, business_date TEXT,"
+            " mileage_km INTEGER, position INTEGER NOT NULL, voided INTEGER NOT NULL DEFAULT 0)"
         ),
         "churn_calls": (
             "CREATE TABLE IF NOT EXISTS churn_calls ("
@@ -42,6 +60,10 @@ class Contacts(SqliteProjection):
         "CREATE INDEX IF NOT EXISTS contact_outcomes_occasion"
         " ON contact_outcomes (purpose, occasion)",
         "CREATE INDEX IF NOT EXISTS churn_calls_date ON churn_calls (business_date)",
+        "CREATE INDEX IF NOT EXISTS contact_visits_date ON contact_visits (business_date)",
+        "CREATE INDEX IF NOT EXISTS contact_visits_vin ON contact_visits (vin, business_date)",
+        "CREATE INDEX IF NOT EXISTS contact_visits_customer"
+        " ON contact_visits (customer_key, business_date)",
     )
 
     def apply(self, conn: sqlite3.Connection, notification_id: int, event: Any) -> None:
@@ -56,7 +78,22 @@ class Contacts(SqliteProjection):
         elif isinstance(event, CustomerContact.GreetingRecorded):
             self._outcome(conn, event, event.result)
         elif isinstance(event, Document.Filed):
-            if event.kind == CALLBACK:
+            if event.kind == VISIT:
+                fields = event.fields
+                conn.execute(
+                    "INSERT INTO contact_visits (doc_id, vin, customer_key, business_date,"
+                    " mileage_km, position, voided) VALUES (?, ?, ?, ?, ?, ?, 0)"
+                    " ON CONFLICT (doc_id) DO NOTHING",
+                    (
+                        str(event.originator_id),
+                        _text(fields.get("vin")),
+                        _text(fields.get("customer_phone")),
+                        _text(fields.get("business_date")),
+                        _km(fields.get("mileage_km")),
+                        notification_id,
+                    ),
+                )
+            elif event.kind == CALLBACK:
                 fields = event.fields
                 conn.execute(
                     "INSERT INTO churn_calls (doc_id, number, customer_key, business_date,"
@@ -82,10 +119,27 @@ class Contacts(SqliteProjection):
                         f"UPDATE churn_calls SET {column} = ? WHERE doc_id = ?",
                         (_text(event.changes[code]), str(event.originator_id)),
                     )
+            visit_columns = {
+                "vin": "vin",
+                "customer_phone": "customer_key",
+                "business_date": "business_date",
+            }
+            for code, column in visit_columns.items():
+                if code in event.changes:  # only work orders have a row
+                    conn.execute(
+                        f"UPDATE contact_visits SET {column} = ? WHERE doc_id = ?",
+                        (_text(event.changes[code]), str(event.originator_id)),
+                    )
+            if "mileage_km" in event.changes:
+                conn.execute(
+                    "UPDATE contact_visits SET mileage_km = ? WHERE doc_id = ?",
+                    (_km(event.changes["mileage_km"]), str(event.originator_id)),
+                )
         elif isinstance(event, Document.Voided):
-            conn.execute(
-                "UPDATE churn_calls SET voided = 1 WHERE doc_id = ?", (str(event.originator_id),)
-            )
+            for table in ("churn_calls", "contact_visits"):
+                conn.execute(
+                    f"UPDATE {table} SET voided = 1 WHERE doc_id = ?", (str(event.originator_id),)
+                )
 
     @staticmethod
     def _outcome(conn: sqlite3.Connection, event: Any, outcome: str) -> None:

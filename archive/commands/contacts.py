@@ -16,15 +16,15 @@ from eventsourcing.application import AggregateNotFoundError
 
 from archive.bootstrap import Archive, opening
 from archive.commands.common import require_actor, save
-from archive.contacts.rules import GREETING_RESULTS, REMINDER_OUTCOMES, due_of, mileage_of
+from archive.contacts.rules import GREETING_RESULTS, REMINDER_OUTCOMES, due_of
 from archive.contacts.settings import report_settings
 from archive.contacts.visits import vehicle_visits
 from archive.errors import FieldProblem, NotFound, ValidationFailed
 from archive.kinds.identifiers import normalize_phone
 from archive.kinds.text import check_text
 from events.contacts import GREETING, REMINDER, CustomerContact
+from projections.contacts import Contacts
 from projections.runner import catch_up
-from projections.vehicles import VehicleHistory
 
 MAX_NOTE = 200
 
@@ -50,15 +50,15 @@ def _note(note: str | None) -> str:
 
 
 @contextmanager
-def _vehicles(archive: Archive) -> Iterator[VehicleHistory]:
-    """The vehicle-history read model alone, caught up with the log, closed after use."""
+def _contacts(archive: Archive) -> Iterator[Contacts]:
+    """The contacts read model alone (its visits), caught up with the log, closed after use."""
     with opening(archive.layout):
-        vehicles = VehicleHistory(archive.read_models_location)
+        contacts = Contacts(archive.read_models_location)
     try:
-        catch_up(vehicles, archive.log())
-        yield vehicles
+        catch_up(contacts, archive.log())
+        yield contacts
     finally:
-        vehicles.close()
+        contacts.close()
 
 
 def _load_or_open(
@@ -95,9 +95,9 @@ def record_reminder(
             raise ValidationFailed(
                 [FieldProblem("due", f"到期日“{due}”不对，请写成 2026-12-05 这样", "bad due date")]
             ) from None
-    with _vehicles(archive) as vehicles:
+    with _contacts(archive) as contacts:
         today = archive.now().astimezone(archive.settings.tz).date()
-        visits = vehicle_visits(vehicles, [vin], date.max).get(vin, []) if vin else []
+        visits = vehicle_visits(contacts, [vin], date.max).get(vin, []) if vin else []
     if not visits:
         raise NotFound(
             "vehicle_not_found",
@@ -105,10 +105,8 @@ def record_reminder(
             f"no visit of a vehicle {vin!r}",
         )
     if due_day is None:
-        upto = [(d, mileage_of(f)) for d, f in visits if d <= today]
-        found = due_of(
-            upto or [(d, mileage_of(f)) for d, f in visits], report_settings(archive.settings)
-        )
+        upto = [(d, km) for d, km, _ in visits if d <= today]
+        found = due_of(upto or [(d, km) for d, km, _ in visits], report_settings(archive.settings))
         assert found is not None  # the car has a visit
         due_day = found.day
     contact = _load_or_open(archive, REMINDER, vin, due_day.isoformat(), actor)
@@ -143,14 +141,14 @@ def record_greeting(
             ]
         )
     key = normalize_phone(customer or "")
-    with _vehicles(archive) as vehicles:
-        known = vehicles.query(
-            "SELECT customer_key FROM customer_summaries WHERE customer_key = ?", (key,)
+    with _contacts(archive) as contacts:
+        known = contacts.query(
+            "SELECT doc_id FROM contact_visits WHERE customer_key = ? AND voided = 0", (key,)
         )
     if not known:
         raise NotFound(
             "customer_not_found",
-            f"没有手机号为“{customer}”的客户：请核对号码（11 位）",
+            f"没有手机号为“{customer}”、到过店的客户：请核对号码（11 位）",
             f"no customer {customer!r}",
         )
     contact = _load_or_open(archive, GREETING, key, found.code, actor)

@@ -1,9 +1,9 @@
-"""Customers' visits as the customer reports read them: the work orders of the vehicle-history
-projection (one row per document, ``vehicle_records``), and calendar months.
+"""Customers' visits as the customer reports read them, and calendar months.
 
-A visit is a live work order (projections/customers.py says why); its card fields (VIN, plate,
-model, mileage, customer, advisor) are the JSON ``fields`` of its row, read only for the rows
-a report shows.
+A visit is a live work order (projections/customers.py says why). Windows of dates are read
+from the contacts projection's ``contact_visits`` (VIN, customer, date, mileage); a visit's
+card fields (plate, model, customer's name, advisor) from the vehicle history's
+``vehicle_records``, only for the rows a report shows.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from projections.contacts import Contacts
 from projections.vehicles import VehicleHistory
 
-VISIT = "work_order"
 CHUNK = 500  # values per IN (...): well under SQLite's and PostgreSQL's limits
 
 
@@ -38,13 +38,13 @@ class VisitRow:
     day: date
 
 
-def visits_between(vehicles: VehicleHistory, start: date, end: date) -> list[VisitRow]:
+def visits_between(contacts: Contacts, start: date, end: date) -> list[VisitRow]:
     """Every live work order dated in [start, end), oldest first."""
-    rows = vehicles.query(
-        "SELECT doc_id, vin, customer_key, business_date FROM vehicle_records"
-        " WHERE kind = ? AND voided = 0 AND business_date >= ? AND business_date < ?"
+    rows = contacts.query(
+        "SELECT doc_id, vin, customer_key, business_date FROM contact_visits"
+        " WHERE voided = 0 AND business_date >= ? AND business_date < ?"
         " ORDER BY business_date, position",
-        (VISIT, start.isoformat(), end.isoformat()),
+        (start.isoformat(), end.isoformat()),
     )
     return [
         VisitRow(r["doc_id"], r["vin"], r["customer_key"], date.fromisoformat(r["business_date"]))
@@ -71,27 +71,25 @@ def card_fields(vehicles: VehicleHistory, doc_ids: Iterable[str]) -> dict[str, d
 
 
 def vehicle_visits(
-    vehicles: VehicleHistory, vins: Iterable[str], before: date
-) -> dict[str, list[tuple[date, dict[str, Any]]]]:
-    """VIN -> its live work orders dated before ``before``, oldest first, with card fields."""
-    found: dict[str, list[tuple[date, dict[str, Any]]]] = {}
+    contacts: Contacts, vins: Iterable[str], before: date
+) -> dict[str, list[tuple[date, int | None, str]]]:
+    """VIN -> its live work orders dated before ``before``, oldest first: (date, mileage,
+    doc_id)."""
+    found: dict[str, list[tuple[date, int | None, str]]] = {}
     for chunk in chunks(vins):
         marks = ",".join("?" * len(chunk))
-        for row in vehicles.query(
-            "SELECT vin, business_date, fields FROM vehicle_records"
-            f" WHERE kind = ? AND voided = 0 AND business_date < ? AND vin IN ({marks})"
+        for row in contacts.query(
+            "SELECT vin, business_date, mileage_km, doc_id FROM contact_visits"
+            f" WHERE voided = 0 AND business_date < ? AND vin IN ({marks})"
             " ORDER BY vin, business_date, position",
-            (VISIT, before.isoformat(), *chunk),
+            (before.isoformat(), *chunk),
         ):
             found.setdefault(row["vin"], []).append(
-                (date.fromisoformat(row["business_date"]), json.loads(row["fields"]))
+                (date.fromisoformat(row["business_date"]), row["mileage_km"], row["doc_id"])
             )
     return found
 
 
-def staff_name(source: Any, username: str | None) -> str:
-    """A staff member's name for a report (his username when he is unknown)."""
-    if not username:
-        return ""
-    person = source.archive.staff.refresh().get(username)
-    return person.name if person is not None else username
+def staff_names(source: Any) -> dict[str, str]:
+    """Username -> name, for a report's advisor columns (read once per report)."""
+    return {p.username: p.name for p in source.archive.staff.refresh().values()}

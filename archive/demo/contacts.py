@@ -34,21 +34,26 @@ from archive.reports.greetings import to_greet
 from archive.reports.maintenance import due_vehicles
 from archive.reports.model import ReportSource
 from archive.reports.periods import month_period
+from projections.contacts import Contacts
 from projections.runner import catch_up
 from projections.vehicles import VehicleHistory
 
 
 @contextmanager
 def _source(archive: Archive) -> Iterator[ReportSource]:
-    """The vehicle-history read model caught up, as the reports' source (the only model the
-    lists below read)."""
+    """The vehicle-history and contacts read models caught up, as the reports' source (the
+    only models the lists below read)."""
     with opening(archive.layout):
         vehicles = VehicleHistory(archive.read_models_location)
+        contacts = Contacts(archive.read_models_location)
     try:
-        catch_up(vehicles, archive.log())
-        yield ReportSource(archive, SimpleNamespace(vehicles=vehicles))  # type: ignore[arg-type]
+        for model in (vehicles, contacts):
+            catch_up(model, archive.log())
+        models = SimpleNamespace(vehicles=vehicles, contacts=contacts)
+        yield ReportSource(archive, models)  # type: ignore[arg-type]
     finally:
         vehicles.close()
+        contacts.close()
 
 
 def _rng(seed: int, at: datetime, what: str) -> random.Random:
@@ -120,7 +125,7 @@ class CallLapsed(ContactRound):
         months = report_settings(archive.settings).churn_months
         start = month_period(*map(int, self.month.split("-"))).start
         with _source(archive) as source:
-            visits = visits_between(source.models.vehicles, add_months(start, -2 * months), start)
+            visits = visits_between(source.models.contacts, add_months(start, -2 * months), start)
             days: dict[str, list[date]] = {}
             last: dict[str, str] = {}
             for visit in visits:

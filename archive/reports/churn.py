@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from datetime import date
 
 from archive.contacts.settings import report_settings
-from archive.contacts.visits import add_months, card_fields, staff_name, visits_between
+from archive.contacts.visits import add_months, card_fields, staff_names, visits_between
 from archive.kinds.registry import CHURN_REASONS
 from archive.reports.model import (
     Chart,
@@ -82,7 +82,7 @@ def build(source: ReportSource, period: Period) -> Report:
     months = report_settings(source.archive.settings).churn_months
     trend = _trend_months(period)
     visits = visits_between(
-        source.models.vehicles, add_months(trend[0].end, -2 * months), period.end
+        source.models.contacts, add_months(trend[0].end, -2 * months), period.end
     )
     days: dict[str, list[date]] = defaultdict(list)
     last_before_cut: dict[str, str] = {}  # customer -> doc_id of his last visit before E − P
@@ -99,9 +99,11 @@ def build(source: ReportSource, period: Period) -> Report:
         points.append((month.label, len(active), len(lapsed)))
     active, lapsed = split(days, period.end, months)
     fields = card_fields(source.models.vehicles, (last_before_cut[k] for k in active))
-    owner = {
-        k: staff_name(source, fields[last_before_cut[k]].get("service_advisor")) for k in active
-    }
+    names = staff_names(source)
+    owner: dict[str, str] = {}  # customer -> the name of his advisor before the cut
+    for key in active:
+        advisor = fields[last_before_cut[key]].get("service_advisor") or ""
+        owner[key] = names.get(advisor, advisor)
     reasons = source.models.contacts.churn_reasons(period.start.isoformat(), period.end.isoformat())
     latest = _latest_reasons(source, period.end)
     rows = []

@@ -14,7 +14,7 @@ from typing import Any
 
 from archive.contacts.rules import GREETING_RESULTS, RESULT_LABELS
 from archive.contacts.settings import Holiday, report_settings
-from archive.contacts.visits import VISIT, add_months
+from archive.contacts.visits import add_months, chunks, staff_names
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
 from events.contacts import GREETING
 
@@ -44,26 +44,39 @@ def holidays_of(source: ReportSource, period: Period) -> list[Holiday]:
 def to_greet(source: ReportSource, holiday: Holiday) -> list[dict[str, Any]]:
     """The customers with a visit in the configured months before ``holiday``."""
     months = report_settings(source.archive.settings).greeting_months
-    rows = source.models.vehicles.query(
-        "SELECT r.customer_key AS customer_key, MAX(r.business_date) AS last_visit,"
-        " COUNT(*) AS visits, c.name AS name, c.service_advisor AS advisor"
-        " FROM vehicle_records r JOIN customer_summaries c ON c.customer_key = r.customer_key"
-        " WHERE r.kind = ? AND r.voided = 0 AND r.business_date >= ? AND r.business_date < ?"
-        " GROUP BY r.customer_key, c.name, c.service_advisor ORDER BY r.customer_key",
-        (VISIT, add_months(holiday.day, -months).isoformat(), holiday.day.isoformat()),
+    visited = source.models.contacts.query(
+        "SELECT customer_key, MAX(business_date) AS last_visit, COUNT(*) AS visits"
+        " FROM contact_visits WHERE voided = 0 AND customer_key IS NOT NULL"
+        " AND business_date >= ? AND business_date < ? GROUP BY customer_key",
+        (add_months(holiday.day, -months).isoformat(), holiday.day.isoformat()),
     )
-    return [dict(row) for row in rows]
+    people = _people(source, [r["customer_key"] for r in visited])
+    found = []
+    for row in sorted(visited, key=lambda r: r["customer_key"]):
+        name, advisor = people.get(row["customer_key"], (None, None))
+        found.append({**dict(row), "name": name, "advisor": advisor})
+    return found
 
 
-def _staff_names(source: ReportSource) -> dict[str, str]:
-    return {p.username: p.name for p in source.archive.staff.refresh().values()}
+def _people(source: ReportSource, keys: list[str]) -> dict[str, tuple[str, str]]:
+    """customer -> (name, advisor) from the customers' summaries."""
+    found = {}
+    for chunk in chunks(keys):
+        marks = ",".join("?" * len(chunk))
+        for row in source.models.vehicles.query(
+            "SELECT customer_key, name, service_advisor FROM customer_summaries"
+            f" WHERE customer_key IN ({marks})",
+            tuple(chunk),
+        ):
+            found[row["customer_key"]] = (row["name"], row["service_advisor"])
+    return found
 
 
 def build(source: ReportSource, period: Period) -> Report:
     months = report_settings(source.archive.settings).greeting_months
     holidays = holidays_of(source, period)
     recorded = source.models.contacts.outcomes(GREETING, [h.code for h in holidays])
-    names = _staff_names(source)
+    names = staff_names(source)
     tables, results, total = [], Counter[Any](), 0
     for holiday in holidays:
         rows = []

@@ -19,10 +19,9 @@ from archive.contacts.rules import (
     OUTCOME_LABELS,
     REMINDER_OUTCOMES,
     due_of,
-    mileage_of,
 )
 from archive.contacts.settings import report_settings
-from archive.contacts.visits import add_months, chunks, staff_name, vehicle_visits
+from archive.contacts.visits import add_months, card_fields, chunks, staff_names
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
 from events.contacts import REMINDER
 
@@ -56,24 +55,28 @@ LETTER_COLUMNS = (
 def due_vehicles(source: ReportSource, start: date, end: date) -> list[dict[str, Any]]:
     """The cars due in [start, end) as their visits before ``start`` say, by due date."""
     settings = report_settings(source.archive.settings)
-    vehicles = source.models.vehicles
     # A car last seen before this window was due by date before ``start`` already.
     window = add_months(start, -settings.maintenance_months) - timedelta(days=3)
-    candidates = [
-        r["vin"]
-        for r in vehicles.query(
-            "SELECT DISTINCT vin FROM vehicle_records WHERE kind = 'work_order' AND voided = 0"
-            " AND vin IS NOT NULL AND business_date >= ? AND business_date < ?",
-            (window.isoformat(), start.isoformat()),
+    rows = source.models.contacts.query(
+        "SELECT vin, business_date, mileage_km, doc_id FROM contact_visits"
+        " WHERE voided = 0 AND business_date < ? AND vin IN (SELECT vin FROM contact_visits"
+        " WHERE voided = 0 AND business_date >= ? AND business_date < ?)"
+        " ORDER BY vin, business_date, position",
+        (start.isoformat(), window.isoformat(), start.isoformat()),
+    )
+    cars: dict[str, list[tuple[date, int | None, str]]] = {}
+    for row in rows:
+        cars.setdefault(row["vin"], []).append(
+            (date.fromisoformat(row["business_date"]), row["mileage_km"], row["doc_id"])
         )
-    ]
     found = []
-    for vin, visits in vehicle_visits(vehicles, candidates, start).items():
-        due = due_of([(d, mileage_of(f)) for d, f in visits], settings)
-        if due is None or not start <= due.day < end:
-            continue
-        last = visits[-1][1]
-        found.append({"vin": vin, "due": due, "fields": last})
+    for vin, visits in cars.items():
+        due = due_of([(d, km) for d, km, _ in visits], settings)
+        if due is not None and start <= due.day < end:
+            found.append({"vin": vin, "due": due, "last": visits[-1][2]})
+    cards = card_fields(source.models.vehicles, (r["last"] for r in found))
+    for item in found:
+        item["fields"] = cards.get(item["last"], {})
     found.sort(key=lambda r: (r["due"].day, r["vin"]))
     return found
 
@@ -119,6 +122,7 @@ def _due_rows(source: ReportSource, period: Period) -> list[dict[str, Any]]:
     outcomes = source.models.contacts.outcomes(
         REMINDER, sorted({r["due"].day.isoformat() for r in due})
     )
+    names = staff_names(source)
     rows = []
     for item in due:
         fields, when = item["fields"], item["due"]
@@ -138,7 +142,9 @@ def _due_rows(source: ReportSource, period: Period) -> list[dict[str, Any]]:
                 "last_visit": when.last_visit,
                 "last_km": when.last_km,
                 "km_per_day": when.km_per_day,
-                "advisor": staff_name(source, fields.get("service_advisor")),
+                "advisor": names.get(
+                    fields.get("service_advisor") or "", fields.get("service_advisor")
+                ),
                 "outcome": OUTCOME_LABELS.get(recorded["outcome"], recorded["outcome"])
                 if recorded
                 else NOT_YET,
