@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from datetime import date
 
 from archive.contacts.settings import report_settings
-from archive.contacts.visits import add_months, card_fields, staff_names, visits_between
+from archive.contacts.visits import add_months, card_fields, staff_names
 from archive.kinds.registry import CHURN_REASONS
 from archive.reports.model import (
     Chart,
@@ -72,6 +72,44 @@ def split(days: dict[str, list[date]], end: date, months: int) -> tuple[set[str]
     return active, lapsed
 
 
+def month_index(day: str) -> int:
+    """'2026-11-03' -> 2026 * 12 + 10: months counted from year 0."""
+    return int(day[:4]) * 12 + int(day[5:7]) - 1
+
+
+def trend_counts(
+    visited: dict[str, list[int]], ends: list[int], months: int
+) -> dict[int, tuple[int, int]]:
+    """Month-end index -> (active before, lapsed), from each customer's visited month indexes
+    (sorted, distinct). The windows are whole months (E is a 1st), so a visit in month m makes
+    its customer active at every E in (m + P, m + 2P], and lapsed there up to his next visit's
+    month: counted per visit, not per customer and month end (a year's trend at once)."""
+    low, high = ends[0], ends[-1]
+    active = [0] * (high - low + 2)
+    lapsed = [0] * (high - low + 2)
+
+    def add(counts: list[int], first: int, last: int) -> None:
+        first, last = max(first, low), min(last, high)
+        if first <= last:
+            counts[first - low] += 1
+            counts[last - low + 1] -= 1
+
+    for seen in visited.values():
+        covered = low - 1  # the last month end already counted active for this customer
+        for i, m in enumerate(seen):
+            first, last = m + months + 1, m + 2 * months
+            add(active, max(first, covered + 1), last)
+            covered = max(covered, last)
+            after = seen[i + 1] if i + 1 < len(seen) else last
+            add(lapsed, first, min(last, after))
+    result, running_a, running_l = {}, 0, 0
+    for e in range(low, high + 1):
+        running_a += active[e - low]
+        running_l += lapsed[e - low]
+        result[e] = (running_a, running_l)
+    return result
+
+
 def _trend_months(period: Period) -> list[Period]:
     last = period.last_day
     index = last.year * 12 + last.month - 1
@@ -81,22 +119,29 @@ def _trend_months(period: Period) -> list[Period]:
 def build(source: ReportSource, period: Period) -> Report:
     months = report_settings(source.archive.settings).churn_months
     trend = _trend_months(period)
-    visits = visits_between(
-        source.models.contacts, add_months(trend[0].end, -2 * months), period.end
+    # One read of the visits the trend's windows hold; dates stay ISO text (they sort so).
+    rows = source.models.contacts.query(
+        "SELECT customer_key, business_date, doc_id FROM contact_visits WHERE voided = 0"
+        " AND customer_key IS NOT NULL AND business_date >= ? AND business_date < ?"
+        " ORDER BY business_date, position",
+        (add_months(trend[0].end, -2 * months).isoformat(), period.end.isoformat()),
     )
     days: dict[str, list[date]] = defaultdict(list)
+    visited: dict[str, list[int]] = defaultdict(list)
     last_before_cut: dict[str, str] = {}  # customer -> doc_id of his last visit before E − P
-    cut = add_months(period.end, -months)
-    for visit in visits:
-        if visit.customer_key is None:
-            continue
-        days[visit.customer_key].append(visit.day)
-        if visit.day < cut:
-            last_before_cut[visit.customer_key] = visit.doc_id
-    points = []
-    for month in trend:
-        active, lapsed = split(days, month.end, months)  # visits after its end do not count
-        points.append((month.label, len(active), len(lapsed)))
+    cut = add_months(period.end, -months).isoformat()
+    for row in rows:
+        key, day = row["customer_key"], row["business_date"]
+        month = month_index(day)
+        if not visited[key] or visited[key][-1] != month:
+            visited[key].append(month)
+        if day < cut:
+            last_before_cut[key] = row["doc_id"]
+            days[key].append(date.fromisoformat(day))  # only the active may lapse
+        elif key in last_before_cut and (not days[key] or days[key][-1].isoformat() < cut):
+            days[key].append(date.fromisoformat(day))  # his first visit since the cut
+    counts = trend_counts(visited, [month_index(m.end.isoformat()) for m in trend], months)
+    points = [(m.label, *counts[month_index(m.end.isoformat())]) for m in trend]
     active, lapsed = split(days, period.end, months)
     fields = card_fields(source.models.vehicles, (last_before_cut[k] for k in active))
     names = staff_names(source)
