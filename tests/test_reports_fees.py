@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -25,7 +26,7 @@ from archive.reports.fee_notice import notice_pdf
 from archive.reports.model import Report, ReportSource
 from archive.reports.money_words import amount_in_capitals
 from archive.reports.periods import parse_period
-from archive.reports.service_fee import RECEIVED, build
+from archive.reports.service_fee import NOT_REQUESTED, RECEIVED, REQUESTED, build
 from events.fees import ServiceFeeMonth
 from tests import report_log
 from tests.support import PASSWORD, event_count, file_claim, sign_and_scan_claim
@@ -33,6 +34,7 @@ from tests.support import PASSWORD, event_count, file_claim, sign_and_scan_claim
 # The demo's clock: 2026-12-04 11:00 in Beijing, after November's invoice was asked for.
 UNTIL = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 MONTHS = ("2026-09", "2026-10", "2026-11")
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +107,14 @@ def test_the_invoice_row_is_the_logs(demo, month: str) -> None:
     fee = figures(built)["total_fee"]
     if record is None:
         assert (row["requested"], row["received"], row["difference"]) == (None, None, None)
+        assert row["state"] == figures(built)["invoice_state"] == NOT_REQUESTED
         return
     requested = Decimal(record.request["amount"])
     assert row["requested"] == requested
     if record.receipt is None:
         assert row["received"] is None and row["difference"] == requested - fee
+        assert row["state"] == figures(built)["invoice_state"] == REQUESTED
+        assert row["requested_on"] == f"{record.request['at'].astimezone(TZ):%Y-%m-%d}"
         return
     received = Decimal(record.receipt["amount"])
     assert (row["invoice_no"], row["received"]) == (record.receipt["invoice_no"], received)
@@ -147,6 +152,10 @@ def test_a_year_has_a_row_and_a_bar_per_month(demo) -> None:
     assert built.charts[0].series[0].values == [float(r["fee"]) for r in rows]
     in_year = [d for d in submitted if month_of(d).startswith("2026")]
     assert figures(built)["claims"] == len(in_year)
+    assert figures(built)["total_fee"] == sum((fee_of(d) for d in in_year), 0)
+    invoices = log_invoices(archive)
+    waiting = {m for m in map(month_of, in_year) if m not in invoices or not invoices[m].receipt}
+    assert figures(built)["months_without_invoice"] == len(waiting) > 0
 
 
 def test_rebuilt_from_the_log_the_projection_is_the_same(demo) -> None:
