@@ -17,6 +17,7 @@ import typer
 
 from archive.cli._shared import JsonOpt, emit_json, opened, read_models
 from archive.queries.documents import today
+from archive.reports.catalog import MODULES
 from archive.reports.model import Report
 
 app = typer.Typer()
@@ -28,7 +29,7 @@ def register(root: typer.Typer) -> None:
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help="Report: daily, weekly-callbacks, satisfaction, …")],
+    name: Annotated[str, typer.Argument(help=f"Report: {', '.join(MODULES)}.")],
     day: Annotated[str | None, typer.Option("--day", help="A day, 2026-11-03.")] = None,
     week: Annotated[str | None, typer.Option("--week", help="An ISO week, 2026-W48.")] = None,
     month: Annotated[str | None, typer.Option("--month", help="A month, 2026-11.")] = None,
