@@ -40,7 +40,7 @@ def _attr(text: str) -> str:
 
 def chart_svg(chart: Chart) -> str:
     """The chart as one ``<svg>`` element (UTF-8 text, well-formed XML)."""
-    values = [v for s in chart.series for v in s.values if v is not None]
+    values = [float(v) for s in chart.series for v in s.values if v is not None]
     low = min([0.0, *values])
     ticks = nice_ticks(max([0.0, *values]) - low) if values else [0.0, 1.0]
     ticks = [t + low for t in ticks] if low < 0 else ticks
@@ -105,6 +105,7 @@ def _bars(chart: Chart, slot: float, y: Callable[[float], float], base: float) -
         for i, value in enumerate(series.values):
             if value is None:
                 continue
+            value = float(value)  # a Decimal average, say
             x = LEFT + slot * i + slot * 0.1 + width * k
             top, bottom = sorted((y(value), y(base)))
             out.append(
@@ -128,6 +129,7 @@ def _lines(chart: Chart, slot: float, y: Callable[[float], float], base: float) 
                     runs.append(run)
                 run = []
                 continue
+            value = float(value)
             cx, cy = LEFT + slot * (i + 0.5), y(value)
             run.append(f"{cx:.1f},{cy:.1f}")
             out.append(
