@@ -140,6 +140,7 @@ class CallbackReports(SqliteProjection):
         " (voided, business_date, person, person_role, outcome, advisor_explained)",
         "CREATE INDEX IF NOT EXISTS cb_forms_date ON cb_forms (business_date)",
         "CREATE INDEX IF NOT EXISTS cb_forms_source ON cb_forms (source_no)",
+        "CREATE INDEX IF NOT EXISTS cb_forms_number ON cb_forms (number)",
         "CREATE INDEX IF NOT EXISTS cb_papers_number ON cb_papers (kind, number)",
         "CREATE INDEX IF NOT EXISTS cb_papers_date ON cb_papers (kind, business_date)",
         "CREATE INDEX IF NOT EXISTS cb_papers_delivery ON cb_papers (kind, delivery_date)",

@@ -19,6 +19,7 @@ from archive.reports.model import Period, ReportSource
 from projections.callbacks import SCORE_PREFIX, CallbackReports
 
 REACHED = "reached"
+CHUNK = 500  # numbers per IN (...) list
 NO_PERSON = "未关联顾问"
 
 
@@ -189,14 +190,28 @@ def problems_in(source: ReportSource, period: Period) -> list[dict[str, Any]]:
         " ORDER BY c.business_date, c.number",
         period_bounds(period),
     )
+    # Looked up by the problems' numbers (a few hundred a year), in chunks of bound parameters.
+    wanted: dict[str, dict[str, list[str]]] = {"source_no": {}, "number": {}}
+    for p in problems:
+        wanted["source_no"].setdefault(p["number"], []).append(p["number"])
+        if p["quick_handling_no"]:
+            wanted["number"].setdefault(p["quick_handling_no"], []).append(p["number"])
+    links: dict[tuple[str, str], dict[str, Any]] = {}  # (callback, form) -> the form
+    for column, owners in wanted.items():
+        only = " AND source = 'callback'" if column == "source_no" else ""
+        keys = list(owners)
+        for at in range(0, len(keys), CHUNK):
+            part = keys[at : at + CHUNK]
+            for form in model.rows(
+                f"SELECT * FROM cb_forms WHERE voided = 0{only}"
+                f" AND {column} IN ({', '.join('?' * len(part))})",
+                part,
+            ):
+                for callback in owners[form[column]]:
+                    links[(callback, form["number"])] = form
     forms: dict[str, list[dict[str, Any]]] = {p["number"]: [] for p in problems}
-    for form in model.rows(
-        "SELECT c.number AS callback_no, f.* FROM cb_callbacks c JOIN cb_forms f"
-        " ON f.voided = 0 AND ((f.source = 'callback' AND f.source_no = c.number)"
-        " OR f.number = c.quick_handling_no)"
-        " WHERE c.voided = 0 AND c.problem = 1 AND c.business_date >= ? AND c.business_date < ?"
-        " ORDER BY f.business_date, f.number",
-        period_bounds(period),
+    for (callback, _), form in sorted(
+        links.items(), key=lambda link: (link[1]["business_date"], link[1]["number"])
     ):
-        forms[form.pop("callback_no")].append(form)
+        forms[callback].append(form)
     return [{**p, "forms": forms[p["number"]]} for p in problems]
