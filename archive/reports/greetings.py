@@ -14,7 +14,7 @@ from typing import Any
 
 from archive.contacts.rules import GREETING_RESULTS, RESULT_LABELS
 from archive.contacts.settings import Holiday, report_settings
-from archive.contacts.visits import add_months, chunks, staff_names
+from archive.contacts.visits import add_months, staff_names
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
 from events.contacts import GREETING
 
@@ -42,34 +42,21 @@ def holidays_of(source: ReportSource, period: Period) -> list[Holiday]:
 
 
 def to_greet(source: ReportSource, holiday: Holiday) -> list[dict[str, Any]]:
-    """The customers with a visit in the configured months before ``holiday``."""
+    """The customers with a visit in the configured months before ``holiday``, with their
+    name and advisor from the customers' summaries (one query: both are read models of the
+    same store)."""
     months = report_settings(source.archive.settings).greeting_months
-    visited = source.models.contacts.query(
-        "SELECT customer_key, MAX(business_date) AS last_visit, COUNT(*) AS visits"
-        " FROM contact_visits WHERE voided = 0 AND customer_key IS NOT NULL"
-        " AND business_date >= ? AND business_date < ? GROUP BY customer_key",
+    rows = source.models.contacts.query(
+        "SELECT g.customer_key AS customer_key, g.last_visit AS last_visit, g.visits AS visits,"
+        " c.name AS name, c.service_advisor AS advisor FROM (SELECT customer_key,"
+        " MAX(business_date) AS last_visit, COUNT(*) AS visits FROM contact_visits"
+        " WHERE voided = 0 AND customer_key IS NOT NULL AND business_date >= ?"
+        " AND business_date < ? GROUP BY customer_key) g"
+        " LEFT JOIN customer_summaries c ON c.customer_key = g.customer_key"
+        " ORDER BY g.customer_key",
         (add_months(holiday.day, -months).isoformat(), holiday.day.isoformat()),
     )
-    people = _people(source, [r["customer_key"] for r in visited])
-    found = []
-    for row in sorted(visited, key=lambda r: r["customer_key"]):
-        name, advisor = people.get(row["customer_key"], (None, None))
-        found.append({**dict(row), "name": name, "advisor": advisor})
-    return found
-
-
-def _people(source: ReportSource, keys: list[str]) -> dict[str, tuple[str, str]]:
-    """customer -> (name, advisor) from the customers' summaries."""
-    found = {}
-    for chunk in chunks(keys):
-        marks = ",".join("?" * len(chunk))
-        for row in source.models.vehicles.query(
-            "SELECT customer_key, name, service_advisor FROM customer_summaries"
-            f" WHERE customer_key IN ({marks})",
-            tuple(chunk),
-        ):
-            found[row["customer_key"]] = (row["name"], row["service_advisor"])
-    return found
+    return [dict(row) for row in rows]
 
 
 def build(source: ReportSource, period: Period) -> Report:
