@@ -204,3 +204,18 @@ def test_the_month_page_in_a_browser(demo: tuple[Archive, ReadModels]) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_daily_reports_projection_rebuilds_to_the_same_rows(
+    demo: tuple[Archive, ReadModels],
+) -> None:
+    from projections.runner import catch_up
+
+    archive, models = demo
+    before = models.daily_reports.query("SELECT * FROM dr_reports ORDER BY doc_id")
+    assert before
+    models.daily_reports.reset()
+    assert models.daily_reports.query("SELECT count(*) AS n FROM dr_reports")[0]["n"] == 0
+    catch_up(models.daily_reports, archive.log(), 37)  # other batches than the first time
+    after = models.daily_reports.query("SELECT * FROM dr_reports ORDER BY doc_id")
+    assert [dict(r) for r in after] == [dict(r) for r in before]
