@@ -4,6 +4,7 @@ callback's churn reason, and archives from before them still opening and replayi
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -152,3 +153,30 @@ def test_the_report_pages_record_outcomes_and_print_the_letters(web, team: Archi
         headers={"X-CSRF-Token": token},
     )
     assert gone.status_code == 404 and gone.json()["error"] == "vehicle_not_found"
+
+
+def test_the_command_line_records_and_prints_letters(
+    visited: Archive, store_settings, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from archive.cli import app as cli
+
+    monkeypatch.setenv("ARCHIVE_HOME", str(store_settings.home))
+    if store_settings.database_url:
+        monkeypatch.setenv("ARCHIVE_DATABASE_URL", store_settings.database_url)
+    runner = CliRunner()
+    args = ["remind", VALID_VIN, "--outcome", "booked", "--note", "周六", "--staff", "clerk2"]
+    done = runner.invoke(cli, [*args, "--due", "2027-05-03", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["outcome"] == "booked"
+    before = event_count(visited)
+    refused = runner.invoke(cli, ["remind", VALID_VIN, "--outcome", "maybe", "--staff", "clerk2"])
+    assert refused.exit_code == 2 and "提醒结果" in refused.output
+    greet = ["greet", PHONE, "--holiday", "2027-spring", "--result", "sms", "--staff", "clerk2"]
+    assert runner.invoke(cli, greet).exit_code == 0
+    assert event_count(visited) == before + 2  # the greeting opened and recorded
+    out = tmp_path / "letters.pdf"
+    made = runner.invoke(cli, ["letters", "--month", "2026-10", "-o", str(out), "--json"])
+    assert made.exit_code == 0, made.output
+    assert out.read_bytes().startswith(b"%PDF") and json.loads(made.output)["letters"] == 0

@@ -255,3 +255,11 @@ def test_report_settings_come_from_settings_toml_then_the_environment(tmp_path) 
     assert defaults.holiday("2028-midautumn").day == date(2028, 10, 3)
     with pytest.raises(ValueError, match="churn_months"):
         report_settings(Settings(home=home, reports={"churn_months": "0"}))
+
+
+def test_a_rebuilt_contacts_projection_gives_the_same_reports(demo) -> None:
+    _, models = demo
+    asked = [(churn, "2026-11"), (maintenance, "2026-11"), (greetings, "2026-09")]
+    before = [figures(built(demo, module, month)) for module, month in asked]
+    models.runner.rebuild("contacts")
+    assert [figures(built(demo, module, month)) for module, month in asked] == before
