@@ -11,9 +11,9 @@ from projections.search.pg_schema import Analysis, key, tsquery
 from projections.search.query import AllOf, AnyOf, DateRange, Node, Not, Query, Term, Text
 from projections.search.words import with_synonyms
 
-# Fields that are columns of their own rather than elements of ``keys``: every query names
-# them, and nearly every entry has the same value, so an index would not help.
-COLUMN_FILTERS = frozenset({"entry", "doc_voided"})
+# A voided document is left out of nearly every query: asked as the key every entry has
+# (``doc_voided:no``), which an index answers, rather than as the absence of another.
+NOT_VOIDED = Not(Term("doc_voided", "yes"))
 
 
 class SqlQuery:
@@ -25,7 +25,7 @@ class SqlQuery:
         self.params: list[Any] = []
         self.terms: list[str] = []
         self.ranked: list[str] = []
-        parts = [] if query.history else ["entry = 'current'"]
+        parts = [] if query.history else ["keys @> '{entry:current}'::text[]"]
         parts += [p for p in (self._sql(n, True) for n in query.where.parts) if p]
         self.where = " AND ".join(parts) or "TRUE"
 
@@ -35,6 +35,8 @@ class SqlQuery:
             return "(" + " AND ".join(parts) + ")" if parts else ""
         if isinstance(node, AnyOf):
             return self._any(node.parts, positive)
+        if node == NOT_VOIDED:
+            return "keys @> '{doc_voided:no}'::text[]"
         if isinstance(node, Not):
             inner = self._sql(node.part, False)
             return f"NOT {inner}" if inner else ""
@@ -53,24 +55,14 @@ class SqlQuery:
         values = [
             key("number_key" if n.field == "number" else n.field, n.value)
             for n in nodes
-            if isinstance(n, Term) and n.field not in COLUMN_FILTERS
+            if isinstance(n, Term)
         ]
         parts = []
         if values:
             self.params.append(values)
             parts.append("keys && %s::text[]")
-        for node in nodes:
-            if isinstance(node, Term) and node.field in COLUMN_FILTERS:
-                parts.append(self._column(node))
-            elif not isinstance(node, Term):
-                parts.append(self._sql(node, positive))
+        parts += [self._sql(n, positive) for n in nodes if not isinstance(n, Term)]
         return "(" + " OR ".join(p for p in parts if p) + ")"
-
-    def _column(self, node: Term) -> str:
-        if node.field == "doc_voided":
-            return "doc_voided" if node.value == "yes" else "NOT doc_voided"
-        self.params.append(node.value)
-        return "entry = %s"
 
     def _text(self, words: str, positive: bool) -> str:
         """A typed word: its Chinese words (each, or a synonym, in any text field), or one of

@@ -88,8 +88,10 @@ TABLES = {
 
 # Kept with the state row; tables made under another schema are made again (and the runner
 # replays the log into them).
+# 2: which entries and whether voided are elements of ``keys`` too.
+KEYS_FORMAT = 2
 SCHEMA_VERSION = hashlib.sha256(
-    repr((ENTRY_FORMAT, COLUMNS, entries_table("t"), entries_indexes("t"))).encode()
+    repr((ENTRY_FORMAT, KEYS_FORMAT, COLUMNS, entries_table("t"), entries_indexes("t"))).encode()
 ).hexdigest()
 
 
@@ -140,6 +142,9 @@ def key(field: str, value: str) -> str:
 def entry_keys(e: IndexEntry) -> list[str]:
     """Every exact value the entry is found by, as ``field:value`` elements."""
     values: dict[str, list[str]] = {
+        # Every query names these two: as keys, a query's filters are all index conditions.
+        "entry": [e.entry],
+        "doc_voided": ["yes" if e.doc_voided else "no"],
         "kind": [e.kind],
         "status": [e.status],
         "flags": list(e.flags),
