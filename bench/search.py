@@ -23,6 +23,8 @@ schema is dropped first), else into a throwaway PostgreSQL cluster started for t
 (``tests/pgcluster.py``); the events stay in the corpus's SQLite file. ``--trigram`` also
 times the free-word queries of the mix with ``pg_trgm`` (a trigram GIN index over the same
 texts, ``ILIKE '%word%'``), the alternative to ``tsvector`` the issue asked to measure.
+``--copies N`` then times the postgres mix again on its index copied N times
+(``bench/search_scale.py``: 1,000,000 entries from 200,000 without filing 800,000 more).
 
 Goals (issue 14): Whoosh rebuild >= 0.8x bare, p95 as low as Whoosh allows; Tantivy p95 under
 20 ms and rebuild >= 3,000 documents/s. Issue 16: PostgreSQL p95 under 100 ms.
@@ -222,6 +224,24 @@ def time_queries(
     return timings
 
 
+def print_timings(
+    title: str, mix: list[tuple[str, str]], timings: dict[str, tuple[list[float], int]], runs: int
+) -> None:
+    print(f"\n{title}: {runs} runs per query (ms)")
+    print(f"  {'query':<24} {'text':<34} {'hits':>7} {'p50':>8} {'p95':>8}")
+    pooled: list[float] = []
+    for (label, text), (samples, total) in zip(mix, timings.values(), strict=True):
+        pooled += samples
+        print(
+            f"  {label:<24} {text:<34} {total:>7,} "
+            f"{statistics.median(samples):>8.1f} {percentile(samples, 0.95):>8.1f}"
+        )
+    print(
+        f"  {'the whole mix':<24} {'':<34} {'':>7} "
+        f"{statistics.median(pooled):>8.1f} {percentile(pooled, 0.95):>8.1f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -234,6 +254,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--trigram", action="store_true", help="postgres: also time the words with pg_trgm"
+    )
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="postgres: then time the mix again on the index copied N times (search_scale.py)",
     )
     parser.add_argument("--fresh", action="store_true", help="make the corpus again")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Whoosh baseline")
@@ -311,20 +337,14 @@ def run(
                 print(f"  {engine} rebuild / bare = {results[engine][1] / bare:.2f}x")
         for engine in engines:
             projection = results[engine][0]
-            timings = time_queries(projection, mix, args.runs)
-            print(f"\n{engine}: {args.runs} runs per query (ms)")
-            print(f"  {'query':<24} {'text':<34} {'hits':>7} {'p50':>8} {'p95':>8}")
-            pooled: list[float] = []
-            for (label, text), (samples, total) in zip(mix, timings.values(), strict=True):
-                pooled += samples
-                print(
-                    f"  {label:<24} {text:<34} {total:>7,} "
-                    f"{statistics.median(samples):>8.1f} {percentile(samples, 0.95):>8.1f}"
-                )
-            print(
-                f"  {'the whole mix':<24} {'':<34} {'':>7} "
-                f"{statistics.median(pooled):>8.1f} {percentile(pooled, 0.95):>8.1f}"
-            )
+            print_timings(engine, mix, time_queries(projection, mix, args.runs), args.runs)
+            if engine == "postgres" and args.copies > 1 and database_url:
+                sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+                from bench.search_scale import enlarge
+
+                total = enlarge(database_url, args.copies)
+                timings = time_queries(projection, mix, args.runs)
+                print_timings(f"postgres at {total:,} entries", mix, timings, args.runs)
             projection.close()
         if args.trigram and database_url:
             sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -21,10 +21,12 @@ ALLTEXT = "(text || ' ' || customer || ' ' || labels)"  # what the tsvector hold
 
 
 def word_queries(mix: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """The queries of Chinese words only (numbers, plates and VINs are exact keys in either
+    design; a name is a word)."""
     chosen = []
     for label, text in mix:
         words = [w for w in text.split() if not w.startswith("sort:")]
-        if words and all(":" not in w for w in words):
+        if words and all(w.isalpha() and not w.isascii() and ":" not in w for w in words):
             chosen.append((label, words))
     return chosen
 
