@@ -38,7 +38,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     """A web server over two demo months; the username of a clerk who can log in."""
     home = tmp_path_factory.mktemp("browser-reports") / "home"
     archive = open_archive(Settings(home=home), clock=FakeClock(CLOCK))
-    plan = generate(DemoSpec(month="2026-11", months=2, work_orders=40))
+    plan = generate(DemoSpec(month="2026-11", months=2, work_orders=40))  # a trend of two
     load(archive, plan, password=PASSWORD)
     clerk = next(s.username for s in plan.staff if "clerk" in s.roles)
     with archive.read_models() as models:
