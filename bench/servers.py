@@ -23,6 +23,7 @@ the figures say what a second process buys on this machine, not on a second one.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -181,12 +182,15 @@ def run_setup(cluster: PostgresCluster, servers: int, args: argparse.Namespace) 
             for server in names:
                 fleet.add_server(server)
             wait_until_up(fleet.servers)
+            # The corpus followed by the worker before the clock starts (first: a server's
+            # request meeting read models far behind catches them all up itself, however long).
+            head = log_head(url)
+            while min(read_model_positions(url).values()) < head:
+                time.sleep(0.1)
+            print(f"  {servers} server(s): corpus followed {time.perf_counter() - started:.0f} s")
             for server in fleet.servers:  # the first search of a process loads jieba
                 with fleet.api(server) as api:
                     api.get("/api/v1/search", params={"q": "保养"}).raise_for_status()
-            head = log_head(url)
-            while min(read_model_positions(url).values()) < head:
-                time.sleep(0.1)  # the corpus indexed before the clock starts
             rows = work_order_rows(args.docs, seed=7, month=LOAD_MONTH)
             result = Load(fleet, rows, args.clients, args.searches).run()
         except BaseException:
@@ -238,6 +242,8 @@ def main() -> int:
             results[servers] = run_setup(cluster, servers, args)
     print()
     print(table(results))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(machine: {os.cpu_count()} cores, load average {load} at the end)")
     for servers, result in results.items():
         for error in result["errors"][:5]:
             print(f"  {servers} server(s): {error}")
