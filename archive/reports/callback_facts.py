@@ -56,7 +56,6 @@ def from_callbacks() -> str:
 # The answers that count in averages (of live callbacks that reached the customer), added up
 # by day, person and item, of business dates [?, ?). Select SUM(s.total), SUM(s.n).
 FROM_SCORE_DAYS = " FROM cb_score_days s WHERE s.business_date >= ? AND s.business_date < ?"
-CALLBACKS_SQL = "SELECT c.*, " + WHO + from_callbacks()
 
 
 def callbacks_model(source: ReportSource) -> CallbackReports:
@@ -66,17 +65,6 @@ def callbacks_model(source: ReportSource) -> CallbackReports:
 
 def period_bounds(period: Period) -> tuple[str, str]:
     return period.start.isoformat(), period.end.isoformat()
-
-
-def callbacks_in(source: ReportSource, period: Period) -> list[dict[str, Any]]:
-    """The period's live callbacks with their person, by date and number."""
-    return callbacks_model(source).rows(
-        CALLBACKS_SQL + " ORDER BY c.business_date, c.number", period_bounds(period)
-    )
-
-
-def staff_names(source: ReportSource) -> dict[str, str]:
-    return {u: info.name for u, info in source.archive.staff.refresh().items()}
 
 
 @dataclass(frozen=True)

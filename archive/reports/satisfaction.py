@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from archive.queries.documents import staff_names
 from archive.reports.callback_facts import (
     EXPLAINED,
     EXPLAINED_LABEL,
@@ -24,7 +25,6 @@ from archive.reports.callback_facts import (
     period_bounds,
     person_of,
     score_items,
-    staff_names,
 )
 from archive.reports.model import (
     Chart,
@@ -57,7 +57,7 @@ NOTES = [
 
 def build(source: ReportSource, period: Period) -> Report:
     model = callbacks_model(source)
-    names = staff_names(source)
+    names = staff_names(source.archive)
     items = score_items()
     overall = Tally()
     people: dict[Person, Tally] = defaultdict(Tally)

@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.kinds.deadlines import FollowUpWithin, deadline_days
 from archive.kinds.registry import KINDS
+from archive.queries.documents import staff_names
 from archive.queries.worklists import DONE_CALLBACK_OUTCOMES
 from archive.reports.callback_facts import (
     EXPLAINED,
@@ -33,7 +34,6 @@ from archive.reports.callback_facts import (
     problems_in,
     rate,
     score_items,
-    staff_names,
 )
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
 
@@ -120,7 +120,7 @@ DUE_STATE_LABELS = {
 def build(source: ReportSource, period: Period) -> Report:
     archive = source.archive
     today = archive.now().astimezone(archive.settings.tz).date()
-    names = staff_names(source)
+    names = staff_names(source.archive)
     due = due_follow_ups(source, period, today)
     overdue = [d for d in due if d["state"] in ("late", "overdue")]
     tally, by_outcome = _calls_made(source, period)
