@@ -15,6 +15,7 @@ rolled back together.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
@@ -111,15 +112,21 @@ class PostgresDatabase(SqlDatabase):
         self.conn.execute("BEGIN")
         if wait:
             self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (key,))
-            return
-        (held,) = self.conn.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtext(?))", (key,)
-        ).fetchone()
-        if not held:
-            self.conn.execute("ROLLBACK")
-            raise ProjectionBusy(lock)
+        else:
+            (held,) = self.conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(?))", (key,)
+            ).fetchone()
+            if not held:
+                self.conn.execute("ROLLBACK")
+                raise ProjectionBusy(lock)
+        self.conn.start_pipeline()
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+        self.conn.end_pipeline()  # waits for every result: an error is raised here
 
     def rollback(self) -> None:
+        self.conn.end_pipeline(failed=True)
         if not self.conn.broken:  # a dropped connection has rolled back already
             self.conn.execute("ROLLBACK")
 
@@ -169,10 +176,29 @@ class PgConnection:
     def __init__(self, where: PostgresSchema) -> None:
         self.where = where
         self._raw: Any = None
+        self._pipeline: Any = None
 
     @property
     def broken(self) -> bool:
         return self._raw is None or self._raw.closed or self._raw.broken
+
+    def start_pipeline(self) -> None:
+        """Send statements without waiting for each result (a transaction's INSERTs and
+        UPDATEs): one round trip per read instead of one per statement. A fetch waits for
+        its own result; an error surfaces there or at :meth:`end_pipeline`."""
+        self._pipeline = self._connection().pipeline()
+        self._pipeline.__enter__()
+
+    def end_pipeline(self, failed: bool = False) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        if not failed:
+            pipeline.__exit__(None, None, None)
+            return
+        # The batch failed already: its error is the one to raise, not the pipeline's.
+        with contextlib.suppress(Exception):
+            pipeline.__exit__(Exception, Exception(), None)
 
     def _connection(self) -> Any:
         import psycopg  # only a PostgreSQL archive needs it
@@ -190,7 +216,8 @@ class PgConnection:
         from psycopg.rows import tuple_row
 
         cursor = self._connection().cursor(row_factory=tuple_row if plain else _row_factory)
-        return cursor.execute(_pg_sql(sql), tuple(params) or None, prepare=False)
+        # Prepared by psycopg after a few runs of one statement (projections repeat a handful).
+        return cursor.execute(_pg_sql(sql), tuple(params) or None)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         cursor = self._connection().cursor()
