@@ -277,6 +277,7 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(fleet: Fleet) ->
         time.sleep(0.1)
     followed = _snapshot(fleet)
     assert len(followed["search.entries"]) > count, followed.keys()
+    assert len(followed["ledger.ledger_leaves"]) == head  # one leaf an event, none twice
     with fleet.api(b) as on_b:  # every document, each once
         found = numbers_found(on_b, "kind:work_order 批量测试")
     assert sorted(found) == [f"BULK-{n:04d}" for n in range(count)]
