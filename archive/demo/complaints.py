@@ -50,7 +50,6 @@ def complaint_operations(book: Paperwork, visits: list[Visit]) -> list[Operation
         fields: dict[str, Any] = {
             "business_date": opened.date().isoformat(),
             "source": "complaint",
-            "source_no": f"TS{month}-{index + 1:03d}",  # the complaint register's line
             "work_order_no": visit.number,
             "customer_name": visit.car.owner.name,
             "customer_phone": visit.car.owner.phone,
