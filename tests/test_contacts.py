@@ -11,7 +11,7 @@ import pytest
 
 from archive import commands
 from archive.bootstrap import Archive
-from archive.errors import NotFound, ValidationFailed
+from archive.errors import Conflict, NotFound, ValidationFailed
 from events.contacts import CustomerContact
 from tests.report_log import aggregates
 from tests.support import PASSWORD, VALID_VIN, event_count, work_order
@@ -147,6 +147,9 @@ def test_the_report_pages_record_outcomes_and_print_the_letters(web, team: Archi
     )
     assert greeted.status_code == 200, greeted.text
     assert greeted.json()["outcomes"][0]["outcome"] == "called"
+    pending = {"holiday": "2026-national", "result": "sms", "month": "2026-09"}
+    nobody = web.post("/contacts/greetings/pending", data={**pending, "csrf_token": token})
+    assert nobody.status_code == 409 and "没有未问候的客户" in nobody.text
     gone = web.post(
         "/api/v1/reminders",
         json={"vin": "LSVAA4180E2000000", "outcome": "called"},
@@ -180,3 +183,19 @@ def test_the_command_line_records_and_prints_letters(
     made = runner.invoke(cli, ["letters", "--month", "2026-10", "-o", str(out), "--json"])
     assert made.exit_code == 0, made.output
     assert out.read_bytes().startswith(b"%PDF") and json.loads(made.output)["letters"] == 0
+
+
+def test_everyone_pending_is_greeted_in_one_save(visited: Archive) -> None:
+    commands.file_document(
+        visited,
+        "work_order",
+        work_order("WO-0002", customer_name="李四", customer_phone="13900000001"),
+        "admin",
+    )
+    commands.record_greeting(visited, PHONE, "2027-spring", "called", "clerk2")
+    greeted = commands.record_pending_greetings(visited, "2027-spring", "sms", "clerk2")
+    assert [c.subject for c in greeted] == ["13900000001"]  # the one greeted already keeps his
+    before = event_count(visited)
+    with pytest.raises(Conflict) as nobody:
+        commands.record_pending_greetings(visited, "2027-spring", "sms", "clerk2")
+    assert nobody.value.code == "nothing_pending" and event_count(visited) == before

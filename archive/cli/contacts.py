@@ -62,41 +62,61 @@ def remind(
 
 
 def greet(
-    customer: Annotated[str, typer.Argument(help="The customer's mobile number.")],
+    customer: Annotated[
+        str | None, typer.Argument(help="The customer's mobile number (not with --all-pending).")
+    ] = None,
     holiday: Annotated[
         str, typer.Option("--holiday", help="The holiday's code, e.g. 2027-spring.")
-    ],
+    ] = "",
     result: Annotated[
         str,
         typer.Option(
             "--result",
             help="sms 已发短信 | called 已电话问候 | no_answer 未接通 | declined 客户谢绝.",
         ),
-    ],
-    staff: StaffOpt,
+    ] = "",
+    staff: StaffOpt = "",
     note: NoteOpt = "",
+    all_pending: Annotated[
+        bool,
+        typer.Option("--all-pending", help="Everyone on the holiday's list not greeted yet."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record how a holiday greeting went (节日问候结果)."""
+    """Record how a holiday greeting went (节日问候结果), for one customer or, with
+    --all-pending, for everyone on the list without a result yet (a text sent to them all)."""
     from archive import commands
     from archive.contacts.rules import RESULT_LABELS
+    from archive.errors import BadInput, FieldProblem
 
     with opened(as_json) as archive:
-        contact = commands.record_greeting(archive, customer, holiday, result, staff, note=note)
-    latest = contact.outcomes[-1]
+        if all_pending == bool(customer):
+            zh = "请给出一个客户手机号，或用 --all-pending 登记全部未问候的客户（二者选一）"
+            raise BadInput(
+                "customer_or_all",
+                zh,
+                "give a customer or --all-pending",
+                [FieldProblem("customer", zh, "give a customer or --all-pending")],
+            )
+        if all_pending:
+            greeted = commands.record_pending_greetings(archive, holiday, result, staff, note=note)
+        else:
+            greeted = [
+                commands.record_greeting(archive, str(customer), holiday, result, staff, note=note)
+            ]
+    latest = greeted[-1].outcomes[-1]
     if as_json:
         emit_json(
             {
-                "customer": contact.subject,
-                "holiday": contact.occasion,
+                "holiday": greeted[-1].occasion,
                 "result": latest["outcome"],
-                "note": latest["note"],
-                "times": len(contact.outcomes),
+                "customers": [c.subject for c in greeted],
             }
         )
     else:
         label = RESULT_LABELS[str(latest["outcome"])]
-        typer.echo(f"已登记 {contact.subject}（{contact.occasion}）：{label}")
+        who = greeted[0].subject if len(greeted) == 1 else f"{len(greeted)} 位客户"
+        typer.echo(f"已登记 {who}（{greeted[-1].occasion}）：{label}")
 
 
 def letters(

@@ -37,6 +37,7 @@ _EXPORTS = {
     "reactivate_staff": "archive.commands.staff",
     "receive_invoice": "archive.commands.fees",
     "record_greeting": "archive.commands.contacts",
+    "record_pending_greetings": "archive.commands.contacts",
     "record_reminder": "archive.commands.contacts",
     "refuse_signature": "archive.commands.signoff",
     "register_staff": "archive.commands.staff",

@@ -17,9 +17,9 @@ from eventsourcing.application import AggregateNotFoundError
 from archive.bootstrap import Archive, opening
 from archive.commands.common import require_actor, save
 from archive.contacts.rules import GREETING_RESULTS, REMINDER_OUTCOMES, due_of
-from archive.contacts.settings import report_settings
-from archive.contacts.visits import vehicle_visits
-from archive.errors import FieldProblem, NotFound, ValidationFailed
+from archive.contacts.settings import Holiday, report_settings
+from archive.contacts.visits import add_months, vehicle_visits
+from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.identifiers import normalize_phone
 from archive.kinds.text import check_text
 from events.contacts import GREETING, REMINDER, CustomerContact
@@ -128,18 +128,7 @@ def record_greeting(
     require_actor(archive, actor)
     code = _choice(result, GREETING_RESULTS, "result", "问候结果")
     text = _note(note)
-    found = report_settings(archive.settings).holiday((holiday or "").strip())
-    if found is None:
-        codes = "、".join(h.code for h in report_settings(archive.settings).holidays[-6:])
-        raise ValidationFailed(
-            [
-                FieldProblem(
-                    "holiday",
-                    f"节日表中没有“{holiday}”，请写节日代号，例如 {codes}",
-                    f"no holiday {holiday!r} in the calendar",
-                )
-            ]
-        )
+    found = _holiday(archive, holiday)
     key = normalize_phone(customer or "")
     with _contacts(archive) as contacts:
         known = contacts.query(
@@ -155,3 +144,54 @@ def record_greeting(
     contact.record_greeting(code, text, actor, archive.now())
     save(archive, contact)
     return contact
+
+
+def _holiday(archive: Archive, holiday: str) -> Holiday:
+    calendar = report_settings(archive.settings)
+    found = calendar.holiday((holiday or "").strip())
+    if found is None:
+        codes = "、".join(h.code for h in calendar.holidays[-6:])
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "holiday",
+                    f"节日表中没有“{holiday}”，请写节日代号，例如 {codes}",
+                    f"no holiday {holiday!r} in the calendar",
+                )
+            ]
+        )
+    return found
+
+
+def record_pending_greetings(
+    archive: Archive, holiday: str, result: str, actor: str, note: str | None = None
+) -> list[CustomerContact]:
+    """Record one result for every customer on ``holiday``'s list not greeted yet (a text
+    message sent to them all), in one save: all of them or, refused, none."""
+    require_actor(archive, actor)
+    code = _choice(result, GREETING_RESULTS, "result", "问候结果")
+    text = _note(note)
+    found = _holiday(archive, holiday)
+    months = report_settings(archive.settings).greeting_months
+    with _contacts(archive) as contacts:
+        listed = contacts.query(
+            "SELECT DISTINCT customer_key FROM contact_visits WHERE voided = 0"
+            " AND customer_key IS NOT NULL AND business_date >= ? AND business_date < ?",
+            (add_months(found.day, -months).isoformat(), found.day.isoformat()),
+        )
+        done = contacts.outcomes(GREETING, [found.code])
+    pending = sorted({r["customer_key"] for r in listed} - {k for k, _ in done})
+    if not pending:
+        raise Conflict(
+            "nothing_pending",
+            f"{found.label}的问候名单上没有未问候的客户",
+            f"everyone on the {found.code} list has a result",
+        )
+    at = archive.now()
+    greeted = []
+    for key in pending:
+        contact = CustomerContact.open(GREETING, key, found.code, actor, at)
+        contact.record_greeting(code, text, actor, at)
+        greeted.append(contact)
+    save(archive, *greeted)
+    return greeted

@@ -58,6 +58,22 @@ def record_greeting(
     return _back("greetings", month, "greeting")
 
 
+@router.post("/contacts/greetings/pending")
+def record_pending_greetings(
+    request: Request,
+    user: PageUser,
+    holiday: Annotated[str, Form()] = "",
+    result: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    month: Annotated[str, Form()] = "",
+) -> Response:
+    commands.record_pending_greetings(
+        archive_of(request), holiday, result, user.username, note=note
+    )
+    fresh(request)
+    return _back("greetings", month, "greeting")
+
+
 @router.get("/letters/{month}.pdf")
 def letters(request: Request, month: str, user: PageUser) -> Response:
     data, _ = month_letters(archive_of(request), models_of(request), month)
