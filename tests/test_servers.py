@@ -247,6 +247,9 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(fleet: Fleet) ->
     (worker,) = fleet.workers
     worker.stop()  # the new events wait for the small-batch worker started below
     count = 200
+    before = read_model_positions(url)
+    # Started now, so that it loads while the import does (it finds nothing new till then).
+    small = fleet.add_worker("worker-small", "--interval", "0.05", "--batch-size", "10")
     # Through the command line, as a DMS export is filed: a server's API would settle its own
     # write (catch every read model up before answering), leaving the worker nothing to do.
     orders = fleet.root / "orders.csv"
@@ -259,8 +262,6 @@ def test_killing_the_worker_mid_batch_loses_and_repeats_nothing(fleet: Fleet) ->
     )
     assert imported.returncode == 0, imported.stdout + imported.stderr
     head = log_head(url)
-    before = read_model_positions(url)
-    small = fleet.add_worker("worker-small", "--interval", "0.05", "--batch-size", "10")
     deadline = time.monotonic() + 60
     while True:  # until some read model is part way through the new events, in a batch
         now = read_model_positions(url)
