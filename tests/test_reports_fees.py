@@ -246,7 +246,8 @@ def test_invoice_rules(team: Archive) -> None:
             team, BadInput, lambda a=amount: commands.request_invoice(team, "2026-10", a, "admin")
         )
         assert bad.problems[0].field == "amount" and bad.problems[0].message_zh.startswith("金额")
-    refused(team, BadInput, lambda: commands.request_invoice(team, "2026-13", "1", "admin"))
+    for month in ("2026-13", "0000-01", "2026-1"):
+        refused(team, BadInput, lambda m=month: commands.request_invoice(team, m, "1", "admin"))
     forbidden = refused(
         team, ArchiveError, lambda: commands.request_invoice(team, "2026-10", "230", "wang")
     )
@@ -260,13 +261,15 @@ def test_invoice_rules(team: Archive) -> None:
     assert "更正原因" in again.message_zh
     fees = commands.request_invoice(team, "2026-10", "230", "zhou", reason="金额抄错")
     assert len(fees.requests) == 2 and fees.request["reason"] == "金额抄错"
-    refused(
-        team,
-        BadInput,
-        lambda: commands.receive_invoice(
-            team, "2026-10", "No1", "230", "admin", received_on="2026-12-01"
-        ),
-    )
+    for day in ("2026-12-01", "2026-11-02"):  # after today; before the request
+        out_of_range = refused(
+            team,
+            Conflict,
+            lambda d=day: commands.receive_invoice(
+                team, "2026-10", "No1", "230", "admin", received_on=d
+            ),
+        )
+        assert out_of_range.code == "received_on_out_of_range"
     fees = commands.receive_invoice(team, "2026-10", "No1", "229.00", "sun")
     assert fees.receipt["received_on"] == "2026-11-03"
     with team.read_models() as models:

@@ -31,7 +31,9 @@ from projections.runner import catch_up
 INVOICE = Action("invoice", "登记服务费发票", ("clerk", "claims_clerk", "service_manager"))
 MAX_NOTE = 200
 MAX_INVOICE_NO = 40
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Years as the registry's dates take them (1990-2100); the API's schema says the same.
+MONTH_PATTERN = r"(199\d|20\d\d|2100)-(0[1-9]|1[0-2])"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def parse_month(raw: str | None, field: str = "month") -> str:
@@ -163,10 +165,6 @@ def receive_invoice(
             day = Date().parse(received_on, Context(tz=archive.settings.tz))
         except Invalid as problem:
             problems.append(FieldProblem("received_on", problem.message_zh, problem.message_en))
-    if day > today:
-        problems.append(
-            FieldProblem("received_on", "收票日期不能晚于今天", "received_on is after today")
-        )
     if problems:
         raise ValidationFailed(problems)
     number = check_text(number, "invoice_no", "发票号码")
@@ -179,16 +177,14 @@ def receive_invoice(
             f"{month} 的服务费发票尚未申请，请先申请开票再登记收到",
             f"the invoice for {month} was not requested yet",
         )
+    # A day outside [the request, today] is refused as a conflict with the record and the
+    # clock, not as malformed input: the day itself is well formed.
     requested_on = fees.request["at"].astimezone(archive.settings.tz).date()
-    if day < requested_on:
-        raise ValidationFailed(
-            [
-                FieldProblem(
-                    "received_on",
-                    f"收票日期不能早于申请开票的日期 {requested_on}",
-                    f"received_on is before the request ({requested_on})",
-                )
-            ]
+    if not requested_on <= day <= today:
+        raise Conflict(
+            "received_on_out_of_range",
+            f"收票日期应在申请开票的日期 {requested_on} 与今天 {today} 之间",
+            f"received_on must be between the request ({requested_on}) and today ({today})",
         )
     fees.receive_invoice(
         invoice_no=number,

@@ -10,31 +10,46 @@ from pydantic import Field
 
 from archive import commands
 from archive.bootstrap import Archive
-from archive.commands.fees import fee_month, month_fee, parse_month
+from archive.commands.fees import MONTH_PATTERN, fee_month, month_fee, parse_month
 from archive.queries.documents import today
 from archive.queries.fee_invoices import invoice_dict, months_without_invoice
 from archive.reports.fee_notice import month_notice, notice_headers
 from web.api.deps import ArchiveDep, ReadModelsDep
 from web.api.models import Body
 from web.api.routing import ApiRoute
+from web.api.schema import MAYBE_BLANK_LINE, ONE_LINE, REASON, says
 from web.auth import ApiUser
 
 router = APIRouter(route_class=ApiRoute, tags=["fees 服务费用"])
 
-MonthPath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+MonthPath = Annotated[str, Path(pattern=f"^{MONTH_PATTERN}$", description="YYYY-MM")]
+# Yuan, more than zero, at most two decimals (the write path's Money; a schema-valid amount is
+# never refused as invalid).
+AMOUNT = {"pattern": r"^([1-9]\d{0,6}(\.\d{1,2})?|0\.([1-9]\d?|0[1-9]))$"}
 
 
 class InvoiceRequest(Body):
-    amount: str = Field(max_length=20, description="Yuan asked for, e.g. 1740.00.")
-    note: str = Field("", max_length=200)
-    reason: str | None = Field(None, max_length=500, description="Corrects an earlier request.")
+    amount: str = Field(
+        max_length=20, description="Yuan asked for, e.g. 1740.00.", **says(**AMOUNT)
+    )
+    note: str = Field("", max_length=200, **says(**MAYBE_BLANK_LINE))
+    reason: str | None = Field(
+        None, max_length=500, description="Corrects an earlier request.", **says(**REASON)
+    )
 
 
 class InvoiceReceipt(Body):
-    invoice_no: str = Field(max_length=40)
-    amount: str = Field(max_length=20, description="Yuan on the invoice.")
-    received_on: str | None = Field(None, max_length=10, description="YYYY-MM-DD; today.")
-    reason: str | None = Field(None, max_length=500, description="Corrects an earlier receipt.")
+    invoice_no: str = Field(max_length=40, **says(**ONE_LINE))
+    amount: str = Field(max_length=20, description="Yuan on the invoice.", **says(**AMOUNT))
+    received_on: str | None = Field(
+        None,
+        max_length=10,
+        description="YYYY-MM-DD, between the request and today; default today.",
+        **says(format="date", pattern=r"^(199\d|20\d\d|2100)-\d{2}-\d{2}$"),
+    )
+    reason: str | None = Field(
+        None, max_length=500, description="Corrects an earlier receipt.", **says(**REASON)
+    )
 
 
 def _state(archive: Archive, month: str) -> dict[str, Any]:
