@@ -17,7 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import psycopg
@@ -28,6 +28,7 @@ from tests.servers_support import (
     ARCHIVE,
     Browser,
     Fleet,
+    Server,
     log_head,
     node_env,
     open_fleet,
@@ -78,7 +79,7 @@ def _sealed_month(archive: Archive) -> None:
     commands.seal_month(archive, BUNDLE_MONTH, "sun", "测试：两台服务器")
 
 
-def servers(fleet: Fleet) -> tuple[Any, Any]:
+def servers(fleet: Fleet) -> tuple[Server, Server]:
     first, second = fleet.servers
     return first, second
 
