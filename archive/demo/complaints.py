@@ -50,6 +50,8 @@ def complaint_operations(book: Paperwork, visits: list[Visit]) -> list[Operation
         fields: dict[str, Any] = {
             "business_date": opened.date().isoformat(),
             "source": "complaint",
+            # The complaint register's line: kept as written (a complaint is not a kind here).
+            "source_no": f"TS{month}-{index + 1:03d}",
             "work_order_no": visit.number,
             "customer_name": visit.car.owner.name,
             "customer_phone": visit.car.owner.phone,
