@@ -6,16 +6,19 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archive import commands
 from archive.bootstrap import LEDGER_SCHEMA, READ_MODELS_SCHEMA, open_archive
 from archive.config import Settings
+from archive.demo import DemoSpec, generate, load
 from projections.database import PostgresDatabase, PostgresSchema
 from projections.ledger import Ledger
 from projections.runner import LogReader, ProjectionBusy, catch_up
 from projections.scans import ScanIndex
+from projections.sqlstore import SqliteProjection
 from projections.vehicles import VehicleHistory
 from tests.support import VALID_VIN, register_team, work_order
 
@@ -172,3 +175,32 @@ def test_a_server_leaving_the_shared_models_to_workers_still_reads_its_writes(
             assert models.vehicles.card(VALID_VIN)
     finally:
         archive.close()
+
+
+def test_every_sql_read_model_holds_on_postgresql_what_it_holds_on_sqlite(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """One demo filed into each store: every table of every SQL projection (the reports' too)
+    has the same rows on both."""
+    held = {}
+    for backend, url in (("sqlite", None), ("postgres", postgres_url)):
+        archive = open_archive(Settings(home=tmp_path / backend, database_url=url))
+        try:
+            load(archive, generate(DemoSpec(month="2026-10", work_orders=12)))
+            with archive.read_models() as models:
+                models.runner.catch_up()
+                held[backend] = {
+                    table: sorted(map(_comparable, p.query(f"SELECT * FROM {table}")))
+                    for p in models.runner
+                    if isinstance(p, SqliteProjection)
+                    for table in p.tables
+                }
+        finally:
+            archive.close()
+    assert held["postgres"].keys() == held["sqlite"].keys()
+    for table, rows in held["sqlite"].items():
+        assert held["postgres"][table] == rows, table
+
+
+def _comparable(row: Any) -> tuple[str, ...]:
+    return tuple(repr(bytes(v) if isinstance(v, memoryview) else v) for v in row)
