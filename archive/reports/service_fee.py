@@ -26,6 +26,7 @@ from projections.fees import ServiceFees, to_yuan
 
 TITLE = "月服务费用通知"
 NOT_REQUESTED, REQUESTED, RECEIVED = "未申请开票", "已申请，待收票", "已收票"
+NO_FEE = "无服务费用"  # no submitted claim that month: nothing to invoice
 
 CLAIM_COLUMNS = (
     Column("number", "索赔单号"),
@@ -71,7 +72,7 @@ def invoice_row(month: str, claims: int, fee: Decimal, row: Any | None) -> dict[
     elif requested is not None:
         state = REQUESTED
     else:
-        state = NOT_REQUESTED
+        state = NOT_REQUESTED if fee > 0 else NO_FEE
     return {
         "month": month,
         "claims": claims,
