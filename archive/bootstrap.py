@@ -160,7 +160,7 @@ class ReadModels:
             self.scans = ScanIndex(where)
             self.contacts = Contacts(where)  # reminders, greetings, churn calls
             self.fees = ServiceFees(where, archive.settings.tz)
-            self.daily_reports = DailyReports(layout.projections_db)  # the 日报 report's lines
+            self.daily_reports = DailyReports(where)  # the 日报 report's lines and totals
             self.callbacks = CallbackReports(
                 where, archive.app, archive.settings.tz
             )
