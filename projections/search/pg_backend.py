@@ -228,9 +228,12 @@ class PgSearchBackend(SearchBackend):
         found, found_params = f"SELECT * FROM {ENTRIES} WHERE {sql.where}", sql.params
         if not by_date:
             # Ranked among the newest hits only (enough for the page asked): ts_rank reads
-            # every hit's terms, and a word in half the archive took seconds to rank.
+            # every hit's terms, and a word in half the archive took seconds to rank. The
+            # hits come from the words' index, never from walking the dates' index backwards
+            # (``+ 0``): at 1,000,000 entries the planner walked it for a number prefix with
+            # 8,580 hits and took 10 s; counting them reads the same rows anyway.
             newest = max(RANKED_NEWEST, page * page_size)
-            found += " ORDER BY business_date DESC, key DESC LIMIT %s"
+            found += " ORDER BY business_date + 0 DESC, key DESC LIMIT %s"
             found_params = [*sql.params, newest]
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
