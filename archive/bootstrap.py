@@ -22,8 +22,8 @@ from archive.kinds.catalog import RegistryCatalog, RegistryClosingCatalog
 from archive.staff.directory import StaffDirectory
 from events.application import ArchiveApplication
 from projections.callbacks import CallbackReports
-from projections.daily_reports import DailyReports
 from projections.contacts import Contacts
+from projections.daily_reports import DailyReports
 from projections.database import Location, PostgresSchema
 from projections.fees import ServiceFees
 from projections.ledger import Ledger
