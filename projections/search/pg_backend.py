@@ -226,20 +226,17 @@ class PgSearchBackend(SearchBackend):
             score = "ts_rank(terms, %s::tsquery, 1)"
             order, params = "score DESC, business_date DESC, key DESC", [sql.rank_query()]
         found, found_params = f"SELECT * FROM {ENTRIES} WHERE {sql.where}", sql.params
-        if not by_date:
-            # Ranked among the newest hits only (enough for the page asked): ts_rank reads
-            # every hit's terms, and a word in half the archive took seconds to rank. The
-            # hits come from the words' index, never from walking the dates' index backwards
-            # (``+ 0``): at 1,000,000 entries the planner walked it for a number prefix with
-            # 8,580 hits and took 10 s; counting them reads the same rows anyway.
-            newest = max(RANKED_NEWEST, page * page_size)
-            found += " ORDER BY business_date + 0 DESC, key DESC LIMIT %s"
-            found_params = [*sql.params, newest]
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             total = conn.execute(
                 f"SELECT count(*) AS n FROM {ENTRIES} WHERE {sql.where}", sql.params
             ).fetchone()["n"]
+            if not by_date:
+                # Ranked among the newest hits only (enough for the page asked): ts_rank
+                # reads every hit's terms, and a word in half the archive took seconds.
+                newest = max(RANKED_NEWEST, page * page_size)
+                found += f" ORDER BY {self._newest_first(conn, total, newest)} LIMIT %s"
+                found_params = [*sql.params, newest]
             rows = conn.execute(
                 f"SELECT {_HIT_COLUMNS}, {score} AS score FROM ({found}) AS found "
                 f"ORDER BY {order} LIMIT %s OFFSET %s",
@@ -247,6 +244,20 @@ class PgSearchBackend(SearchBackend):
             ).fetchall()
         hits = tuple(self._hit(row, sql.terms) for row in rows)
         return SearchResult(total, page, page_size, hits)
+
+    @staticmethod
+    def _newest_first(conn: Connection, total: int, newest: int) -> str:
+        """How to find the newest ``newest`` of ``total`` hits: walking the dates' index
+        backwards reads about ``newest * entries / total`` rows, the words' index reads all
+        ``total`` hits; the walk wins when the hits are dense. Measured at 1,000,000
+        entries: left to the planner, it walked the dates for a number prefix of 8,580 hits
+        (10 s); never walking, a word in half the archive took 14 s instead of 8."""
+        entries = conn.execute(
+            "SELECT greatest(reltuples, 1) AS n FROM pg_class WHERE oid = %s::regclass",
+            (f"{SCHEMA}.{ENTRIES}",),
+        ).fetchone()["n"]
+        dense = total * total >= newest * entries
+        return "business_date DESC, key DESC" if dense else "business_date + 0 DESC, key DESC"
 
     @staticmethod
     def _hit(row: dict[str, Any], terms: list[str]) -> Hit:
