@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -320,5 +321,9 @@ def test_default_month(tmp_path):
     assert 8 <= summary.documents["offsite_service"] <= 12
     assert 8 + 6 <= summary.documents["quick_handling"] <= 12 + 6  # + complaints
     assert summary.documents["callback"] >= 500
-    assert elapsed < 60, f"the default month took {elapsed:.1f} s"
+    # Run alone (load average 5.5 from other work on 2 cores): 48 s. Timed step by step, the
+    # contacts' calls, the invoices and the complaint forms took 1.8 s of 56 s. Many processes
+    # at once make it slower (126 s beside 8 others): the message says so, no looser limit.
+    load_average = os.getloadavg()[0]
+    assert elapsed < 60, f"the default month took {elapsed:.1f} s (load average {load_average:.1f})"
     archive.close()
