@@ -297,6 +297,14 @@ def test_complaints_count_as_the_log_does(demo, log, period: Period) -> None:
     got = figures(report)
     unresolved = sum(s != "已解决" for s, _, _ in expected.values())
     assert (got["total"], got["unresolved"]) == (len(expected), unresolved)
+    # The average covers exactly the rows counted 已解决 (closed and signed), not one closed and
+    # still waiting for the manager's signature.
+    days = [r["days_to_close"] for r in rows if r["state"] == "已解决"]
+    assert len(days) == got["resolved"]
+    mean = (
+        (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1"), ROUND_HALF_UP) if days else None
+    )
+    assert got["average_days"] == (None if mean is None else float(mean))
     departments = Counter(r["department"] for r in rows)
     assert {r["department"]: r["total"] for r in table(report, "by_department").rows} == dict(
         departments
