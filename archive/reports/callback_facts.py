@@ -36,6 +36,7 @@ def score_items() -> list[tuple[str, str]]:
     ]
 
 
+OVERALL = "score_overall"  # the customer's overall satisfaction: its own figure, not a service item
 EXPLAINED = "advisor_explained"  # the yes/no item, averaged as a yes-rate
 EXPLAINED_LABEL = get_kind("callback").field_map[EXPLAINED].label
 OUTCOME_LABELS = _choice_labels("callback", "outcome")
@@ -129,8 +130,10 @@ class Tally:
     def item_average(self, item: str) -> Decimal | None:
         return average(self.sums.get(item, 0), self.counts.get(item, 0))
 
-    def all_items_average(self) -> Decimal | None:
-        return average(sum(self.sums.values()), sum(self.counts.values()))
+    def service_items_average(self) -> Decimal | None:
+        """Every answer to the service items (all but the overall score), each counted once."""
+        items = [item for item in self.counts if item != OVERALL]
+        return average(sum(self.sums[i] for i in items), sum(self.counts[i] for i in items))
 
     def explained_rate(self) -> Decimal | None:
         return rate(self.explained_yes, self.explained_answered)

@@ -17,6 +17,7 @@ from archive.reports.callback_facts import (
     EXPLAINED_LABEL,
     FROM_SCORE_DAYS,
     OUTCOME_LABELS,
+    OVERALL,
     WHO,
     Person,
     Tally,
@@ -39,7 +40,6 @@ from archive.reports.model import (
 )
 
 TREND_MONTHS = 12
-OVERALL = "score_overall"
 UNHAPPY = 3  # an overall score at most this: the customer was not satisfied
 
 NOTES = [
@@ -47,7 +47,10 @@ NOTES = [
     "钣喷质量）的回访不计入该项的平均分。",
     f"“{EXPLAINED_LABEL}”按“是”的比例计算，分母为已接通且回答了该项的回访。",
     "接通率 = 已接通的回访 ÷ 本期全部回访（同一客户多次拨打各算一次）；作废的回访记录不计。",
-    "“各项平均”为本期已接通回访所有已回答评分项（1–5 分）的平均，每个回答计一次。",
+    "“各项平均”为本期已接通回访中"
+    + "、".join(label for code, label in score_items() if code != OVERALL)
+    + f"这 {len(score_items()) - 1} 个服务评分项（1–5 分）所有回答的平均，每个回答计一次；"
+    "不含总体满意度（总体满意度单列）。趋势图中的“各项平均”同此。",
     f"客户原话：按月列出全部；按年只列需关注的（客户有问题、未接通或拒绝回访、总体满意度 {UNHAPPY}"
     " 分及以下）。",
     "顾问：维修后回访为回访所指委托书上的服务顾问（委托书修改后按修改后的）；交车回访为保修登记表"
@@ -92,7 +95,7 @@ def build(source: ReportSource, period: Period) -> Report:
             Figure("reached", "已接通", overall.reached),
             Figure("reached_rate", "接通率", overall.reached_rate(), "percent"),
             Figure("overall", "总体满意度", overall.item_average(OVERALL), "score"),
-            Figure("all_items", "各项平均", overall.all_items_average(), "score"),
+            Figure("service_items", "各项平均", overall.service_items_average(), "score"),
             Figure("explained_rate", "事先报价并逐项解释", overall.explained_rate(), "percent"),
         ],
         charts=[_trend(source, period, items)],
@@ -151,7 +154,7 @@ def _person_columns(items: list[tuple[str, str]]) -> list[Column]:
         Column("reached_rate", "接通率", "percent"),
         *(Column(code, label, "score") for code, label in items),
         Column(EXPLAINED, "事先报价并逐项解释", "percent"),
-        Column("all_items", "各项平均", "score"),
+        Column("service_items", "各项平均", "score"),
     ]
 
 
@@ -163,7 +166,7 @@ def _person_row(label: str, tally: Tally, items: list[tuple[str, str]]) -> dict[
         "reached_rate": tally.reached_rate(),
         **{code: tally.item_average(code) for code, _ in items},
         EXPLAINED: tally.explained_rate(),
-        "all_items": tally.all_items_average(),
+        "service_items": tally.service_items_average(),
     }
 
 
@@ -241,7 +244,7 @@ def _trend(source: ReportSource, period: Period, items: list[tuple[str, str]]) -
         months,
         [
             Series("总体满意度", values(lambda t: t.item_average(OVERALL))),
-            Series("各项平均", values(lambda t: t.all_items_average())),
+            Series("各项平均", values(lambda t: t.service_items_average())),
         ],
         unit="分",
     )
