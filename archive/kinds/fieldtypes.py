@@ -137,12 +137,39 @@ def _number_text(raw: Any) -> str:
     if isinstance(raw, (int, float, Decimal)):
         text = str(raw)
     elif isinstance(raw, str):
-        text = raw.strip().replace(",", "").replace("，", "")
+        text = _drop_group_separators(raw.strip())
     else:
         raise Invalid("应为数字", "must be a number")
     if len(text) > MAX_NUMBER_CHARS:
         raise _too_long()
     return text
+
+
+# A number with thousands separators: the commas only between groups of three digits before
+# the point ("1,234.50", "12,345"), with whatever sign, currency or unit is around it.
+_GROUPED = re.compile(r"(?P<head>[^\d,，]*)(?P<digits>\d[\d,，]*)(?P<tail>[^,，]*)")
+_GROUPS = re.compile(r"\d{1,3}(?:[,，]\d{3})+")
+
+
+def _drop_group_separators(text: str) -> str:
+    """The text without its thousands separators, or Invalid when a comma is out of place.
+
+    Deleting every comma made a mistyped "12,34" (meant 12.34) into 1234: a wrong amount saved
+    without a word. Only well-placed separators are dropped; any other comma is refused.
+    """
+    if "," not in text and "，" not in text:
+        return text
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _too_long()
+    parts = _GROUPED.fullmatch(text)
+    if parts is None or not _GROUPS.fullmatch(parts["digits"]):
+        raise Invalid(
+            f"“{text}”中的逗号位置不对：逗号只能每三位一个（如 1,234.50），"
+            "或不写逗号（如 1234.50）；小数请用小数点（12.34）",
+            f"{text!r}: commas only between groups of three digits (1,234.50), or none (1234.50);"
+            " use a point for decimals (12.34)",
+        )
+    return parts["head"] + re.sub("[,，]", "", parts["digits"]) + parts["tail"]
 
 
 def _too_long() -> Invalid:
