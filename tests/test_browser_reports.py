@@ -139,6 +139,12 @@ def test_the_satisfaction_page_and_its_spreadsheet_agree(
     assert by_advisor[-1][0] == "合计" and len(by_advisor) >= 4  # head, advisors, total
     assert len(items) == 10  # head, eight scores and the yes/no question
     assert "<svg" in page.locator(".report-chart").first.inner_html()
+    # 14 columns within the content column at 1400 px (before: 1376 px wide in 1168).
+    widths = page.evaluate(
+        "[document.querySelector('main').clientWidth,"
+        " document.querySelector('section[data-table=by_advisor] table').offsetWidth]"
+    )
+    assert widths[1] <= widths[0], widths
     shot(page, "report-satisfaction")
 
     with page.expect_download() as caught:
@@ -158,5 +164,9 @@ def test_the_satisfaction_page_and_its_spreadsheet_agree(
     shot(page, "report-weekly-callbacks")
     page.goto(f"{base}/reports/complaints?month=2026-11")
     assert "投诉" in page.locator("section[data-table=problems]").inner_text()
+    # The sentences' columns keep a width (before: about one character, 59 px).
+    for label in ("问题描述", "处理措施"):
+        head = page.locator(f"section[data-table=problems] th:text-is('{label}')")
+        assert head.evaluate("th => th.offsetWidth") >= 120, label
     shot(page, "report-complaints")
     context.close()

@@ -21,7 +21,7 @@ from archive.cli import app
 from archive.config import Settings
 from archive.errors import BadInput, NotFound
 from archive.reports.charts import chart_svg
-from archive.reports.display import report_dict
+from archive.reports.display import report_dict, report_view
 from archive.reports.model import Chart, Column, Figure, Report, Series, Table
 from archive.reports.pdf import report_pdf
 from archive.reports.periods import parse_period, period_title, shifted
@@ -187,6 +187,45 @@ def test_the_pdf_shows_title_figures_and_tables_and_is_signed(plain_archive: Arc
     assert reader.get_fields() and "ArchiveSignature" in reader.get_fields()
     xmp = reader.trailer["/Root"]["/Metadata"].get_data().decode()
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+
+
+def complaints_like(rows: int) -> Report:
+    """A report with an 11-column table whose two text columns hold Chinese sentences, beside
+    one-line cells, and a column of two numbers joined by " / "."""
+    keys = ("day", "source", "number", "customer", "order", "department", "description",
+            "action", "result", "days", "state")  # fmt: skip
+    row = {
+        "day": date(2026, 11, 19), "source": "投诉", "number": "HF2611-0109 / KS2611-001",
+        "customer": "宋晓东", "order": "WO2611110004", "department": "服务前台",
+        "description": "客户反映保养后仪表保养提示未归零，要求回店处理",
+        "action": "电话指导客户操作未成功，约客户顺路回店复位", "result": "已复位",
+        "days": 2, "state": "已关闭，待服务经理签字",
+    }  # fmt: skip
+    columns = [Column(k, f"列{k}", "days" if k == "days" else "text") for k in keys]
+    table = Table("problems", "投诉及回访问题", columns, [row] * rows)
+    month = parse_period("month", "2026-11")
+    return Report("problems", "问题表", month, "示例", sample().generated_at, tables=[table])
+
+
+def test_sentence_columns_keep_a_width_and_wide_tables_print_landscape(
+    plain_archive: Archive,
+) -> None:
+    view = report_view(complaints_like(3))
+    long = {c["key"] for c in view["tables"][0]["columns"] if c["long"]}
+    assert long == {"description", "action"}  # not the numbers joined by " / "
+    short = view["tables"][0]["rows"][0]["cells"]
+    assert [c["nowrap"] for c in short][7:9] == [False, True]  # a sentence column wraps
+    assert view["landscape"] and not report_view(sample())["landscape"]  # 8 columns: upright
+    assert not report_view(complaints_like(0))["landscape"]  # an empty table prints no columns
+
+    reader = PdfReader(io.BytesIO(report_pdf(complaints_like(3), plain_archive, sign=False)))
+    box = reader.pages[0].mediabox
+    assert float(box.width) > float(box.height)  # A4 across
+    # The sentences wrap a few lines at most, not after every character or two (before: 4
+    # characters a line on the page, 2-3 in the PDF).
+    sentence = "客户反映保养后仪表保养提示未归零，要求回店处理"
+    words = reader.pages[0].extract_text().split()
+    assert max(len(w) for w in words if w in sentence) >= 10, words
 
 
 # -- page, API, command line on a small archive --------------------------------------------------

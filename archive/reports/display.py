@@ -126,7 +126,11 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 NUMERIC_KINDS = frozenset({"int", "money", "percent", "score", "days"})
 SHORT_CELL = 12  # characters
-WIDE_TABLE = 8  # columns: printed smaller
+WIDE_TABLE = 8  # columns: more are printed on a landscape page
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def table_view(table: Table) -> dict[str, Any]:
@@ -148,12 +152,22 @@ def table_view(table: Table) -> dict[str, Any]:
     rows = [{"cells": cells(r), "total": False} for r in table.rows]
     if table.rows and table.total is not None:
         rows.append({"cells": cells(table.total), "total": True})
+    # A column of Chinese sentences (a problem, an action, the customer's words): the others'
+    # one-line cells would squeeze it to a character a line, so it is given a minimum width.
+    # (Numbers joined by " / " wrap at their spaces and need none.)
+    long = [
+        any(not row["cells"][i]["nowrap"] and _chinese(row["cells"][i]["text"]) for row in rows)
+        for i in range(len(table.columns))
+    ]
+    for row in rows:  # there a short sentence wraps too, within that width
+        for cell, wraps in zip(row["cells"], long, strict=True):
+            cell["nowrap"] = cell["nowrap"] and not wraps
     return {
         "key": table.key,
         "title": table.title,
         "columns": [
-            {"key": c.key, "label": c.label, "numeric": c.kind in NUMERIC_KINDS}
-            for c in table.columns
+            {"key": c.key, "label": c.label, "numeric": c.kind in NUMERIC_KINDS, "long": wraps}
+            for c, wraps in zip(table.columns, long, strict=True)
         ],
         "rows": rows,
         "empty": table.empty,
@@ -167,6 +181,7 @@ def report_view(report: Report, tz: tzinfo | None = None) -> dict[str, Any]:
     from archive.reports.charts import chart_svg
 
     made = report.generated_at.astimezone(tz) if tz else report.generated_at
+    tables = [table_view(t) for t in report.tables]
     return {
         "r": report,
         "period_title": period_title(report.period),
@@ -176,5 +191,7 @@ def report_view(report: Report, tz: tzinfo | None = None) -> dict[str, Any]:
             for f in report.figures
         ],
         "charts": [chart_svg(c) for c in report.charts],
-        "tables": [table_view(t) for t in report.tables],
+        "tables": tables,
+        # A table of 9+ columns does not fit the width of an A4 page upright.
+        "landscape": any(t["wide"] and t["rows"] for t in tables),
     }
