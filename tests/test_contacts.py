@@ -199,3 +199,50 @@ def test_everyone_pending_is_greeted_in_one_save(visited: Archive) -> None:
     with pytest.raises(Conflict) as nobody:
         commands.record_pending_greetings(visited, "2027-spring", "sms", "clerk2")
     assert nobody.value.code == "nothing_pending" and event_count(visited) == before
+
+
+OUTSIDERS = ("auditor", "li", "xiao")  # the read-only auditor, a technician, a sales consultant
+
+
+@pytest.mark.parametrize("store_settings", ["sqlite"], indirect=True)
+def test_only_the_desk_records_contacts_with_customers(visited: Archive, web) -> None:
+    """Clerk, service advisor and service manager record reminders and greetings; anyone else
+    is refused on the command, the page and the API alike (403, nothing saved) and is not
+    offered the forms; ``archive permissions`` lists who may."""
+    from archive.errors import Forbidden
+    from archive.staff.permissions import permission_table
+
+    commands.register_staff(
+        visited, username="xiao", name="肖销售", roles=["sales_consultant"], actor="admin"
+    )
+    for username in ("clerk2", "wang", "sun"):
+        commands.record_greeting(visited, PHONE, "2027-spring", "sms", username)
+    commands.set_password(visited, "auditor", PASSWORD, "admin")
+    web.login("auditor", PASSWORD)
+    before = event_count(visited)
+    for username in OUTSIDERS:
+        with pytest.raises(Forbidden) as refused:
+            commands.record_reminder(visited, VALID_VIN, "called", username)
+        assert "没有权限登记保养提醒和节日问候结果（需要：信息员" in refused.value.message_zh
+        with pytest.raises(Forbidden):
+            commands.record_pending_greetings(visited, "2027-spring", "sms", username)
+    [row] = [r for r in permission_table() if r["action"] == "contact"]
+    assert row["roles"] == ["clerk", "service_advisor", "service_manager"]
+    page = web.get("/reports/maintenance?month=2026-11")
+    assert page.status_code == 200 and 'data-form="reminder"' not in page.text
+    token = web.csrf("/reports/maintenance?month=2026-11")
+    posts = {
+        "/contacts/reminders": {"reminder": f"{VALID_VIN}|2027-05-03", "outcome": "called"},
+        "/contacts/greetings": {"customer": PHONE, "holiday": "2027-spring", "result": "sms"},
+        "/contacts/greetings/pending": {"holiday": "2027-spring", "result": "sms"},
+    }
+    for url, form in posts.items():
+        sent = web.post(url, data={**form, "csrf_token": token, "month": "2026-11"})
+        assert sent.status_code == 403 and "没有权限" in sent.text, url
+    api = web.post(
+        "/api/v1/reminders",
+        json={"vin": VALID_VIN, "outcome": "called"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert api.status_code == 403 and api.json()["error"] == "not_permitted"
+    assert event_count(visited) == before

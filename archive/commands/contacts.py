@@ -22,6 +22,7 @@ from archive.contacts.visits import add_months, vehicle_visits
 from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from archive.kinds.identifiers import normalize_phone
 from archive.kinds.text import check_text
+from archive.staff.permissions import CONTACT, require
 from events.contacts import GREETING, REMINDER, CustomerContact
 from projections.contacts import Contacts
 from projections.runner import catch_up
@@ -83,7 +84,7 @@ def record_reminder(
 ) -> CustomerContact:
     """Record how a periodic-maintenance reminder went for ``vin``, due on ``due`` (default:
     when the car is due now, from all its visits)."""
-    require_actor(archive, actor)
+    require(require_actor(archive, actor), CONTACT)
     code = _choice(outcome, REMINDER_OUTCOMES, "outcome", "提醒结果")
     text = _note(note)
     vin = (vin or "").strip().upper()
@@ -125,7 +126,7 @@ def record_greeting(
 ) -> CustomerContact:
     """Record how the greeting of ``customer`` (his mobile number) before ``holiday`` (its
     code in the calendar, e.g. ``2027-spring``) went."""
-    require_actor(archive, actor)
+    require(require_actor(archive, actor), CONTACT)
     code = _choice(result, GREETING_RESULTS, "result", "问候结果")
     text = _note(note)
     found = _holiday(archive, holiday)
@@ -168,7 +169,7 @@ def record_pending_greetings(
 ) -> list[CustomerContact]:
     """Record one result for every customer on ``holiday``'s list not greeted yet (a text
     message sent to them all), in one save: all of them or, refused, none."""
-    require_actor(archive, actor)
+    require(require_actor(archive, actor), CONTACT)
     code = _choice(result, GREETING_RESULTS, "result", "问候结果")
     text = _note(note)
     found = _holiday(archive, holiday)

@@ -33,6 +33,13 @@ SUBMIT = Action("submit", "上报服务中心", ("clerk",), registered_clerk=Tru
 DEPART = Action("depart", "登记外出/返回", ("clerk",))
 SEAL = Action("seal", "封存月度卷", ("service_manager",))
 MANAGE_STAFF = Action("manage_staff", "管理员工", ("admin",))
+# Phoning or texting customers (maintenance reminders, holiday greetings) and writing down how
+# it went: the clerk's list, and the advisors and their manager who own the customers.
+CONTACT = Action(
+    "contact",
+    "登记保养提醒和节日问候结果",
+    ("clerk", "service_advisor", "service_manager"),
+)
 # Signing and refusing are allowed in a role the person holds, and only for the person the
 # form names in that role when it names one (checked where they happen).
 
@@ -47,7 +54,18 @@ SIGN_ON_BEHALF: dict[str, tuple[str, ...]] = {
     "service_advisor": ("service_manager",),
 }
 
-ALL_ACTIONS = (FILE, AMEND, ATTACH, WITHDRAW_SCAN, VOID, SUBMIT, DEPART, SEAL, MANAGE_STAFF)
+ALL_ACTIONS = (
+    FILE,
+    AMEND,
+    ATTACH,
+    WITHDRAW_SCAN,
+    VOID,
+    SUBMIT,
+    DEPART,
+    SEAL,
+    MANAGE_STAFF,
+    CONTACT,
+)
 
 
 def roles_for(action: Action, kind: Kind | None = None) -> tuple[str, ...]:
