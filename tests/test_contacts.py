@@ -123,6 +123,7 @@ def test_the_report_pages_record_outcomes_and_print_the_letters(web, team: Archi
     page = web.get("/reports/maintenance?month=2026-11")
     assert page.status_code == 200
     assert 'data-form="reminder"' in page.text and "打印邀请信" in page.text
+    assert "已预约和客户谢绝的车不打印邀请信" in page.text
     token = web.csrf("/reports/maintenance?month=2026-11")
     form = {"reminder": f"{VALID_VIN}|2026-11-02", "outcome": "booked", "month": "2026-11"}
     assert web.post("/contacts/reminders", data=form).status_code == 403  # no CSRF token

@@ -193,6 +193,26 @@ def test_first_service_letters_are_the_months_vouchers(demo) -> None:
     assert all(r["customer"] and r["plate"] for r in table(report, "letters"))
 
 
+def test_invitation_letters_leave_out_the_booked_and_the_declined(demo) -> None:
+    from archive.reports.letters import letters_headers, letters_model
+
+    archive, _ = demo
+    report = built(demo, maintenance, "2026-11")
+    recorded = contacts(archive, "maintenance")
+    rows = table(report, "due")
+    answered = {
+        r["vin"]
+        for r in rows
+        if recorded.get((r["vin"], r["due"].isoformat())) in ("booked", "declined")
+    }
+    assert answered, "the demo must have cars booked or declined"
+    invited = {r["vin"] for r in letters_model(report)["invitations"]}
+    assert invited == {r["vin"] for r in rows} - answered
+    assert any("客户谢绝" in note and "不打印邀请信" in note for note in report.notes)
+    disposition = letters_headers("2026-11")["Content-Disposition"]
+    assert disposition == "attachment; filename*=UTF-8''letters-2026-11.pdf"
+
+
 def test_a_car_due_by_mileage_before_its_date() -> None:
     # 3,000 km in 60 days: 50 km a day, 5,000 km after 100 days, before 6 months.
     visits_seen = [(date(2026, 1, 1), 10000), (date(2026, 3, 2), 13000)]

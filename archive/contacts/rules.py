@@ -25,6 +25,9 @@ REMINDER_OUTCOMES = (
     ("declined", "客户谢绝"),
 )
 OUTCOME_LABELS = dict(REMINDER_OUTCOMES)
+# Reminder outcomes after which no invitation letter is sent: the customer has booked, or
+# declined (a letter then would be a nuisance).
+NO_INVITATION = ("booked", "declined")
 GREETING_RESULTS = (
     ("sms", "已发短信"),
     ("called", "已电话问候"),

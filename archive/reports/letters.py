@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.bundle.render import PDF_VARIANT
 from archive.bundle.templates import environment
+from archive.contacts.rules import NO_INVITATION
 from archive.errors import BadInput
 from archive.reports.maintenance import build
 from archive.reports.model import Period, Report, ReportSource
@@ -37,6 +38,7 @@ def letters_model(report: Report) -> dict[str, Any]:
     invitations = [
         {**row, "due_text": _day(row["due"]), "last_visit_text": _day(row["last_visit"])}
         for row in tables["due"]
+        if row["outcome_code"] not in NO_INVITATION
     ]
     thanks = [{**row, "day_text": _day(row["day"])} for row in tables["letters"]]
     return {
@@ -102,7 +104,6 @@ def month_letters(archive: Archive, models: ReadModels, month: str) -> tuple[byt
 
 
 def letters_headers(month: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'attachment; filename="letters-{month}.pdf"',
-    }
+    from archive.reports.run import attachment_headers
+
+    return attachment_headers(f"letters-{month}.pdf", "pdf")

@@ -16,6 +16,7 @@ from typing import Any
 
 from archive.contacts.rules import (
     MIN_PACE_DAYS,
+    NO_INVITATION,
     OUTCOME_LABELS,
     REMINDER_OUTCOMES,
     due_of,
@@ -188,6 +189,9 @@ def build(source: ReportSource, period: Period) -> Report:
             "客户谢绝）；未登记的显示“未联系”。",
             "首保感谢信：本月首保日期的有效首保凭证，每份一封；邀请信和感谢信可一起打印"
             "（archive letters --month 或本页“打印邀请信”）。",
+            "邀请信只寄给尚未预约、也未谢绝的车：提醒结果为"
+            + "或".join(f"“{OUTCOME_LABELS[c]}”" for c in NO_INVITATION)
+            + "的车不打印邀请信。",
         ],
     )
 

@@ -138,10 +138,14 @@ def file_name(report: Report, fmt: str) -> str:
 
 def download_headers(report: Report, fmt: str) -> dict[str, str]:
     """The HTTP headers of the report downloaded as a ``fmt`` file."""
+    return attachment_headers(file_name(report, fmt), fmt)
+
+
+def attachment_headers(name: str, fmt: str) -> dict[str, str]:
+    """The HTTP headers of a ``fmt`` file downloaded as ``name`` (any report's, the letters)."""
     from urllib.parse import quote
 
-    name = quote(file_name(report, fmt), safe="")
     return {
         "Content-Type": MEDIA_TYPES[fmt],
-        "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
     }
