@@ -114,6 +114,23 @@ def test_a_period_kind_the_report_is_not_made_for_is_refused() -> None:
     assert caught.value.message_zh.startswith("日报不按周出")
     with pytest.raises(NotFound):
         ask("no-such", {}, date(2026, 12, 3))
+    # None before 1990 (the fee commands' first year) and none that has not begun: the same
+    # check for the command line, the page and the API, which all ask here.
+    for asked, said in (
+        ({"year": "1900"}, "报表最早从 1990 年起"),
+        ({"month": "1989-12"}, "报表最早从 1990 年起"),
+        ({"month": "2027-05"}, "2027年5月还没到（今天是 2026-12-03）"),
+        ({"year": "2027"}, "2027年还没到"),
+    ):
+        with pytest.raises(BadInput) as caught:
+            ask("satisfaction", asked, date(2026, 12, 3))
+        assert said in caught.value.message_zh and caught.value.code == "bad_period", asked
+        assert caught.value.problems[0].field == next(iter(asked))
+    with pytest.raises(BadInput, match="starts after 2026-12-03"):
+        ask("daily", {"day": "2026-12-04"}, date(2026, 12, 3))
+    assert ask("daily", {"day": "2026-12-03"}, date(2026, 12, 3)).period.label == "2026-12-03"
+    assert ask("satisfaction", {"month": "2026-12"}, date(2026, 12, 3)).period.label == "2026-12"
+    assert ask("satisfaction", {"year": "1990"}, date(2026, 12, 3)).period.label == "1990"
     # None asked: the report's default, today for a daily report
     assert ask("daily", {}, date(2026, 12, 3)).period.label == "2026-12-03"
     assert ask("first-service", {}, date(2026, 12, 3)).period.label == "2026-11"
@@ -269,6 +286,24 @@ def test_the_report_pages_and_downloads_in_chinese(web: WebClient) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     wrong = web.get("/api/v1/reports/daily?month=2026-13")
     assert wrong.status_code == 422 and wrong.json()["error"] == "bad_period"
+    # A wrong format is told as the page tells it, on the field "format", before any building.
+    docx = web.get("/api/v1/reports/daily?day=2026-11-03&format=docx")
+    assert docx.status_code == 422, docx.text
+    body = docx.json()
+    assert body["error"] == "bad_format"
+    assert body["message_zh"] == "没有“docx”格式；可选：json、pdf、xlsx"
+    assert [(p["field"], p["message_zh"]) for p in body["problems"]] == [
+        ("format", body["message_zh"])
+    ]
+    future = web.get("/api/v1/reports/daily?month=2026-12")  # the test's clock: 3 November
+    assert future.status_code == 422 and "2026年12月还没到" in future.json()["message_zh"]
+    schema = web.get("/openapi.json").json()
+    params = schema["paths"]["/api/v1/reports/{name}"]["get"]["parameters"]
+    assert next(p for p in params if p["name"] == "format")["schema"]["enum"] == [
+        "json",
+        "pdf",
+        "xlsx",
+    ]
 
 
 def test_the_command_writes_json_xlsx_and_pdf_and_refuses_bad_periods(tmp_path: Path) -> None:
@@ -295,6 +330,8 @@ def test_the_command_writes_json_xlsx_and_pdf_and_refuses_bad_periods(tmp_path: 
         (["--month", "2026-13"], "月份应在 1 到 12 之间"),
         (["--week", "2026-W54"], "日报不按周出"),
         (["--day", "2026-11-03", "--month", "2026-11"], "只能指定一个时间段"),
+        (["--month", "2099-01"], "2099年1月还没到"),
+        (["--month", "1900-01"], "报表最早从 1990 年起"),
     ):
         out = tmp_path / "bad.pdf"
         refused = runner.invoke(app, ["report", "daily", *args, "-o", str(out)], env=env)

@@ -2,7 +2,9 @@
 
 ``--day 2026-11-03``, ``--week 2026-W48`` (ISO 8601 weeks, Monday to Sunday), ``--month
 2026-11``, ``--year 2026``. A span that does not exist (month 13, week 54 of a 52-week year) is
-bad input with a Chinese message that says how to write it.
+bad input with a Chinese message that says how to write it; so is one that starts before 1990
+(the first year the fee commands take: nothing this archive holds is older) or, when the caller
+says what day it is, after today (its figures do not exist yet).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ _PATTERNS: dict[PeriodKind, re.Pattern[str]] = {
 }
 
 
+EARLIEST = date(1990, 1, 1)
+
+
 def bad_period(kind: str, text: str, why: str = "") -> BadInput:
     example = _EXAMPLES.get(kind, "2026-11")  # type: ignore[call-overload]
     zh = f"时间段“{text}”不对{('：' + why) if why else ''}；请写成 {example} 这样"
@@ -35,8 +40,33 @@ def bad_period(kind: str, text: str, why: str = "") -> BadInput:
     return BadInput("bad_period", zh, en, [FieldProblem(kind, zh, en)])
 
 
-def parse_period(kind: str, text: str) -> Period:
-    """The period of ``kind`` that ``text`` names; :class:`BadInput` if there is none."""
+def parse_period(
+    kind: str, text: str, today: date | None = None, reach: date | None = None
+) -> Period:
+    """The period of ``kind`` that ``text`` names; :class:`BadInput` if there is none, if it
+    starts before 1990 or (``today`` given) after ``today``, or after ``reach`` for a report
+    that looks ahead (whose default period, the next holidays, is still to come)."""
+    period, text = _named(kind, text), text.strip()
+    if period.start < EARLIEST:
+        year = EARLIEST.year
+        zh = f"时间段“{text}”太早：报表最早从 {year} 年起；请选 {year} 年及以后的"
+        en = f"{kind} {text!r} starts before {year}"
+        raise BadInput("bad_period", zh, en, [FieldProblem(kind, zh, en)])
+    if today is not None:
+        _not_after(period, text, today, max(today, reach or today))
+    return period
+
+
+def _not_after(period: Period, text: str, today: date, latest: date) -> None:
+    if period.start <= latest:
+        return
+    ahead = f"，本报表最远可选 {latest.isoformat()} 开始的" if latest > today else ""
+    zh = f"{period_title(period)}还没到（今天是 {today.isoformat()}{ahead}）；请选已经开始的时间段"
+    en = f"{period.kind} {text!r} starts after {latest.isoformat()} (today: {today.isoformat()})"
+    raise BadInput("bad_period", zh, en, [FieldProblem(period.kind, zh, en)])
+
+
+def _named(kind: str, text: str) -> Period:
     if kind not in _PATTERNS:
         zh = f"没有“{kind}”这种时间段；可选：日、周、月、年"
         raise BadInput(

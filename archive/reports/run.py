@@ -69,14 +69,15 @@ def available_specs() -> list[ReportSpec]:
 def ask(name: str, asked: dict[str, str | None], on: date) -> Asked:
     """Check the report and the period: ``asked`` maps a period kind ("day", "week", "month",
     "year") to its text, at most one given; none given chooses the report's default for the
-    day ``on``."""
+    day ``on``; one starting after ``on`` (or after the default, if that is later) is refused."""
     spec = report_spec(name)
     given = {kind: text for kind, text in asked.items() if text}
     if len(given) > 1:
         zh = "只能指定一个时间段（日、周、月或年之一）"
         raise BadInput("bad_period", zh, "give one period only", [FieldProblem("period", zh, "")])
+    default = default_period(spec.periods[0], on)
     if not given:
-        return Asked(spec, default_period(spec.periods[0], on))
+        return Asked(spec, default)
     kind, text = next(iter(given.items()))
     if kind not in spec.periods:
         takes = "、".join(f"按{KIND_LABELS[k]}" for k in spec.periods)
@@ -88,7 +89,8 @@ def ask(name: str, asked: dict[str, str | None], on: date) -> Asked:
             [FieldProblem(kind, zh, f"not offered: {kind}")],
         )
     assert text is not None
-    return Asked(spec, parse_period(kind, text))
+    # A report whose default is still to come (it looks ahead) may be asked as far as that.
+    return Asked(spec, parse_period(kind, text, on, reach=default.start))
 
 
 def build_report(
@@ -127,8 +129,14 @@ def rendered(report: Report, archive: Archive, fmt: str) -> bytes:
         from archive.reports.xlsx import report_xlsx
 
         return report_xlsx(report, archive.settings.tz)
-    zh = f"没有“{fmt}”格式；可选：pdf、xlsx"
-    raise BadInput("bad_format", zh, f"no format {fmt!r}", [FieldProblem("format", zh, "")])
+    raise bad_format(fmt)
+
+
+def bad_format(fmt: str, offered: tuple[str, ...] = tuple(MEDIA_TYPES)) -> BadInput:
+    """The refusal of a file format that is not one of ``offered`` (the page, the API)."""
+    zh = f"没有“{fmt}”格式；可选：{'、'.join(offered)}"
+    en = f"no format {fmt!r}; one of {', '.join(offered)}"
+    return BadInput("bad_format", zh, en, [FieldProblem("format", zh, en)])
 
 
 def file_name(report: Report, fmt: str) -> str:

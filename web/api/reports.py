@@ -11,9 +11,11 @@ from archive.queries.documents import today
 from archive.reports.display import report_dict
 from archive.reports.run import (
     DUE_LABELS,
+    MEDIA_TYPES,
     PAGE_WAIT_SECONDS,
     ask,
     available_specs,
+    bad_format,
     build_report,
     download_headers,
     rendered,
@@ -24,6 +26,10 @@ from web.api.routing import ApiRoute
 router = APIRouter(route_class=ApiRoute)
 
 PeriodQuery = Annotated[str | None, Query(max_length=20)]
+FORMATS = ("json", *MEDIA_TYPES)
+# The schema names the formats; the route checks them itself, so a wrong one is told in the
+# words the page uses (没有“docx”格式；可选：…) on the field ``format``, not pydantic's pattern.
+FormatQuery = Annotated[str, Query(max_length=20, json_schema_extra={"enum": list(FORMATS)})]
 
 
 @router.get("/reports", tags=["reports 报表"], summary="报表目录 / the reports there are")
@@ -57,8 +63,10 @@ def get_report(
     week: PeriodQuery = None,
     month: PeriodQuery = None,
     year: PeriodQuery = None,
-    format: Annotated[str, Query(pattern="^(json|pdf|xlsx)$")] = "json",
+    format: FormatQuery = "json",
 ) -> dict[str, Any] | Response:
+    if format not in FORMATS:
+        raise bad_format(format, FORMATS)
     asked = ask(name, {"day": day, "week": week, "month": month, "year": year}, today(archive))
     built = build_report(archive, models, asked, PAGE_WAIT_SECONDS)
     if format == "json":
