@@ -162,3 +162,40 @@ def test_the_engine_is_a_setting(tmp_path) -> None:
     assert search_engine(settings, {**url, "ARCHIVE_SEARCH_ENGINE": "whoosh"}) == "whoosh"
     with pytest.raises(ValueError, match="ARCHIVE_DATABASE_URL"):
         search_engine(settings, {"ARCHIVE_SEARCH_ENGINE": "postgres"})
+
+
+def test_postgres_counts_up_to_its_cap_and_pages_no_further(engines: dict[str, Any]) -> None:
+    """The demo is far below the real cap; a second reader of the same index with a cap of 5
+    says "more than 5", gives the same newest pages, and none past the cap."""
+    from projections.search.pg_backend import PgSearchBackend
+    from projections.search.query import parse
+
+    exact = engines["postgres"].search.backend
+    capped = PgSearchBackend(exact.url, total_cap=5)
+    try:
+        for text in ("kind:work_order", "刹车"):
+            full = exact.search(parse(text), page_size=2)
+            assert full.total > 5 and not full.total_capped
+            first = capped.search(parse(text), page_size=2)
+            assert (first.total, first.total_capped, first.pages) == (5, True, 3)
+            assert first.hits == full.hits
+            assert first.as_dict()["total_capped"] is True
+        last = capped.search(parse("kind:work_order"), page=3, page_size=2)
+        assert last.hits == exact.search(parse("kind:work_order"), page=3, page_size=2).hits[:1]
+        assert capped.search(parse("kind:work_order"), page=4, page_size=2).hits == ()
+        few = capped.search(parse("不存在的词语"))
+        assert (few.total, few.total_capped) == (0, False)
+    finally:
+        capped.close()
+
+
+def test_a_capped_total_reads_as_more_than_on_the_page() -> None:
+    from projections.search.backend import SearchResult
+    from web.templating import TEMPLATES
+
+    page = TEMPLATES.env.get_template("search.html").render(
+        params={}, query="刹车", result=SearchResult(10_000, 1, 20, (), True),
+        kinds={}, statuses={}, flags={}, page_url=lambda n: f"?page={n}",
+    )  # fmt: skip
+    assert "超过 10,000 条" in page and "请加条件缩小范围" in page and "第 1 / 500 页" in page
+    assert "共 10000 条" not in page

@@ -154,6 +154,9 @@ class SearchResult:
     page: int
     page_size: int
     hits: tuple[Hit, ...]
+    # More hits than the engine counts (PostgreSQL stops counting at its cap): ``total`` is
+    # the cap, and the pages reach no further.
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -162,6 +165,7 @@ class SearchResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
+            "total_capped": self.total_capped,
             "page": self.page,
             "page_size": self.page_size,
             "pages": self.pages,

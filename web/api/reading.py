@@ -42,7 +42,9 @@ def describe_kind(kind: KindCode) -> dict[str, Any]:
     "`plate:A12345`, `phone:8000`, `staff:王强`, `status:待签字`, `history:yes`, `sort:date`; "
     "a leading `-` negates. A voided document is found only when asked for (`flag:voided`). "
     "`incomplete` is true (with `notice_zh`/`notice_en`) while the index lags the archive, "
-    "e.g. during `archive rebuild search`: documents filed meanwhile may be missing.",
+    "e.g. during `archive rebuild search`: documents filed meanwhile may be missing. "
+    "`total_capped` is true when there are more hits than the engine counts (PostgreSQL: "
+    "10,000): `total` is then that cap, and pages go no further.",
 )
 def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
