@@ -283,3 +283,16 @@ def test_a_rebuilt_contacts_projection_gives_the_same_reports(demo) -> None:
     before = [figures(built(demo, module, month)) for module, month in asked]
     models.runner.rebuild("contacts")
     assert [figures(built(demo, module, month)) for module, month in asked] == before
+
+
+def test_the_lists_that_look_ahead_open_on_the_month_to_come() -> None:
+    """On Dec 3 the maintenance list (and its letters) and the greetings open on December
+    (元旦's eve is Dec 31); the reports due on the 3rd still look back at November."""
+    from archive.reports.run import ask
+
+    on = date(2026, 12, 3)
+    assert ask("maintenance", {}, on).period.label == "2026-12"
+    assert ask("greetings", {}, on).period.label == "2026-12"
+    assert ask("greetings", {}, date(2027, 1, 1)).period.label == "2027-02"  # 春节 2027-02-06
+    assert ask("churn", {}, on).period.label == "2026-11"
+    assert ask("satisfaction", {}, on).period.label == "2026-11"

@@ -18,10 +18,10 @@ from urllib.parse import urlencode
 from archive.reports.model import Period, ReportSpec
 from archive.reports.periods import (
     day_period,
-    default_period,
     month_period,
     period_title,
     shifted,
+    spec_default,
     week_period,
 )
 from archive.reports.run import DUE_LABELS, available_specs
@@ -87,4 +87,4 @@ def with_due_reports(todo: dict[str, Any], day: date) -> dict[str, Any]:
 
 def report_links(day: date) -> list[dict[str, Any]]:
     """Every report of the catalog, each opening on its usual period for ``day``."""
-    return [_entry(s, default_period(s.periods[0], day)) for s in available_specs()]
+    return [_entry(s, spec_default(s, day)) for s in available_specs()]

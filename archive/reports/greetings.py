@@ -9,13 +9,14 @@ visit (a live work order) in the ``greeting_months`` before the holiday.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from archive.contacts.rules import GREETING_RESULTS, RESULT_LABELS
-from archive.contacts.settings import Holiday, report_settings
+from archive.contacts.settings import Holiday, default_holidays, report_settings
 from archive.contacts.visits import add_months, staff_names
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
+from archive.reports.periods import month_period
 from events.contacts import GREETING
 
 TITLE = "节日问候"
@@ -57,6 +58,14 @@ def to_greet(source: ReportSource, holiday: Holiday) -> list[dict[str, Any]]:
         (add_months(holiday.day, -months).isoformat(), holiday.day.isoformat()),
     )
     return [dict(row) for row in rows]
+
+
+def next_holidays_month(today: date) -> Period:
+    """The month whose list is still to be worked: that of the next holiday's eve from today
+    (on Dec 3, December, for 元旦). The built-in calendar: a default has no settings at hand."""
+    eves = sorted(h.day - timedelta(days=1) for h in default_holidays())
+    eve = next((e for e in eves if e >= today), today)
+    return month_period(eve.year, eve.month)
 
 
 def build(source: ReportSource, period: Period) -> Report:
@@ -116,6 +125,7 @@ def build(source: ReportSource, period: Period) -> Report:
             f"应问候：节日前 {months} 个月内到过店（有效的维修委托书）的客户，按手机号区分；"
             "服务顾问为客户最近一次到店的接待顾问。",
             "问候结果：登记的最近一次结果；未登记的显示“未问候”。",
+            "不指定月份时，打开下一个节日（按其前一天）所在的月份：还要问候的那张名单。",
         ],
     )
 
@@ -127,4 +137,5 @@ SPEC = ReportSpec(
     build=build,
     summary="节日前应问候的客户名单和问候结果",
     page_extra="_contact_outcome.html",
+    default=next_holidays_month,
 )

@@ -24,6 +24,7 @@ from archive.contacts.rules import (
 from archive.contacts.settings import report_settings
 from archive.contacts.visits import add_months, card_fields, chunks, staff_names
 from archive.reports.model import Column, Figure, Period, Report, ReportSource, ReportSpec, Table
+from archive.reports.periods import this_month
 from events.contacts import REMINDER
 
 TITLE = "定期保养一览表"
@@ -189,6 +190,7 @@ def build(source: ReportSource, period: Period) -> Report:
             "客户谢绝）；未登记的显示“未联系”。",
             "首保感谢信：本月首保日期的有效首保凭证，每份一封；邀请信和感谢信可一起打印"
             "（archive letters --month 或本页“打印邀请信”）。",
+            "不指定月份时显示本月：本月到期、要提醒和寄信的车（不是上个月的）。",
             "邀请信只寄给尚未预约、也未谢绝的车：提醒结果为"
             + "或".join(f"“{OUTCOME_LABELS[c]}”" for c in NO_INVITATION)
             + "的车不打印邀请信。",
@@ -203,4 +205,5 @@ SPEC = ReportSpec(
     build=build,
     summary="本月到期的定期保养车辆、提醒结果，以及邀请信和首保感谢信",
     page_extra="_contact_outcome.html",
+    default=this_month,  # a list to work through (and letters to send): this month's, not the last
 )

@@ -118,3 +118,6 @@ class ReportSpec:
     summary: str = ""  # one Chinese line for the reports index
     # A template included under the report on its page (forms recording outcomes), or None.
     page_extra: str | None = None
+    # The period it opens on for a day, when not the usual one (periods.default_period): the
+    # lists that look ahead (maintenance, greetings) open on the month to come, not the last.
+    default: Callable[[date], Period] | None = None

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from archive.errors import BadInput, FieldProblem
 from archive.reports.model import Period, PeriodKind
+
+if TYPE_CHECKING:
+    from archive.reports.model import ReportSpec
 
 KIND_LABELS: dict[PeriodKind, str] = {"day": "日", "week": "周", "month": "月", "year": "年"}
 _EXAMPLES: dict[PeriodKind, str] = {
@@ -150,6 +154,15 @@ def default_period(kind: PeriodKind, today: date) -> Period:
         return shifted(week_period(today), -1)
     last_month = shifted(month_period(today.year, today.month), -1)
     return last_month if kind == "month" else year_period(last_month.start.year)
+
+
+def spec_default(spec: ReportSpec, today: date) -> Period:
+    """What ``spec`` opens on for ``today``: its own default if it has one, else the usual."""
+    return spec.default(today) if spec.default else default_period(spec.periods[0], today)
+
+
+def this_month(today: date) -> Period:
+    return month_period(today.year, today.month)
 
 
 def period_title(period: Period) -> str:

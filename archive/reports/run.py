@@ -17,7 +17,7 @@ from archive.errors import BadInput, FieldProblem, NotFound
 from archive.queries.documents import today
 from archive.reports import catalog
 from archive.reports.model import Period, PeriodKind, Report, ReportSource, ReportSpec
-from archive.reports.periods import KIND_LABELS, default_period, parse_period
+from archive.reports.periods import KIND_LABELS, parse_period, spec_default
 
 if TYPE_CHECKING:
     from archive.bootstrap import Archive, ReadModels
@@ -75,7 +75,7 @@ def ask(name: str, asked: dict[str, str | None], on: date) -> Asked:
     if len(given) > 1:
         zh = "只能指定一个时间段（日、周、月或年之一）"
         raise BadInput("bad_period", zh, "give one period only", [FieldProblem("period", zh, "")])
-    default = default_period(spec.periods[0], on)
+    default = spec_default(spec, on)
     if not given:
         return Asked(spec, default)
     kind, text = next(iter(given.items()))

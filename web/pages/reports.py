@@ -15,7 +15,13 @@ from fastapi import APIRouter, Request, Response
 from archive.queries.documents import today
 from archive.reports.display import report_view
 from archive.reports.model import Period, ReportSpec
-from archive.reports.periods import KIND_LABELS, default_period, period_title, shifted
+from archive.reports.periods import (
+    KIND_LABELS,
+    default_period,
+    period_title,
+    shifted,
+    spec_default,
+)
 from archive.reports.run import (
     DUE_LABELS,
     PAGE_WAIT_SECONDS,
@@ -53,7 +59,7 @@ def reports_index(request: Request, user: PageUser) -> Response:
     on = today(archive_of(request))
 
     def entry(spec: ReportSpec) -> dict[str, Any]:
-        period = default_period(spec.periods[0], on)
+        period = spec_default(spec, on)
         return {
             "spec": spec,
             "due": DUE_LABELS.get(spec.due or "", ""),
