@@ -43,11 +43,26 @@ def test_reminder_outcomes_are_events_and_the_last_one_counts(visited: Archive) 
     assert (row["outcome"], row["note"], row["times"]) == ("booked", "周六上午", 2)
 
 
-def test_a_due_date_given_is_the_occasion(visited: Archive) -> None:
-    contact = commands.record_reminder(
-        visited, VALID_VIN, "letter_sent", "clerk2", due=date(2026, 12, 1)
+def test_a_due_date_given_is_one_the_car_has_had(visited: Archive) -> None:
+    """A due date given is the car's due date after one of its visits (the list of a month
+    shows it): the one before its last visit still takes a late result; any other is refused."""
+    commands.file_document(
+        visited,
+        "work_order",
+        work_order("WO-0002", business_date="2026-04-20", mileage_km="9000"),
+        "admin",
     )
-    assert contact.occasion == "2026-12-01"
+    contact = commands.record_reminder(
+        visited, VALID_VIN, "letter_sent", "clerk2", due=date(2026, 10, 20)
+    )
+    assert contact.occasion == "2026-10-20"  # due after the first visit, April's
+    assert commands.record_reminder(visited, VALID_VIN, "called", "clerk2").occasion == "2027-05-03"
+    before = event_count(visited)
+    for wrong in ("2026-08-02", "2027-05-04"):
+        with pytest.raises(ValidationFailed) as refused:
+            commands.record_reminder(visited, VALID_VIN, "called", "clerk2", due=wrong)
+        assert "2026-10-20、2027-05-03" in refused.value.problems[0].message_zh
+    assert event_count(visited) == before
 
 
 def test_greetings_are_recorded_per_customer_and_holiday(visited: Archive) -> None:
@@ -63,6 +78,7 @@ REFUSED = [
     (REMIND, ("LSVAA4180E2000000", "called"), {}, NotFound, None),
     (REMIND, (VALID_VIN, "maybe"), {}, ValidationFailed, "outcome"),
     (REMIND, (VALID_VIN, "called"), {"due": "12/01"}, ValidationFailed, "due"),
+    (REMIND, (VALID_VIN, "called"), {"due": "2020-01-01"}, ValidationFailed, "due"),
     (REMIND, (VALID_VIN, "called"), {"note": "x" * 201}, ValidationFailed, "note"),
     (GREET, ("13900000000", "2027-spring", "sms"), {}, NotFound, None),
     (GREET, (PHONE, "2027-easter", "sms"), {}, ValidationFailed, "holiday"),

@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from archive.bootstrap import Archive, opening
 from archive.commands.common import require_actor, save
-from archive.contacts.rules import GREETING_RESULTS, REMINDER_OUTCOMES, due_of
+from archive.contacts.rules import GREETING_RESULTS, REMINDER_OUTCOMES, due_days, due_of
 from archive.contacts.settings import Holiday, report_settings
 from archive.contacts.visits import add_months, vehicle_visits
 from archive.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -105,15 +105,36 @@ def record_reminder(
             f"没有 VIN 为“{vin}”的到店记录：请核对车架号（17 位）",
             f"no visit of a vehicle {vin!r}",
         )
+    settings = report_settings(archive.settings)
     if due_day is None:
         upto = [(d, km) for d, km, _ in visits if d <= today]
-        found = due_of(upto or [(d, km) for d, km, _ in visits], report_settings(archive.settings))
+        found = due_of(upto or [(d, km) for d, km, _ in visits], settings)
         assert found is not None  # the car has a visit
         due_day = found.day
+    else:
+        _check_due(due_day, due_days([(d, km) for d, km, _ in visits], settings))
     contact = _load_or_open(archive, REMINDER, vin, due_day.isoformat(), actor)
     contact.record_reminder(code, text, actor, archive.now())
     save(archive, contact)
     return contact
+
+
+def _check_due(due: date, known: list[date]) -> None:
+    """Refuse a due date the maintenance rules never gave the car (a reminder against it would
+    show on no list)."""
+    if due in known:
+        return
+    shown = "、".join(d.isoformat() for d in known[-4:])
+    raise ValidationFailed(
+        [
+            FieldProblem(
+                "due",
+                f"该车没有 {due.isoformat()} 到期的保养（按到店记录计算的到期日：{shown}）；"
+                "请在定期保养一览表中选车，或不写到期日（用当前的到期日）",
+                f"{due.isoformat()} is not a due date of this car (its due dates: {shown})",
+            )
+        ]
+    )
 
 
 def record_greeting(

@@ -75,6 +75,20 @@ def due_of(visits: list[tuple[date, int | None]], settings: ReportSettings) -> D
     return Due(last_day, last_km, round(pace, 1) if pace else None, by_date, by_km)
 
 
+def due_days(visits: list[tuple[date, int | None]], settings: ReportSettings) -> list[date]:
+    """Every date the car of these visits (oldest first) has been due on: after each day it
+    came, from the visits up to that day (what the maintenance list of a month after it shows),
+    oldest first. A reminder is recorded against one of these, never an invented date."""
+    found: list[date] = []
+    for i, (day, _) in enumerate(visits):
+        if i + 1 < len(visits) and visits[i + 1][0] == day:
+            continue  # the list counts all of a day's visits together
+        due = due_of(visits[: i + 1], settings)
+        if due is not None and due.day not in found:
+            found.append(due.day)
+    return found
+
+
 def mileage_of(fields: dict[str, Any]) -> int | None:
     value = fields.get("mileage_km")
     return int(value) if value not in (None, "") else None
