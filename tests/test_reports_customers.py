@@ -296,3 +296,24 @@ def test_the_lists_that_look_ahead_open_on_the_month_to_come() -> None:
     assert ask("greetings", {}, date(2027, 1, 1)).period.label == "2027-02"  # 春节 2027-02-06
     assert ask("churn", {}, on).period.label == "2026-11"
     assert ask("satisfaction", {}, on).period.label == "2026-11"
+
+
+def test_churn_on_a_young_archive_says_its_history_is_too_short(team: Archive) -> None:
+    """An archive of one month and a 12-month churn period: no rate (not 0%), a note saying
+    from when the figures are whole, no empty chart; the report still renders."""
+    from archive import commands
+    from tests.support import work_order
+
+    commands.file_document(team, "work_order", work_order(business_date="2026-11-03"), "admin")
+    with team.read_models() as models:
+        models.runner.catch_up()
+        report = churn.build(ReportSource(team, models), parse_period("month", "2026-11"))
+    months = report_settings(team.settings).churn_months
+    assert figures(report)["rate"] == "档案记录不足" and report.charts == []
+    ready = months_back(date(2026, 11, 1), -2 * months)
+    assert "从 2026年11月开始" in report.notes[0]
+    assert f"截止日不早于 {ready.isoformat()}" in report.notes[0]
+    from archive.reports.run import rendered
+
+    for fmt in ("pdf", "xlsx"):
+        assert rendered(report, team, fmt)

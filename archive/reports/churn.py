@@ -27,7 +27,7 @@ from archive.reports.model import (
     Series,
     Table,
 )
-from archive.reports.periods import month_period
+from archive.reports.periods import month_period, shifted
 
 TITLE = "客户流失率"
 REASON_LABELS = dict(CHURN_REASONS)
@@ -173,6 +173,24 @@ def build(source: ReportSource, period: Period) -> Report:
         by_advisor[owner[key] or "（未填）"][0] += 1
         by_advisor[owner[key] or "（未填）"][1] += key in lapsed
     counted = Counter(r["reason"] for r in reasons)
+    first = _first_visit(source)
+    short = _too_short(first, period.end, months)
+    # A month whose windows reach back before the first visit has no rate to draw (its 期初
+    # 客户 are missing, not none): no point, and no chart at all when no month has one.
+    rates = [
+        None if a == 0 or _too_short(first, m.end, months) else round(lp / a * 100, 1)
+        for m, (_, a, lp) in zip(trend, points, strict=True)
+    ]
+    charts = [
+        Chart(
+            "trend",
+            "近 12 个月流失率",
+            "line",
+            [label for label, _, _ in points],
+            [Series("流失率", rates)],
+            unit="%",
+        )
+    ]
     return Report(
         name=SPEC.name,
         title=TITLE,
@@ -182,24 +200,12 @@ def build(source: ReportSource, period: Period) -> Report:
         figures=[
             Figure("active", "期初客户（人）", len(active)),
             Figure("lapsed", "流失客户（人）", len(lapsed)),
-            Figure("rate", "流失率", _rate(len(lapsed), len(active)), "percent"),
+            Figure("rate", "流失率", _rate(len(lapsed), len(active)), "percent")
+            if short is None
+            else Figure("rate", "流失率", "档案记录不足", "text"),
             Figure("reasons", "登记流失原因（次）", len(reasons)),
         ],
-        charts=[
-            Chart(
-                "trend",
-                "近 12 个月流失率",
-                "line",
-                [label for label, _, _ in points],
-                [
-                    Series(
-                        "流失率",
-                        [None if a == 0 else round(lp / a * 100, 1) for _, a, lp in points],
-                    )
-                ],
-                unit="%",
-            )
-        ],
+        charts=charts if any(r is not None for r in rates) else [],
         tables=[
             Table("lapsed", "流失客户回访名单", LIST_COLUMNS, rows, empty="没有流失客户"),
             Table(
@@ -240,6 +246,7 @@ def build(source: ReportSource, period: Period) -> Report:
             ),
         ],
         notes=[
+            *([short] if short else []),
             f"流失：在截止日前 {months} 个月内没有到店（有效的维修委托书），而在此之前的 "
             f"{months} 个月内到过店的客户；截止日为本期最后一天的次日。",
             "流失率 = 流失客户 ÷ 期初客户（截止日前 "
@@ -248,6 +255,39 @@ def build(source: ReportSource, period: Period) -> Report:
             "流失原因：本期回访记录中登记的“流失原因”次数（作废的不计）；名单中显示该客户"
             "截止日前最近一次登记的原因。",
         ],
+    )
+
+
+def _first_visit(source: ReportSource) -> date | None:
+    """The 1st of the month of the archive's first live visit with a customer (None: none yet):
+    its history counts in whole months, as the desk does (the 1st may be a day off)."""
+    rows = source.models.contacts.query(
+        "SELECT MIN(business_date) AS first FROM contact_visits"
+        " WHERE voided = 0 AND customer_key IS NOT NULL",
+        (),
+    )
+    found = rows[0]["first"] if rows else None
+    return date.fromisoformat(found).replace(day=1) if found else None
+
+
+def _too_short(first: date | None, end: date, months: int) -> str | None:
+    """Why the archive's history cannot give the churn at ``end`` (its windows start 2P months
+    before it, earlier than the first visit), or None when it can."""
+    needed = add_months(end, -2 * months)
+    if first is not None and first <= needed:
+        return None
+    if first is None:
+        return "档案中还没有到店记录，无法计算流失率。"
+    ready = add_months(first, 2 * months)
+    # The first month whose cut-off (the 1st after it) is on or after ``ready``.
+    ready_month = month_period(ready.year, ready.month)
+    if ready.day == 1:
+        ready_month = shifted(ready_month, -1)
+    return (
+        f"档案的到店记录从 {first.year}年{first.month}月开始，而按流失期限 {months} 个月，"
+        f"本期需要从 {needed.isoformat()} 起的记录（{2 * months} 个月）：档案记录不足，"
+        "期初客户和流失率不完整，不作图。"
+        f"要到 {ready_month.label} 及以后的月份（截止日不早于 {ready.isoformat()}）才有完整数字。"
     )
 
 
