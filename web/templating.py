@@ -9,6 +9,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from archive.kinds.roles import ROLE_LABELS
+from archive.staff.permissions import CONTACT
 from web.navigation import may_file, may_file_kind
 from web.security import CSRF_FIELD, load_session, session_person, store_session
 
@@ -16,6 +17,8 @@ TEMPLATES = Jinja2Templates(directory=str(files("templates") / "pages"))
 TEMPLATES.env.globals.update(
     role_labels=ROLE_LABELS, csrf_field=CSRF_FIELD, may_file=may_file, may_file_kind=may_file_kind
 )
+# Who is offered the contact forms: the roles the write path lets record them.
+TEMPLATES.env.globals["contact_roles"] = list(CONTACT.roles)
 
 
 def render(
