@@ -150,6 +150,9 @@ def test_the_report_pages_record_outcomes_and_print_the_letters(web, team: Archi
     before = event_count(team)
     refused = web.post("/contacts/reminders", data={**form, "csrf_token": token, "outcome": "x"})
     assert refused.status_code == 422 and "提醒结果" in refused.text
+    made_up = {**form, "csrf_token": token, "reminder": f"{VALID_VIN}|2026-08-02"}
+    refused = web.post("/contacts/reminders", data=made_up)
+    assert refused.status_code == 422 and "没有 2026-08-02 到期的保养" in refused.text
     assert event_count(team) == before
     letters = web.get("/letters/2026-11.pdf")
     assert letters.headers["content-type"] == "application/pdf"
