@@ -23,6 +23,10 @@ from events.application import ArchiveApplication
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 500
+# A read waiting for the read models applies batches this small, so its deadline, checked
+# between batches, is overrun by one small batch at most (a batch of 500 search entries can
+# take seconds).
+WAIT_BATCH = 50
 
 
 class Batch(ABC):
@@ -124,6 +128,7 @@ def catch_up(
     on_event: Callable[[int], None] | None = None,
     wait: bool = True,
     stop: threading.Event | None = None,
+    deadline: float | None = None,
 ) -> int:
     """Apply every event the projection has not seen; return how many this process applied.
 
@@ -131,11 +136,14 @@ def catch_up(
     whether to wait for it and go on (the projection is caught up on return either way, by
     whichever process) or to return at once, with the count of batches already committed
     (followers polling the log leave the rest to the holder, or to their next round).
-    ``stop``, when set, ends the catch-up between batches. ``on_event`` is called before each
-    event is applied (tests use it to crash mid-batch).
+    ``stop``, when set, ends the catch-up between batches, and so does passing ``deadline``
+    (a ``time.monotonic()`` value: a read answers within its bound). ``on_event`` is called
+    before each event is applied (tests use it to crash mid-batch).
     """
     applied = 0
     while stop is None or not stop.is_set():
+        if deadline is not None and time.monotonic() >= deadline:
+            return applied
         if projection.position() >= reader.head():
             # Nothing new: no writer is opened, nothing is committed (a search index would
             # otherwise commit, and reopen its searcher, on every poll).
@@ -240,8 +248,10 @@ class ProjectionRunner:
     def wait_for(self, position: int | None = None, timeout: float = 5.0) -> bool:
         """Bring every projection to ``position`` (default: the log's head), within ``timeout``.
 
-        Catches up itself when it can; when another process holds a projection's writer it
-        waits for that process instead. Returns whether the position was reached.
+        Catches up itself when it can, in small batches and only until ``timeout``, however
+        far behind (a server whose worker is down must still answer its reads in time, marked
+        incomplete); when another process holds a projection's writer it waits for that
+        process instead. Returns whether the position was reached.
         """
         target = self.reader.head() if position is None else position
         deadline = time.monotonic() + timeout
@@ -253,7 +263,13 @@ class ProjectionRunner:
                 try:
                     for projection in behind:
                         # Busy: a worker or another server is on it; wait for it.
-                        catch_up(projection, self.reader, self.batch_size, wait=False)
+                        catch_up(
+                            projection,
+                            self.reader,
+                            min(self.batch_size, WAIT_BATCH),
+                            wait=False,
+                            deadline=deadline,
+                        )
                 finally:
                     self._lock.release()
             if time.monotonic() >= deadline:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from archive.bootstrap import Archive, ReadModels, open_archive, open_read_model
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
 from archive.queries.documents import show
-from projections.runner import catch_up
+from projections.runner import Batch, Projection, ProjectionRunner, catch_up
 
 SMALL = DemoSpec(month="2026-10", work_orders=40)
 
@@ -151,6 +152,57 @@ def test_wait_for_brings_a_page_its_own_write(demo_archive: Archive, models: Rea
     assert models.runner.wait_for(timeout=10)
     voided = models.search.search(f"status:voided flag:voided {number}")
     assert [h.number for h in voided.hits] == [number]
+
+
+class SlowProjection(Projection):
+    """A read model whose every event takes 20 ms to apply (a search index under load)."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.at = 0
+
+    def position(self) -> int:
+        return self.at
+
+    def batch(self) -> AbstractContextManager[Batch]:
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[Batch]:
+        batch = _SlowBatch(self.at)
+        yield batch
+        self.at = batch.position
+
+    def reset(self) -> None:
+        self.at = 0
+
+
+class _SlowBatch(Batch):
+    def __init__(self, position: int) -> None:
+        self.position = position
+
+    def apply(self, notification_id: int, event: object) -> None:
+        time.sleep(0.02)
+
+
+def test_wait_for_answers_within_its_bound_however_far_behind(tmp_path: Path) -> None:
+    """A read on a server whose worker is down catches up only until its deadline (a
+    --no-follow server's first search took 73 s 2,017 events behind)."""
+    archive = open_archive(Settings(home=tmp_path / "home"))
+    try:
+        load(archive, generate(DemoSpec(month="2026-10", work_orders=5)))
+        head = archive.app.head()  # ~200 events: 4 s to apply them all
+        slow = SlowProjection()
+        runner = ProjectionRunner(archive.app, [slow])
+        started = time.monotonic()
+        assert not runner.wait_for(timeout=0.2)
+        # One small batch past the deadline at most, not the whole log.
+        assert time.monotonic() - started < 2.0
+        assert 0 < slow.position() < head
+        assert runner.wait_for(timeout=30) and slow.position() == head
+    finally:
+        archive.close()
 
 
 def _first_number(models: ReadModels) -> str:
