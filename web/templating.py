@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from archive.kinds.roles import ROLE_LABELS
-from archive.staff.permissions import CONTACT
+from archive.staff.permissions import CONTACT, INVOICE
 from web.navigation import may_file, may_file_kind
 from web.security import CSRF_FIELD, load_session, session_person, store_session
 
@@ -19,6 +19,7 @@ TEMPLATES.env.globals.update(
 )
 # Who is offered the contact forms: the roles the write path lets record them.
 TEMPLATES.env.globals["contact_roles"] = list(CONTACT.roles)
+TEMPLATES.env.globals["invoice_roles"] = list(INVOICE.roles)
 
 
 def render(

@@ -22,13 +22,11 @@ from archive.commands.common import require_actor, require_reason, save
 from archive.errors import Conflict, FieldProblem, ValidationFailed
 from archive.kinds.fieldtypes import Context, Date, Invalid, Money
 from archive.kinds.text import check_text
-from archive.staff.permissions import Action, require
+from archive.staff.permissions import INVOICE, require
 from events.fees import ServiceFeeMonth
 from projections.fees import MonthFee, ServiceFees
 from projections.runner import catch_up
 
-# The desk tells the station head and files what comes back; the manager may do it himself.
-INVOICE = Action("invoice", "登记服务费发票", ("clerk", "claims_clerk", "service_manager"))
 MAX_NOTE = 200
 MAX_INVOICE_NO = 40
 # Years as the registry's dates take them (1990-2100); the API's schema says the same.

@@ -40,6 +40,9 @@ CONTACT = Action(
     "登记保养提醒和节日问候结果",
     ("clerk", "service_advisor", "service_manager"),
 )
+# The desk tells the station head the month's service fee and files the invoice that comes back;
+# the claims clerk keeps the claims it counts, and the manager may do it himself.
+INVOICE = Action("invoice", "登记服务费发票", ("clerk", "claims_clerk", "service_manager"))
 # Signing and refusing are allowed in a role the person holds, and only for the person the
 # form names in that role when it names one (checked where they happen).
 
@@ -65,6 +68,7 @@ ALL_ACTIONS = (
     SEAL,
     MANAGE_STAFF,
     CONTACT,
+    INVOICE,
 )
 
 
