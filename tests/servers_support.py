@@ -151,6 +151,7 @@ def prepare_homes(
     from archive.bootstrap import open_archive
     from archive.config import Settings
     from archive.integrity import ensure_key
+    from archive.staff.session_key import ensure_session_key
     from tests.support import register_team
 
     archive = open_archive(Settings(home=homes[0], database_url=database_url))
@@ -160,6 +161,7 @@ def prepare_homes(
             commands.set_password(archive, username, password, "admin")
         _, token = commands.issue_token(archive, "admin", "servers test", "admin")
         ensure_key(archive.settings)
+        ensure_session_key(archive.settings)  # archive init makes both keys
         if setup is not None:
             setup(archive)
     finally:

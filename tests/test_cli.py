@@ -43,9 +43,13 @@ def test_help_everywhere(run) -> None:
         assert "Usage" in result.output
 
 
-def test_init_and_is_empty(run) -> None:
+def test_init_and_is_empty(run, tmp_path: Path) -> None:
     result = run("init", "--json")
     assert result.exit_code == 0
+    # Both keys, so copying keys/ to another server's home shares the web's session key too.
+    keys = tmp_path / "home" / "keys"
+    assert (keys / "session.key").stat().st_mode & 0o777 == 0o600
+    assert (keys / "checkpoint.key").is_file()
     assert json.loads(result.output)["events"] == 0
     assert run("is-empty").exit_code == 0
 

@@ -196,10 +196,9 @@ def test_wrong_passwords_on_both_servers_are_throttled_as_one(fleet: Fleet) -> N
 def test_a_login_form_from_one_server_is_accepted_by_the_other(fleet: Fleet) -> None:
     """Behind a load balancer without sticky sessions the login page and its POST may reach
     two servers: the anonymous form's CSRF token must be good on both. It is an HMAC under
-    ``keys/session.key`` (web/security.py), which each server makes for itself on its first
-    start unless the key was copied with ``keys/`` after one had made it; ``archive init``
-    makes only the checkpoint key, so homes set up as the README says (init, then copy
-    ``keys/``) disagree."""
+    ``keys/session.key`` (archive/staff/session_key.py), which ``archive init`` makes beside
+    the checkpoint key, so homes set up as the README says (init, then copy ``keys/``) agree;
+    a server started on a home without it would make its own, and refuse the other's forms."""
     a, b = servers(fleet)
     browser = Browser()
     try:

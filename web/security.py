@@ -8,8 +8,8 @@ a TLS proxy: see ``archive serve --forwarded-allow-ips``). Every request also re
 staff directory, so a deactivated person loses access at once.
 
 Before logging in a visitor has no row: his CSRF token (needed by the login form) is an HMAC
-of his session id under ``$ARCHIVE_HOME/keys/session.key``, so bots that only fetch the login
-page write nothing to the database.
+of his session id under ``$ARCHIVE_HOME/keys/session.key`` (archive.staff.session_key, made by
+``archive init``), so bots that only fetch the login page write nothing to the database.
 """
 
 from __future__ import annotations
@@ -17,33 +17,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import Request, Response
 
 from archive.kinds.fieldtypes import StaffInfo
+from archive.staff.session_key import load_or_create_key as load_or_create_key  # web.auth
 from archive.staff.sessions import SESSION_SECONDS, SessionStore
 
 SESSION_COOKIE = "archive_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
-
-
-def load_or_create_key(path: Path) -> bytes:
-    """The key of anonymous CSRF tokens, made once with mode 0600; never in the database."""
-    if path.is_file():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    return key
 
 
 @dataclass

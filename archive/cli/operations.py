@@ -30,11 +30,16 @@ def register(root: typer.Typer) -> None:
 
 @app.command()
 def init(as_json: JsonOpt = False) -> None:
-    """Create the archive (database tables, blob folder, signing key) if it does not exist."""
+    """Create the archive (database tables, blob folder, signing key and the web's session
+    key) if it does not exist; then copy keys/ to every other server's home."""
     from archive.integrity import ensure_key
+    from archive.staff.session_key import ensure_session_key
 
     with opened(as_json) as archive:
         key = ensure_key(archive.settings)
+        # With the checkpoint key, so homes made by copying keys/ share it: a login form
+        # fetched from one server is then accepted by another.
+        ensure_session_key(archive.settings)
         info = {
             "home": str(archive.settings.home),
             "backend": archive.settings.backend,
