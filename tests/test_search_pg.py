@@ -140,3 +140,29 @@ def test_with_a_database_the_engine_is_postgres(tmp_path, postgres_url: str) -> 
         opened.close()
     with pytest.raises(ValueError, match="ARCHIVE_DATABASE_URL"):
         search_backend(replace(settings, database_url=None))
+
+
+@pytest.mark.parametrize("hits_lie", ["newest", "oldest"])
+def test_a_relevance_answer_is_the_same_however_its_newest_hits_are_found(
+    backend: PgSearchBackend, monkeypatch: pytest.MonkeyPatch, hits_lie: str
+) -> None:
+    """A word in a tenth of a big archive reads the words' index since a date first; here,
+    with smaller thresholds, in 400 entries. The answer is the one a backwards walk of the
+    dates gives, also when every hit lies before that date (``oldest``: read again)."""
+    import projections.search.pg_backend as pg
+
+    def text(i: int) -> str:
+        found = i < 80 if hits_lie == "oldest" else i % 5 == 0
+        return ("刹车" * (1 + i % 3) if found else "更换机油") + "，检查底盘" * (i % 4)
+
+    rows = [
+        entry(f"WO-{i:03}", text(i), key=f"k{i}", business_date=20200101 + i) for i in range(400)
+    ]
+    backend.replace_all(rows, {}, 1)
+    monkeypatch.setattr(pg, "RANKED_NEWEST", 10)
+    answers = {}
+    for bounded_walk in (10**9, 20):  # never bounded; bounded (a walk would read 50 rows)
+        monkeypatch.setattr(pg, "BOUNDED_WALK", bounded_walk)
+        answers[bounded_walk] = [backend.search(parse("刹车"), p, 4) for p in (1, 2, 3)]
+    assert answers[20] == answers[10**9]
+    assert [len(r.hits) for r in answers[20]] == [4, 4, 4] and answers[20][0].total == 80

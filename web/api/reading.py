@@ -44,7 +44,7 @@ def describe_kind(kind: KindCode) -> dict[str, Any]:
     "`incomplete` is true (with `notice_zh`/`notice_en`) while the index lags the archive, "
     "e.g. during `archive rebuild search`: documents filed meanwhile may be missing. "
     "`total_capped` is true when there are more hits than the engine counts (PostgreSQL: "
-    "10,000): `total` is then that cap, and pages go no further.",
+    "1,000): `total` is then that cap, and pages go no further.",
 )
 def search(
     q: Annotated[str, Query(min_length=1, max_length=500)],
