@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from archive import queries
-from archive.bootstrap import open_archive
+from archive.bootstrap import open_archive, open_read_models
 from archive.cli import app
 from archive.config import Settings
 from archive.demo import DemoSpec, generate, load
@@ -117,14 +118,39 @@ def _blob_files(settings: Settings) -> list[Path]:
     return [p for p in settings.layout.blobs.rglob("*") if p.is_file()]
 
 
+def _database(url: str | None) -> dict[str, list[tuple]]:
+    """Every table of the database and its rows (PostgreSQL; nothing for SQLite)."""
+    if url is None:
+        return {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE "
+            "table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', "
+            "'information_schema')"
+        ).fetchall()
+        return {
+            f"{schema}.{name}": sorted(
+                repr(r) for r in conn.execute(f'SELECT * FROM "{schema}"."{name}"')
+            )
+            for schema, name in tables
+        }
+
+
 def test_a_failed_demo_leaves_the_archive_empty(store_settings: Settings) -> None:
     plan = generate(DemoSpec(month="2026-10", work_orders=20))
     broken = (*plan.operations[:300], plan.operations[0])  # files a document twice
     assert any(op.kind == "work_order" for op in broken[:300])
+    initialised = open_archive(store_settings)  # as archive init and a server leave it
+    open_read_models(initialised).close()
+    initialised.close()
+    found = _database(store_settings.database_url)
     with pytest.raises(ArchiveError):
         load_all_or_nothing(
             store_settings, lambda a: load(a, generate_with(plan, broken), password="demo-2026")
         )
+    # On PostgreSQL the read models, search, scans, checkpoints and jobs share the database:
+    # all of it as it was found, not only the events.
+    assert _database(store_settings.database_url) == found
     archive = open_archive(store_settings)
     try:
         assert archive.app.head() == 0

@@ -7,11 +7,14 @@ into place only once everything has loaded:
 - SQLite: the event store and the blobs are written there. A demo that fails, is interrupted
   or killed never touched the archive's own files (a killed one leaves its ``.demo-*`` folder
   behind, nothing else).
-- PostgreSQL: the events go to the configured database directly (it has one event table);
-  the blobs go to the staging home. The caller has checked that the database held no event;
-  on failure its event table is emptied again (``TRUNCATE ... RESTART IDENTITY``, so the log
-  starts again at 1) and the staging home removed. A demo killed outright leaves its events
-  there; ``archive is-empty`` then says so.
+- PostgreSQL: the events go to the configured database directly (it has one event table),
+  and so do the read models it keeps, the search schema and the scans when they are kept in
+  the database. The caller has checked that the database held no event; on failure the
+  database is put back as it was found (``_DatabaseBefore``): its event table emptied again
+  (``TRUNCATE ... RESTART IDENTITY``, so the log starts again at 1), every schema and table
+  the demo made dropped, every table that was empty emptied again, the scans it added
+  deleted; and the staging home removed. A demo killed outright leaves its events there;
+  ``archive is-empty`` then says so.
 
 While loading, the write path also keeps the worklists read model up to date (its link checks
 read it); it is placed with the store, so the read models catch up from where it stands.
@@ -28,8 +31,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from archive.bootstrap import LEDGER_SCHEMA, READ_MODELS_SCHEMA, Archive, open_archive, opening
+from archive.bootstrap import Archive, open_archive, opening
 from archive.config import Settings
+from archive.demo.database_before import DatabaseBefore as _DatabaseBefore
 
 T = TypeVar("T")
 
@@ -54,13 +58,14 @@ def load_all_or_nothing(settings: Settings, build: Callable[[Archive], T]) -> T:
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     }
     staged_settings = replace(settings, home=staging, extra_env={**settings.extra_env, **cache})
+    found = _DatabaseBefore.read(settings.database_url) if settings.database_url else None
     try:
         staged = open_archive(staged_settings)
         try:
             result = build(staged)
         except BaseException:
-            if settings.backend == "postgres":
-                _empty_event_table(staged)
+            if found is not None:
+                found.restore(keep=_empty_event_table(staged))
             raise
         finally:
             staged.close()
@@ -83,16 +88,16 @@ def _staging_parent(home: Path) -> Path:
     return home
 
 
-def _empty_event_table(archive: Archive) -> None:
+def _empty_event_table(archive: Archive) -> tuple[str, str]:
+    """Empty the event table; return its (schema, name)."""
     # The one place that removes stored events: those of a demo that failed, from a database
     # that held none before it began.
     recorder = archive.app.recorder
-    table = f"{recorder.datastore.schema}.{recorder.events_table_name}"  # type: ignore[attr-defined]
+    schema, name = recorder.datastore.schema, recorder.events_table_name  # type: ignore[attr-defined]
+    table = f"{schema}.{name}"
     with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
         cursor.execute(f"TRUNCATE {table} RESTART IDENTITY")  # type: ignore[arg-type]
-        # The read models it kept while loading (worklists) would claim a position in it.
-        for schema in (READ_MODELS_SCHEMA, LEDGER_SCHEMA):
-            cursor.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # type: ignore[arg-type]
+    return schema, name
 
 
 def _move_into_place(staged: Settings, target: Settings) -> None:
