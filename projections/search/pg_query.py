@@ -28,6 +28,14 @@ class SqlQuery:
         parts = [] if query.history else ["keys @> '{entry:current}'::text[]"]
         parts += [p for p in (self._sql(n, True) for n in query.where.parts) if p]
         self.where = " AND ".join(parts) or "TRUE"
+        # The days every hit lies between, when the query asks for a date range: the walk
+        # of the dates that finds the newest hits starts at its end.
+        ranges = [n for n in query.where.parts if isinstance(n, DateRange)]
+        self.span = (
+            (max(day_number(r.start) for r in ranges), min(day_number(r.end) for r in ranges))
+            if ranges
+            else None
+        )
 
     def _sql(self, node: Node, positive: bool) -> str:
         if isinstance(node, AllOf):
