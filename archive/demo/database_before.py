@@ -2,7 +2,9 @@
 
 A failed demo must leave the database as it found it, whichever parts of the archive moved
 into it (issue 16: read models, the search schema, scans, checkpoints, bundle jobs), so this
-does not list them: it reads the catalogue. Before the demo: the schemas and tables there,
+does not list them: it reads the catalogue, limited to the archive's own schemas and tables
+(``ours``: the database may hold other applications' tables, never read or touched here).
+Before the demo: the schemas and tables there,
 which tables held rows, and which scans. After a failure: a schema or table the demo made is
 dropped, a table that was empty is emptied, the scans it added are deleted, and any other
 table that held rows gets back the rows it held (with no event yet these are few: the read
@@ -15,12 +17,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from archive.bootstrap import LEDGER_SCHEMA, READ_MODELS_SCHEMA
+from projections.search.pg_schema import SCHEMA as SEARCH_SCHEMA
+
 _CATALOGUE = """
     SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'r' AS is_table
     FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
     WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
 """
 SCANS, SCAN_CHUNKS = "archive_blobs", "archive_blob_chunks"  # archive/blobs/table.py
+# Schemas all of whose tables are the archive's; elsewhere its tables are named archive_*
+# (sessions, login failures, scans, checkpoints, bundle jobs).
+OWN_SCHEMAS = frozenset({READ_MODELS_SCHEMA, LEDGER_SCHEMA, SEARCH_SCHEMA})
+TABLE_PREFIX = "archive_"
+
+
+def ours(schema: str, table: str | None = None) -> bool:
+    """Whether the schema (or its table) is the archive's to put back."""
+    return schema in OWN_SCHEMAS or (table is not None and table.startswith(TABLE_PREFIX))
 
 
 @dataclass(frozen=True)
@@ -56,9 +70,10 @@ class DatabaseBefore:
         """Undo what a failed demo wrote, in one transaction; ``keep`` is the event table."""
         with _connect(self.url) as conn, conn.transaction():
             schemas, tables = _catalogue(conn)
-            for schema in sorted(schemas - self.schemas):
+            new = schemas - self.schemas
+            for schema in sorted(new):
                 conn.execute(_sql("DROP SCHEMA {} CASCADE", (schema,)))
-            made = {t for t in tables - self.tables if t[0] in self.schemas and t != keep}
+            made = {t for t in tables - self.tables if t[0] not in new and t != keep}
             for table in sorted(made):
                 conn.execute(_sql("DROP TABLE IF EXISTS {} CASCADE", table))
             emptied = sorted(t for t in self.empty & tables if t != keep)
@@ -98,7 +113,8 @@ def _connect(url: str) -> Any:
 
 def _catalogue(conn: Any) -> tuple[set[str], set[tuple[str, str]]]:
     rows = conn.execute(_CATALOGUE).fetchall()
-    return {r[0] for r in rows}, {(r[0], r[1]) for r in rows if r[2]}
+    schemas = {r[0] for r in rows if ours(r[0])}
+    return schemas, {(r[0], r[1]) for r in rows if r[2] and ours(r[0], r[1])}
 
 
 def _has_rows(conn: Any, table: tuple[str, str]) -> bool:
