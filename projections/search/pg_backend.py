@@ -309,7 +309,7 @@ class PgSearchBackend(SearchBackend):
         rows: list[dict[str, Any]] = []
         for bound, bound_params in tries:
             # Bounded: the words' bitmap and the dates' together, not a walk of the dates.
-            conn.execute(f"SET LOCAL enable_indexscan = {'off' if bound else 'on'}")
+            conn.execute("SET LOCAL enable_indexscan = off" if bound else "RESET enable_indexscan")
             rows = conn.execute(
                 f"SELECT {_HIT_COLUMNS}, ts_rank(terms, %s::tsquery, 1) AS score, "
                 "count(*) OVER () AS found FROM ("
