@@ -26,10 +26,10 @@ from archive.reports.fee_notice import notice_pdf
 from archive.reports.model import Report, ReportSource
 from archive.reports.money_words import amount_in_capitals
 from archive.reports.periods import parse_period
-from archive.reports.service_fee import NOT_REQUESTED, RECEIVED, REQUESTED, build
+from archive.reports.service_fee import AFTER_REQUEST, NOT_REQUESTED, RECEIVED, REQUESTED, build
 from events.fees import ServiceFeeMonth
 from tests import report_log
-from tests.support import PASSWORD, event_count, file_claim, sign_and_scan_claim
+from tests.support import PASSWORD, FakeClock, event_count, file_claim, sign_and_scan_claim
 
 # The demo's clock: 2026-12-04 11:00 in Beijing, after November's invoice was asked for.
 UNTIL = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
@@ -111,6 +111,16 @@ def test_the_invoice_row_is_the_logs(demo, month: str) -> None:
         return
     requested = Decimal(record.request["amount"])
     assert row["requested"] == requested
+    # What the archive summed when asked, and the claims submitted since, as the log says.
+    computed = Decimal(record.request["computed"])
+    assert row["computed"] == computed
+    late = {
+        d.number
+        for d in log_claims(archive)
+        if month_of(d) == month and d.submission and d.submission["at"] > record.request["at"]
+    }
+    assert {r["number"] for r in built.tables[0].rows if r["after_request"]} == late
+    assert figures(built).get("since_request") == ((fee - computed) or None)
     if record.receipt is None:
         assert row["received"] is None and row["difference"] == requested - fee
         assert row["state"] == figures(built)["invoice_state"] == REQUESTED
@@ -277,6 +287,43 @@ def test_invoice_rules(team: Archive) -> None:
         built = build(ReportSource(team, models), parse_period("month", "2026-10"))
     assert figures(built)["difference"] == Decimal("-1.00")  # accepted, shown
     assert built.tables[1].rows[0]["invoice_no"] == "No1"
+
+
+def submit_claim(archive: Archive, number: str, fee: str) -> None:
+    order = "WO-" + number.split("-")[1]
+    file_claim(archive, number, business_date="2026-10-21", work_order_no=order, service_fee=fee)
+    sign_and_scan_claim(archive, number)
+    commands.submit_claim(archive, "warranty_claim", number, f"FVC-{number}", "admin")
+
+
+def test_a_claim_submitted_after_the_request_is_marked_and_the_change_explained(
+    team: Archive, clock: FakeClock
+) -> None:
+    """The month's fee grows after the invoice was asked for: the claims that made it are
+    marked, and a figure and a note say by how much and why (the review saw 4,701.00 asked
+    for, 4,926.00 now and a 差额 nothing explained)."""
+    submitted_october_claim(team)  # 230.00, submitted at the instant of the request below
+    commands.request_invoice(team, "2026-10", "230", "admin")
+    clock.advance(hours=1)  # the request's day: told apart by the events' instants
+    submit_claim(team, "WC-0002", "120.00")
+    clock.advance(days=1)
+    submit_claim(team, "WC-0003", "75.50")
+    with team.read_models() as models:
+        models.runner.catch_up()
+        built = build(ReportSource(team, models), parse_period("month", "2026-10"))
+    claims = built.tables[0]
+    assert claims.columns[-1].label == "备注"
+    assert {r["number"]: r["after_request"] for r in claims.rows} == {
+        "WC-0001": None,
+        "WC-0002": AFTER_REQUEST,
+        "WC-0003": AFTER_REQUEST,
+    }
+    got = figures(built)
+    assert got["total_fee"] == Decimal("425.50")
+    assert got["since_request"] == Decimal("195.50") and got["difference"] == Decimal("-195.50")
+    assert built.tables[1].rows[0]["computed"] == Decimal("230.00")
+    assert built.notes[-1].startswith("申请开票（2026-11-03）时系统合计 230.00 元（1 份），")
+    assert "其中申请后上报 2 份 195.50 元" in built.notes[-1]
 
 
 def test_the_command_line_records_and_prints_the_notice(

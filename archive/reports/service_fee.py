@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from archive.reports.model import (
     Chart,
@@ -22,11 +23,13 @@ from archive.reports.model import (
     Table,
 )
 from archive.reports.periods import month_period, period_title, shifted
+from events.fees import ServiceFeeMonth
 from projections.fees import ServiceFees, to_yuan
 
 TITLE = "月服务费用通知"
 NOT_REQUESTED, REQUESTED, RECEIVED = "未申请开票", "已申请，待收票", "已收票"
 NO_FEE = "无服务费用"  # no submitted claim that month: nothing to invoice
+AFTER_REQUEST = "申请开票后上报"  # in the month's fee now, not in the amount asked for
 
 CLAIM_COLUMNS = (
     Column("number", "索赔单号"),
@@ -39,6 +42,8 @@ CLAIM_COLUMNS = (
     Column("parts", "更换配件（件）", "int"),
     Column("fee", "服务费用（元）", "money"),
 )
+# Shown only when a claim of the month was submitted after its invoice was asked for.
+AFTER_REQUEST_COLUMN = Column("after_request", "备注")
 INVOICE_COLUMNS = (
     Column("month", "月份"),
     Column("claims", "已上报索赔单（份）", "int"),
@@ -46,6 +51,7 @@ INVOICE_COLUMNS = (
     Column("state", "发票状态"),
     Column("requested_on", "申请开票日期", "date"),
     Column("requested", "申请金额（元）", "money"),
+    Column("computed", "申请时系统合计（元）", "money"),
     Column("received_on", "收票日期", "date"),
     Column("invoice_no", "发票号码"),
     Column("received", "发票金额（元）", "money"),
@@ -54,7 +60,11 @@ INVOICE_COLUMNS = (
 NOTES = (
     "只计已上报服务中心的三包索赔单（有厂家索赔号），按维修日期归月；作废的和未上报的不计入，"
     "与退回服务中心卷的服务费用汇总同一算法。",
-    "差额：发票金额（未收票时为申请金额）减去本系统合计的服务费用；不为零时请与服务中心核对。",
+    "差额：发票金额（未收票时为申请金额）减去本系统现在合计的服务费用；不为零时请与服务中心核对。",
+    "申请时系统合计：申请开票那一刻本系统合计的服务费用。此后上报的索赔单在索赔单表的备注中标“"
+    + AFTER_REQUEST
+    + "”，计入现在的合计但不在申请金额内；此后修改、作废或撤回上报的索赔单也会使现在的合计与"
+    "申请时不同。",
 )
 
 
@@ -65,6 +75,7 @@ def fees_model(source: ReportSource) -> ServiceFees:
 def invoice_row(month: str, claims: int, fee: Decimal, row: Any | None) -> dict[str, Any]:
     """One month's fee and its invoice as a table row (``row``: the projection's, or None)."""
     requested = to_yuan(row["requested_fen"]) if row is not None else None
+    computed = to_yuan(row["computed_fen"]) if row is not None else None
     received = to_yuan(row["received_fen"]) if row is not None else None
     invoiced = received if received is not None else requested
     if received is not None:
@@ -80,6 +91,7 @@ def invoice_row(month: str, claims: int, fee: Decimal, row: Any | None) -> dict[
         "state": state,
         "requested_on": row["requested_on"] if row is not None else None,
         "requested": requested,
+        "computed": computed,
         "received_on": row["received_on"] if row is not None else None,
         "invoice_no": row["invoice_no"] if row is not None else None,
         "received": received,
@@ -87,7 +99,7 @@ def invoice_row(month: str, claims: int, fee: Decimal, row: Any | None) -> dict[
     }
 
 
-def _claim_row(row: Any) -> dict[str, Any]:
+def _claim_row(row: Any, after_request: bool) -> dict[str, Any]:
     return {
         "number": row["number"],
         "claim_no": row["claim_no"],
@@ -98,20 +110,42 @@ def _claim_row(row: Any) -> dict[str, Any]:
         "labour_hours": row["labour_hours"],
         "parts": row["parts"],
         "fee": to_yuan(row["fee_fen"]),
+        "after_request": AFTER_REQUEST if after_request else None,
     }
+
+
+def submitted_after_request(
+    source: ReportSource, claims: list[Any], invoice: Any | None
+) -> set[str]:
+    """The numbers of ``claims`` (the projection's rows) submitted after the month's invoice
+    was (last) requested. A claim submitted on a later day is; one submitted on the request's
+    day is compared by the instants of the two events (a few claims a month: their aggregates
+    are read from the log only then)."""
+    if invoice is None or invoice["requested_on"] is None:
+        return set()
+    day = invoice["requested_on"]
+    later = {c["number"] for c in claims if c["submitted_on"] > day}
+    same_day = [c for c in claims if c["submitted_on"] == day]
+    if same_day:
+        repository = source.archive.app.repository
+        fees: ServiceFeeMonth = repository.get(ServiceFeeMonth.create_id(invoice["month"]))
+        asked_at = fees.request["at"]
+        for claim in same_day:
+            submission = repository.get(UUID(claim["doc_id"])).submission
+            if submission is not None and submission["at"] > asked_at:
+                later.add(claim["number"])
+    return later
 
 
 def _month(source: ReportSource, period: Period) -> Report:
     fees = fees_model(source)
     start, end = period.start.isoformat(), period.end.isoformat()
-    claims = [_claim_row(r) for r in fees.submitted_claims(start, end)]
+    found = fees.submitted_claims(start, end)
+    requested = fees.invoices(period.label, period.label).get(period.label)
+    late = submitted_after_request(source, found, requested)
+    claims = [_claim_row(r, r["number"] in late) for r in found]
     total = sum((c["fee"] for c in claims), Decimal("0.00"))
-    invoice = invoice_row(
-        period.label,
-        len(claims),
-        total,
-        fees.invoices(period.label, period.label).get(period.label),
-    )
+    invoice = invoice_row(period.label, len(claims), total, requested)
     report = _report(source, period)
     report.figures = [
         Figure("claims", "已上报索赔单", len(claims), "int"),
@@ -124,13 +158,41 @@ def _month(source: ReportSource, period: Period) -> Report:
         Table(
             "claims",
             f"{period_title(period)}已上报的三包索赔单",
-            CLAIM_COLUMNS,
+            [*CLAIM_COLUMNS, AFTER_REQUEST_COLUMN] if late else list(CLAIM_COLUMNS),
             claims,
             total={"number": f"合计（{len(claims)} 份）", "fee": total},
         ),
         Table("invoice", "服务费发票", INVOICE_COLUMNS, [invoice]),
     ]
+    if invoice["computed"] is not None and invoice["computed"] != total:
+        report.figures.insert(
+            2, Figure("since_request", "申请开票后变动（元）", total - invoice["computed"], "money")
+        )
+        report.notes.append(_since_request_note(invoice, requested, claims))
     return report
+
+
+def _since_request_note(
+    invoice: dict[str, Any], requested: Any, claims: list[dict[str, Any]]
+) -> str:
+    """What made the month's fee differ from what the archive summed when the invoice was
+    asked for: the claims submitted since, and the rest (amended, voided, withdrawn)."""
+    late = [c for c in claims if c["after_request"]]
+    late_fee = sum((c["fee"] for c in late), Decimal("0.00"))
+    change = invoice["fee"] - invoice["computed"]
+    said = (
+        f"申请开票（{invoice['requested_on']}）时系统合计 {invoice['computed']:,.2f} 元"
+        f"（{requested['computed_claims']} 份），现为 {invoice['fee']:,.2f} 元"
+        f"（{invoice['claims']} 份），变动 {change:+,.2f} 元"
+    )
+    if late:
+        said += f"：其中申请后上报 {len(late)} 份 {late_fee:,.2f} 元（表中标“{AFTER_REQUEST}”）"
+    rest = change - late_fee
+    if rest:
+        said += (
+            f"{'，' if late else '：'}另有 {rest:+,.2f} 元来自申请后修改、作废或撤回上报的索赔单"
+        )
+    return said + "。请与服务中心核对，必要时更正申请金额。"
 
 
 def _year(source: ReportSource, period: Period) -> Report:
