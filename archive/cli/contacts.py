@@ -127,12 +127,13 @@ def letters(
     """定期保养邀请信 for the cars due in the month and 首保感谢信 for its first services: one
     PDF, a letter a page."""
     from archive.cli.reports import _write
+    from archive.queries.documents import today
     from archive.reports.letters import letters_pdf
     from archive.reports.model import ReportSource
     from archive.reports.run import ask
 
     with opened(as_json) as archive:
-        asked = ask("maintenance", {"month": month}, archive.now().date())
+        asked = ask("maintenance", {"month": month}, today(archive))
         with read_models(archive) as models:
             data, count = letters_pdf(ReportSource(archive, models), asked.period)
         _write(output, data)

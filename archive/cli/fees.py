@@ -32,12 +32,13 @@ def notice(
     """The notice to the station head: the month's submitted claims and service fee (figures
     and capitals), as a one-page PDF."""
     from archive.cli.reports import _write
+    from archive.queries.documents import today
     from archive.reports.fee_notice import notice_pdf
     from archive.reports.model import ReportSource
     from archive.reports.run import ask
 
     with opened(as_json) as archive:
-        asked = ask("service-fee", {"month": month}, archive.now().date())
+        asked = ask("service-fee", {"month": month}, today(archive))
         with read_models(archive) as models:
             data = notice_pdf(ReportSource(archive, models), asked.period)
         _write(output, data)

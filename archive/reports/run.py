@@ -17,7 +17,7 @@ from archive.errors import BadInput, FieldProblem, NotFound
 from archive.queries.documents import today
 from archive.reports import catalog
 from archive.reports.model import Period, PeriodKind, Report, ReportSource, ReportSpec
-from archive.reports.periods import KIND_LABELS, parse_period, spec_default
+from archive.reports.periods import KIND_LABELS, parse_period, shifted, spec_default
 
 if TYPE_CHECKING:
     from archive.bootstrap import Archive, ReadModels
@@ -89,8 +89,17 @@ def ask(name: str, asked: dict[str, str | None], on: date) -> Asked:
             [FieldProblem(kind, zh, f"not offered: {kind}")],
         )
     assert text is not None
-    # A report whose default is still to come (it looks ahead) may be asked as far as that.
-    return Asked(spec, parse_period(kind, text, on, reach=default.start))
+    return Asked(spec, parse_period(kind, text, on, reach=latest_start(spec, on)))
+
+
+def latest_start(spec: ReportSpec, on: date) -> date:
+    """The latest day a period of ``spec`` may start on, asked on the day ``on``: today for a
+    report of what happened; for a list that looks ahead (its own default: the maintenance list,
+    the greetings), the period after its default too, so next month's letters can be printed
+    before the month begins."""
+    if spec.default is None:
+        return on
+    return max(on, shifted(spec_default(spec, on), 1).start)
 
 
 def build_report(

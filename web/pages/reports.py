@@ -31,6 +31,7 @@ from archive.reports.run import (
     available_specs,
     build_report,
     download_headers,
+    latest_start,
     rendered,
 )
 from web.auth import PageUser, archive_of
@@ -78,6 +79,7 @@ def report_page(request: Request, user: PageUser, name: str) -> Response:
     built = build_report(archive, models_of(request), asked, PAGE_WAIT_SECONDS)
     period = asked.period
     on = today(archive)
+    nxt, reach = shifted(period, 1), latest_start(asked.spec, on)
     choices = [
         {
             "kind": kind,
@@ -96,7 +98,8 @@ def report_page(request: Request, user: PageUser, name: str) -> Response:
             "spec": asked.spec,
             "choices": choices,
             "previous_url": report_url(name, shifted(period, -1)),
-            "next_url": report_url(name, shifted(period, 1)),
+            # No link to a period the report would refuse (it has not begun yet).
+            "next_url": report_url(name, nxt) if nxt.start <= reach else None,
             "pdf_url": f"/reports/{quote(name)}/download?format=pdf&{query}",
             "xlsx_url": f"/reports/{quote(name)}/download?format=xlsx&{query}",
         },
