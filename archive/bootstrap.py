@@ -153,17 +153,13 @@ class ReadModels:
                 clock=archive.now,  # whether a claim's deadline has passed is asked of today
             )
             self.vehicles = VehicleHistory(where)
-            self.worklists = Worklists(
-                where, archive.app, catalog, archive.settings.tz
-            )
+            self.worklists = Worklists(where, archive.app, catalog, archive.settings.tz)
             self.months = archive.open_month_volumes()
             self.scans = ScanIndex(where)
             self.contacts = Contacts(where)  # reminders, greetings, churn calls
             self.fees = ServiceFees(where, archive.settings.tz)
             self.daily_reports = DailyReports(where)  # the 日报 report's lines and totals
-            self.callbacks = CallbackReports(
-                where, archive.app, archive.settings.tz
-            )
+            self.callbacks = CallbackReports(where, archive.app, archive.settings.tz)
             self.ledger = archive.open_ledger()  # its own file (schema): the integrity witness
         self.search.shared = archive.settings.search_engine == "postgres"
         self.runner = ProjectionRunner(
