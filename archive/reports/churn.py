@@ -191,12 +191,9 @@ def build(source: ReportSource, period: Period) -> Report:
             unit="%",
         )
     ]
-    return Report(
-        name=SPEC.name,
-        title=TITLE,
-        period=period,
-        dealer=source.archive.settings.dealer_name,
-        generated_at=source.archive.now(),
+    return source.report(
+        SPEC,
+        period,
         figures=[
             Figure("active", "期初客户（人）", len(active)),
             Figure("lapsed", "流失客户（人）", len(lapsed)),

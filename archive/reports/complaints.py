@@ -59,12 +59,9 @@ def build(source: ReportSource, period: Period) -> Report:
     # is still 未解决, so its days would make the average cover more than the count beside it.
     resolved_days = [r["days_to_close"] for r in rows if r["state_code"] == "resolved"]
     departments = _by_department(rows)
-    return Report(
-        name=SPEC.name,
-        title=SPEC.title,
-        period=period,
-        dealer=source.archive.settings.dealer_name,
-        generated_at=source.archive.now(),
+    return source.report(
+        SPEC,
+        period,
         figures=[
             Figure("total", "问题总数", len(rows)),
             Figure("complaints", "投诉", sum(r["source_code"] == "complaint" for r in rows)),

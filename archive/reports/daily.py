@@ -38,12 +38,9 @@ _REPAIR_LABELS = dict(REPAIR_TYPES)
 
 def build(source: ReportSource, period: Period) -> Report:
     archive = source.archive
-    report = Report(
-        name=SPEC.name,
-        title=SPEC.title,
-        period=period,
-        dealer=archive.settings.dealer_name,
-        generated_at=archive.now(),
+    report = source.report(
+        SPEC,
+        period,
     )
     orders = work_orders(source, period)
     filed = filed_reports(source, period)

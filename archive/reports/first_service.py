@@ -72,13 +72,9 @@ def vouchers(source: ReportSource, period: Period) -> list[dict[str, Any]]:
 
 
 def build(source: ReportSource, period: Period) -> Report:
-    archive = source.archive
-    report = Report(
-        name=SPEC.name,
-        title=SPEC.title,
-        period=period,
-        dealer=archive.settings.dealer_name,
-        generated_at=archive.now(),
+    report = source.report(
+        SPEC,
+        period,
     )
     found = vouchers(source, period)
     models: dict[str, int] = {}

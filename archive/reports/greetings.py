@@ -110,12 +110,9 @@ def build(source: ReportSource, period: Period) -> Report:
         *(Figure(code, label, results[code]) for code, label in GREETING_RESULTS),
         Figure("not_greeted", NOT_YET, results[None]),
     ]
-    return Report(
-        name=SPEC.name,
-        title=TITLE,
-        period=period,
-        dealer=source.archive.settings.dealer_name,
-        generated_at=source.archive.now(),
+    return source.report(
+        SPEC,
+        period,
         figures=figures,
         tables=tables
         or [Table("none", "本月节日", COLUMNS, [], empty="本月没有节日（按节日前一天归月）")],

@@ -170,12 +170,9 @@ def build(source: ReportSource, period: Period) -> Report:
         Figure("not_contacted", NOT_YET, outcomes[None]),
         Figure("letters", "首保感谢信（封）", len(letters)),
     ]
-    return Report(
-        name=SPEC.name,
-        title=TITLE,
-        period=period,
-        dealer=source.archive.settings.dealer_name,
-        generated_at=source.archive.now(),
+    return source.report(
+        SPEC,
+        period,
         figures=figures,
         tables=[
             Table("due", "本月到期车辆", DUE_COLUMNS, rows, empty="本月没有到期的车辆"),

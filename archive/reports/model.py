@@ -104,6 +104,18 @@ class ReportSource:
     archive: Archive
     models: ReadModels
 
+    def report(self, spec: ReportSpec, period: Period, **parts: Any) -> Report:
+        """An empty (or, with ``parts``, filled) report of ``spec`` for ``period``, headed with
+        this archive's dealer and the time it is made."""
+        return Report(
+            name=spec.name,
+            title=spec.title,
+            period=period,
+            dealer=self.archive.settings.dealer_name,
+            generated_at=self.archive.now(),
+            **parts,
+        )
+
 
 @dataclass(frozen=True)
 class ReportSpec:

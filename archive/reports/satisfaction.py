@@ -84,12 +84,9 @@ def build(source: ReportSource, period: Period) -> Report:
         _person_row(person.label(names), tally, items)
         for person, tally in sorted(people.items(), key=lambda p: _order(p[0], names))
     ]
-    report = Report(
-        name=SPEC.name,
-        title=SPEC.title,
-        period=period,
-        dealer=source.archive.settings.dealer_name,
-        generated_at=source.archive.now(),
+    report = source.report(
+        SPEC,
+        period,
         figures=[
             Figure("made", "回访次数", overall.made),
             Figure("reached", "已接通", overall.reached),

@@ -240,13 +240,9 @@ def _year(source: ReportSource, period: Period) -> Report:
 
 
 def _report(source: ReportSource, period: Period) -> Report:
-    archive = source.archive
-    return Report(
-        name=SPEC.name,
-        title=TITLE,
-        period=period,
-        dealer=archive.settings.dealer_name,
-        generated_at=archive.now(),
+    return source.report(
+        SPEC,
+        period,
         notes=list(NOTES),
     )
 

@@ -125,12 +125,9 @@ def build(source: ReportSource, period: Period) -> Report:
     overdue = [d for d in due if d["state"] in ("late", "overdue")]
     tally, by_outcome = _calls_made(source, period)
     problems = problems_in(source, period)
-    return Report(
-        name=SPEC.name,
-        title=SPEC.title,
-        period=period,
-        dealer=archive.settings.dealer_name,
-        generated_at=archive.now(),
+    return source.report(
+        SPEC,
+        period,
         figures=[
             Figure("due", "应回访", len(due)),
             Figure("due_made", "其中已拨打", sum(d["made"] for d in due)),
